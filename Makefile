@@ -1,0 +1,72 @@
+# The verbs a person uses. Every target sets up what it needs: `make run` and `make test` work on a
+# fresh clone with nothing but Python >= 3.11 (and Go + npm for the end-to-end suite).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: help install run test lint format e2e e2e-deps cluster-up cluster-down cluster-status \
+	sandbox bench image lock clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
+
+install: $(STAMP) ## create .venv and install the locked dependencies and the package
+
+$(STAMP): pyproject.toml requirements-dev.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "kube-ai-proxy needs Python >= 3.11; set PYTHON=/path/to/python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	@touch $@
+
+run: install ## run the server on stdio (configure with K8S_MCP_* variables, see README)
+	$(VENV)/bin/kube-ai-proxy
+
+test: install ## fast tests: no cluster, no network
+	$(PY) -m pytest tests -q
+
+lint: install ## ruff check, ruff format --check, mypy --strict
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: install ## apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+e2e-deps: ## install the MCP Inspector CLI used by the end-to-end suite (npm)
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 20+ (Debian: apt-get install nodejs npm)"; exit 1; }
+	cd e2e && npm ci --no-audit --no-fund --loglevel=error
+
+e2e: install e2e-deps ## end-to-end tests against a real control plane (built from source on first run)
+	$(PY) -m pytest e2e -q -p no:cacheprovider
+
+cluster-up: install ## start the local control plane (kwokctl, binary runtime) and print its kubeconfig
+	$(PY) -m e2e.harness up
+
+cluster-down: install ## stop the local control plane
+	$(PY) -m e2e.harness down
+
+cluster-status: install ## is the local control plane running, and where are its kubeconfigs
+	$(PY) -m e2e.harness status
+
+sandbox: cluster-up ## the server on stdio against the local control plane
+	PATH="$$($(PY) -m e2e.harness bin-dir):$$PATH" KUBECONFIG="$$($(PY) -m e2e.harness kubeconfig)" \
+		$(VENV)/bin/kube-ai-proxy
+
+image: ## build the Docker image (needs a Docker engine)
+	@docker info >/dev/null 2>&1 || { echo "make image needs a running Docker engine; none answers here (docker info failed)"; exit 1; }
+	docker build -t kube-ai-proxy:dev .
+
+lock: install ## re-resolve requirements*.lock from pyproject.toml (needs uv: pip install uv)
+	$(PY) -m pip install --quiet uv
+	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -q -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -q -o requirements-dev.lock
+
+clean: ## remove the virtualenv and caches (the e2e binary cache in ~/.cache/kube-ai-proxy stays)
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

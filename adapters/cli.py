@@ -1,0 +1,223 @@
+"""Run a validated pipeline of programs, joined by OS pipes, without a shell.
+
+Every stage is exec'd directly (`asyncio.create_subprocess_exec`), all stages share one new
+process group, and a timeout or a cancelled call kills that whole group and reaps it, so no
+process outlives the call. Output is read incrementally and only the first `max_bytes` are kept;
+the rest is drained and counted, so a command that prints gigabytes costs time, not memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from adapters.errors import BackendError
+
+ProgressHook = Callable[[float], Awaitable[None]]
+
+_CHUNK = 64 * 1024
+_STDERR_KEEP = 16 * 1024
+
+
+@dataclass(frozen=True)
+class Stage:
+    argv: Sequence[str]  # argv[0] is looked up on `path`
+    env: Mapping[str, str]
+    path: str | None = None  # PATH used to find argv[0]; None: env's PATH
+    install_hint: str = ""
+
+
+@dataclass(frozen=True)
+class StageExit:
+    program: str
+    exit_code: int
+    stderr: str
+
+
+@dataclass(frozen=True)
+class PipelineResult:
+    stdout: bytes  # at most max_bytes
+    stdout_total: int  # bytes the last stage wrote in all
+    stages: tuple[StageExit, ...]
+    duration: float
+
+    @property
+    def truncated(self) -> bool:
+        return self.stdout_total > len(self.stdout)
+
+    @property
+    def exit_code(self) -> int:
+        """pipefail: the rightmost failing stage's code, else 0. A stage that died of SIGPIPE
+        because a later stage stopped reading (`| head`) did not fail."""
+        last = len(self.stages) - 1
+        for i, stage in reversed(list(enumerate(self.stages))):
+            if stage.exit_code == 0 or (i < last and stage.exit_code == -signal.SIGPIPE):
+                continue
+            return stage.exit_code
+        return 0
+
+    @property
+    def stderr(self) -> str:
+        return "".join(s.stderr for s in self.stages)
+
+
+def resolve(stage: Stage) -> str:
+    program = stage.argv[0]
+    found = shutil.which(
+        program, path=stage.path if stage.path is not None else stage.env.get("PATH")
+    )
+    if found is None:
+        hint = f" Install it: {stage.install_hint}." if stage.install_hint else ""
+        raise BackendError("unavailable", f"`{program}` was not found on PATH.{hint}")
+    return found
+
+
+async def _read_limited(stream: asyncio.StreamReader, keep: int) -> tuple[bytes, int]:
+    kept = bytearray()
+    total = 0
+    while chunk := await stream.read(_CHUNK):
+        total += len(chunk)
+        if len(kept) < keep:
+            kept += chunk[: keep - len(kept)]
+    return bytes(kept), total
+
+
+async def _feed(stream: asyncio.StreamWriter, data: bytes) -> None:
+    # A stage that exits without reading all its input closes the pipe; that is not an error.
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        stream.write(data)
+        await stream.drain()
+    stream.close()
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        await stream.wait_closed()
+
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+async def _spawn(stages: Sequence[Stage], stdin: bytes | None) -> list[asyncio.subprocess.Process]:
+    """Start the stages last to first. The last stage leads the process group: it cannot exit
+    before the stages feeding it have started (their pipe's write end is still open here), so
+    the group exists while the others join it."""
+    programs = [resolve(s) for s in stages]
+    pipes = [os.pipe() for _ in stages[:-1]]  # pipes[i] joins stage i to stage i+1
+    procs: list[asyncio.subprocess.Process] = []
+    pgid: int | None = None
+    try:
+        for i in reversed(range(len(stages))):
+            last, first = i == len(stages) - 1, i == 0
+            stage_stdin: int | None
+            if first:
+                stage_stdin = (
+                    asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL
+                )
+            else:
+                stage_stdin = pipes[i - 1][0]
+            proc = await asyncio.create_subprocess_exec(
+                programs[i],
+                *stages[i].argv[1:],
+                stdin=stage_stdin,
+                stdout=asyncio.subprocess.PIPE if last else pipes[i][1],
+                stderr=asyncio.subprocess.PIPE,
+                env=dict(stages[i].env),
+                process_group=0 if pgid is None else pgid,
+            )
+            if pgid is None:
+                pgid = proc.pid
+            procs.insert(0, proc)
+            # The parent's copies must be closed, or the reader never sees end-of-file.
+            if not last:
+                os.close(pipes[i][1])
+            if not first:
+                os.close(pipes[i - 1][0])
+    except BaseException:
+        if pgid is not None:
+            _kill_group(pgid)
+        for proc in procs:
+            with contextlib.suppress(ProcessLookupError):
+                await proc.wait()
+        for r, w in pipes:
+            for fd in (r, w):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        raise
+    return procs
+
+
+async def run_pipeline(
+    stages: Sequence[Stage],
+    *,
+    stdin: bytes | None = None,
+    timeout: float,
+    max_bytes: int,
+    progress: ProgressHook | None = None,
+    progress_every: float = 2.0,
+) -> PipelineResult:
+    """Run `stages` as one pipeline; raise BackendError('timeout') when it runs too long."""
+    if not stages:
+        raise ValueError("a pipeline needs at least one stage")
+    started = time.monotonic()
+    procs = await _spawn(stages, stdin)
+    pgid = procs[-1].pid
+    tasks: list[asyncio.Task[tuple[bytes, int]]] = []
+    ticker: asyncio.Task[None] | None = None
+
+    async def tick(hook: ProgressHook) -> None:
+        while True:
+            await asyncio.sleep(progress_every)
+            await hook(time.monotonic() - started)
+
+    try:
+        feeder = None
+        if stdin is not None and procs[0].stdin is not None:
+            feeder = asyncio.create_task(_feed(procs[0].stdin, stdin))
+        out_task = asyncio.create_task(_read_limited(_stream(procs[-1].stdout), max_bytes))
+        tasks = [asyncio.create_task(_read_limited(_stream(p.stderr), _STDERR_KEEP)) for p in procs]
+        if progress is not None:
+            ticker = asyncio.create_task(tick(progress))
+        try:
+            async with asyncio.timeout(timeout):
+                stdout, total = await out_task
+                errs = [await t for t in tasks]
+                codes = [await p.wait() for p in procs]
+                if feeder is not None:
+                    await feeder
+        except TimeoutError:
+            raise BackendError(
+                "timeout",
+                f"the command ran longer than {timeout:g}s and was stopped (every process of "
+                "the pipeline was killed). Raise `timeout` (up to the server's maximum), or "
+                "narrow the command (-l selector, --tail, | head).",
+            ) from None
+    finally:
+        if ticker is not None:
+            ticker.cancel()
+        _kill_group(pgid)  # the group is empty after a normal exit; this only reaps stragglers
+        for task in tasks:
+            task.cancel()
+        for proc in procs:
+            with contextlib.suppress(ProcessLookupError):
+                await proc.wait()
+    exits = tuple(
+        StageExit(
+            program=os.path.basename(str(stage.argv[0])),
+            exit_code=code,
+            stderr=err.decode("utf-8", "replace"),
+        )
+        for stage, code, (err, _) in zip(stages, codes, errs, strict=True)
+    )
+    return PipelineResult(stdout, total, exits, time.monotonic() - started)
+
+
+def _stream(stream: asyncio.StreamReader | None) -> asyncio.StreamReader:
+    if stream is None:  # pragma: no cover - every stage is spawned with stdout/stderr=PIPE
+        raise RuntimeError("stage spawned without a pipe")
+    return stream

@@ -1,0 +1,3 @@
+from kube_ai_proxy.main import main
+
+main()

@@ -1,0 +1,217 @@
+"""One call, end to end (DESIGN, "One call, end to end"): plan, run, render, audit.
+
+`Runtime` holds what lives as long as the server: the settings, the CLI specs, the help cache
+and the audit log. It is created by `server.create_server` and opened in the server's lifespan.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.cli import PipelineResult, Stage, run_pipeline
+from adapters.errors import BackendError
+from kube_ai_proxy.audit import AuditLog
+from kube_ai_proxy.clispec import CliSpecs, Tool
+from kube_ai_proxy.config import Settings
+from kube_ai_proxy.errors import CommandError
+from kube_ai_proxy.pipeline import Plan, plan
+from kube_ai_proxy.result import Backend, CommandResult, ErrorCode, ErrorInfo
+from kube_ai_proxy.textutils import SAFE_PATH, STAGE_ENV, install_hint
+from kube_ai_proxy.validation import Limits
+
+Progress = Callable[[float, float, str], Awaitable[None]]
+
+CLI_INSTALL_HINTS: Mapping[Tool, str] = {
+    "kubectl": "see https://kubernetes.io/docs/tasks/tools/ (or `make cluster-up` for a "
+    "locally built one)",
+    "helm": "see https://helm.sh/docs/intro/install/",
+    "istioctl": "see https://istio.io/latest/docs/setup/getting-started/#download",
+    "argocd": "see https://argo-cd.readthedocs.io/en/stable/cli_installation/",
+}
+
+# Variables of this server that no child process needs to see.
+_PRIVATE_ENV = ("K8S_MCP_AUTH_TOKEN",)
+
+
+@dataclass(frozen=True)
+class Request:
+    command: str
+    timeout: float | None = None
+    stdin: str | None = None
+
+
+class Runtime:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.specs = CliSpecs()
+        self.limits = Limits(
+            allowed_contexts=tuple(settings.allowed_contexts),
+            allowed_paths=tuple(settings.allowed_paths),
+        )
+        self.help_cache: dict[tuple[str, ...], str] = {}
+        self.audit = AuditLog(settings.audit_log)
+
+    async def __aenter__(self) -> Runtime:
+        self.audit.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.audit.close()
+
+    def cli_env(self, tool: Tool) -> dict[str, str]:
+        """The CLI's environment: the server's own, minus its secrets, plus its cluster access."""
+        env = {k: v for k, v in os.environ.items() if k not in _PRIVATE_ENV}
+        settings = self.settings
+        if settings.kubeconfig:
+            env["KUBECONFIG"] = settings.kubeconfig
+        if tool == "kubectl":
+            # ~/.kuberc may add default flags and aliases; the command that was validated
+            # must be the command that runs.
+            env["KUBERC"] = "off"
+        if tool == "argocd":
+            if settings.argocd_server:
+                env["ARGOCD_SERVER"] = settings.argocd_server
+            if settings.argocd_auth_token:
+                env["ARGOCD_AUTH_TOKEN"] = settings.argocd_auth_token.get_secret_value()
+        else:
+            env.pop("ARGOCD_AUTH_TOKEN", None)
+        return env
+
+    def effective_argv(self, command_plan: Plan) -> list[str]:
+        """The first stage's argv with the server's context applied when none was given."""
+        argv = command_plan.command.argv()
+        context = self.settings.context
+        flag = {"kubectl": "--context", "helm": "--kube-context", "istioctl": "--context"}.get(
+            command_plan.command.tool
+        )
+        if context and flag and not command_plan.command.has(flag[2:]):
+            argv.insert(1 + len(command_plan.command.verb), f"{flag}={context}")
+        return argv
+
+    def timeout_for(self, request: Request) -> float:
+        wanted = request.timeout or self.settings.timeout
+        return min(wanted, self.settings.max_timeout)
+
+    async def execute(
+        self, tool: Tool, request: Request, progress: Progress | None = None
+    ) -> CommandResult:
+        started = time.monotonic()
+        command_plan: Plan | None = None
+        try:
+            command_plan = plan(self.specs, tool, request.command, self.limits)
+            result = await self._run_cli(command_plan, request, progress)
+        except CommandError as exc:
+            result = _failure(exc.code, exc.message, command_plan, request)
+        except BackendError as exc:
+            result = _failure(exc.code, exc.message, command_plan, request, backend="cli")
+        result = result.model_copy(update={"duration_ms": (time.monotonic() - started) * 1000})
+        self.audit.record(tool=tool, result=result, requested=request.command)
+        return result
+
+    async def _run_cli(
+        self, command_plan: Plan, request: Request, progress: Progress | None
+    ) -> CommandResult:
+        tool = command_plan.command.tool
+        timeout = self.timeout_for(request)
+        stages = [
+            Stage(
+                self.effective_argv(command_plan),
+                self.cli_env(tool),
+                install_hint=CLI_INSTALL_HINTS[tool],
+            ),
+            *(
+                Stage(
+                    stage.argv, STAGE_ENV, path=SAFE_PATH, install_hint=install_hint(stage.utility)
+                )
+                for stage in command_plan.pipes
+            ),
+        ]
+
+        hook = None
+        if progress is not None:
+            report = progress
+
+            async def hook(elapsed: float) -> None:
+                await report(elapsed, timeout, f"{command_plan.command.verb_text} running")
+
+        outcome = await run_pipeline(
+            stages,
+            stdin=request.stdin.encode() if request.stdin is not None else None,
+            timeout=timeout,
+            max_bytes=4 * self.settings.max_output,
+            progress=hook,
+        )
+        return self._render_cli(command_plan, outcome)
+
+    def _render_cli(self, command_plan: Plan, outcome: PipelineResult) -> CommandResult:
+        budget = self.settings.max_output
+        text = outcome.stdout.decode("utf-8", "replace")
+        truncated = outcome.truncated or len(text) > budget
+        text = text[:budget]
+        exit_code = outcome.exit_code
+        stderr = outcome.stderr.strip()
+        error = None
+        if exit_code != 0:
+            failed = next(
+                (s for s in reversed(outcome.stages) if s.exit_code == exit_code), outcome.stages[0]
+            )
+            detail = failed.stderr.strip() or f"{failed.program} exited with code {exit_code}"
+            error = ErrorInfo(code="cli_error", message=detail[-2000:])
+        elif stderr:
+            # Warnings (deprecations, "no resources found") belong with the output.
+            text = f"{text}\n{stderr}" if text else stderr
+        return CommandResult(
+            status="error" if error else "success",
+            backend="cli",
+            command=command_plan.text(),
+            exit_code=exit_code,
+            output=text,
+            data=None if truncated or error else _json_data(text),
+            truncated=truncated,
+            next=_continuation(command_plan, outcome.stdout_total) if truncated else None,
+            error=error,
+        )
+
+
+def _json_data(text: str) -> dict[str, Any] | None:
+    """Structured data when the command printed one JSON document (-o json, | jq)."""
+    stripped = text.strip()
+    if not stripped or stripped[0] not in "{[":
+        return None
+    try:
+        value = json.loads(stripped)
+    except ValueError:
+        return None
+    if isinstance(value, dict):
+        return value
+    return {"items": value} if isinstance(value, list) else None
+
+
+def _continuation(command_plan: Plan, total_bytes: int) -> str:
+    verb = command_plan.command.verb
+    hint = "narrow it with a label or field selector (-l, --field-selector), or add | head -n N"
+    if verb[:1] == ("logs",):
+        hint = "use --tail=N, --since=DURATION or | grep PATTERN"
+    elif verb[:1] == ("get",):
+        hint = "narrow it with -l, --field-selector, a name, or -o name / custom-columns"
+    return f"The output ({total_bytes} bytes) was cut to the budget; {hint}."
+
+
+def _failure(
+    code: ErrorCode,
+    message: str,
+    command_plan: Plan | None,
+    request: Request,
+    backend: Backend | None = None,
+) -> CommandResult:
+    return CommandResult(
+        status="error",
+        backend=backend,
+        command=command_plan.text() if command_plan else request.command,
+        error=ErrorInfo(code=code, message=message),
+    )

@@ -1,0 +1,181 @@
+"""The server's settings: environment variables, and the same names as command-line flags.
+
+DESIGN.md, "Configuration", is the table this module implements; docs/configuration.md lists
+every option for users. Flags override the environment, which overrides the defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Transport = Literal["stdio", "sse", "streamable-http"]
+AccessMode = Literal["read-only", "standard", "admin"]
+CommaList = Annotated[list[str], NoDecode]
+
+
+def _env(name: str) -> Any:
+    # A field read from an environment variable outside the K8S_MCP_ prefix; the field name
+    # stays accepted so flags can set it.
+    return AliasChoices(name)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="K8S_MCP_", populate_by_name=True, extra="ignore", frozen=True
+    )
+
+    transport: Transport = Field(
+        default="stdio", description="How clients connect: stdio, sse or streamable-http."
+    )
+    host: str = Field(
+        default="127.0.0.1",
+        description="Address the HTTP transports bind. A non-loopback address needs --auth-token.",
+    )
+    port: int = Field(default=8000, ge=0, le=65535, description="Port of the HTTP transports.")
+    auth_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token HTTP clients must send (Authorization: Bearer TOKEN). "
+        "Prefer the environment variable: flags show up in the process list.",
+    )
+    access: AccessMode = Field(
+        default="standard",
+        description="read-only runs only reads; standard adds ordinary changes and refuses "
+        "dangerous ones (exec, port-forward, deleting namespaces...); admin allows every verb.",
+    )
+    allowed_namespaces: CommaList = Field(
+        default_factory=list, description="Comma list of namespaces commands may touch; empty: all."
+    )
+    allowed_contexts: CommaList = Field(
+        default_factory=list,
+        description="Comma list of kube contexts commands may use; empty: all.",
+    )
+    rbac_preflight: bool = Field(
+        default=True,
+        description="Ask the API server (SelfSubjectAccessReview) before running a command.",
+    )
+    allow_secrets: bool = Field(
+        default=False, description="Show Secret values instead of redacting them."
+    )
+    timeout: float = Field(default=60, gt=0, description="Default time limit per call, seconds.")
+    max_timeout: float = Field(
+        default=600, gt=0, description="Largest time limit a call may ask for, seconds."
+    )
+    max_output: int = Field(
+        default=50_000, ge=1000, description="Output budget per call, characters."
+    )
+    audit_log: str | None = Field(
+        default=None, description="Path of the JSON-lines audit log; '-' for stderr."
+    )
+    allowed_paths: CommaList = Field(
+        default_factory=list,
+        description="Comma list of directories whose files commands may read (apply -f, local "
+        "charts). Empty: none. Nothing is ever written.",
+    )
+    kubeconfig: str | None = Field(
+        default=None,
+        validation_alias=_env("KUBECONFIG"),
+        description="Kubeconfig file(s); default: kubectl's (~/.kube/config), or the in-cluster "
+        "config inside a pod.",
+    )
+    context: str | None = Field(
+        default=None,
+        validation_alias=_env("K8S_CONTEXT"),
+        description="Kube context to use; default: the kubeconfig's current one.",
+    )
+    argocd_server: str | None = Field(
+        default=None,
+        validation_alias=_env("ARGOCD_SERVER"),
+        description="Argo CD API server, host[:port].",
+    )
+    argocd_auth_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=_env("ARGOCD_AUTH_TOKEN"),
+        description="Argo CD API token.",
+    )
+    argocd_insecure: bool = Field(
+        default=False,
+        validation_alias=_env("ARGOCD_INSECURE"),
+        description="Skip TLS verification of the Argo CD server.",
+    )
+
+    @field_validator("allowed_namespaces", "allowed_contexts", "allowed_paths", mode="before")
+    @classmethod
+    def _split_commas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("allowed_paths")
+    @classmethod
+    def _resolve_paths(cls, value: list[str]) -> list[str]:
+        # Symlinks are resolved once here and again for every file a command names.
+        return [str(Path(p).expanduser().resolve()) for p in value]
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if self.timeout > self.max_timeout:
+            raise ValueError(
+                f"timeout ({self.timeout:g}) is larger than max_timeout ({self.max_timeout:g})"
+            )
+        if self.transport != "stdio" and self.auth_token is None and not is_loopback(self.host):
+            raise ValueError(
+                f"refusing to serve {self.transport} on {self.host} without a bearer token: set "
+                "K8S_MCP_AUTH_TOKEN (or --auth-token), or bind 127.0.0.1"
+            )
+        return self
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def env_name(field: str) -> str:
+    alias = Settings.model_fields[field].validation_alias
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return f"K8S_MCP_{field.upper()}"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """One flag per setting, named after the field (--allowed-namespaces), default None so
+    only flags actually given override the environment."""
+    for name, field in Settings.model_fields.items():
+        flag = "--" + name.replace("_", "-")
+        default = field.get_default(call_default_factory=True)
+        help_text = f"{field.description} [env {env_name(name)}"
+        if default not in (None, []):
+            help_text += f"; default {default}"
+        help_text = (help_text + "]").replace("%", "%%")
+        if field.annotation is bool:
+            parser.add_argument(
+                flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=help_text
+            )
+        elif field.annotation in (Transport, AccessMode):
+            choices = get_args(field.annotation)
+            parser.add_argument(flag, dest=name, choices=choices, default=None, help=help_text)
+        else:
+            metavar = "VALUE"
+            if field.annotation is int:
+                metavar = "N"
+            elif field.annotation is float:
+                metavar = "SECONDS"
+            elif name.startswith("allowed_"):
+                metavar = "A,B,..."
+            parser.add_argument(flag, dest=name, default=None, metavar=metavar, help=help_text)
+
+
+def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
+    """Settings from the environment, with `overrides` (from flags) taking precedence."""
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    return Settings(**given)

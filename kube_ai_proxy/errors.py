@@ -1,0 +1,23 @@
+"""The one exception the server raises for a call it refuses or cannot complete."""
+
+from __future__ import annotations
+
+from kube_ai_proxy.result import ErrorCode
+
+
+class CommandError(Exception):
+    """A call that ends with an `error` result. `message` is written for the model: it says
+    what went wrong and what to do instead."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code: ErrorCode = code
+        self.message = message
+
+
+def invalid(message: str) -> CommandError:
+    return CommandError("invalid_command", message)
+
+
+def denied(message: str) -> CommandError:
+    return CommandError("policy_denied", message)

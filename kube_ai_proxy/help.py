@@ -1,0 +1,124 @@
+"""describe_<tool>: the CLI's own help for a command, plus its subcommands and flags as data.
+
+The text comes from `<tool> <command> --help` run once and cached for the server's lifetime;
+the structured part comes from the CLI spec, so it is there even when the binary is missing.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from adapters.cli import Stage, run_pipeline
+from adapters.errors import BackendError
+from kube_ai_proxy.calls import CLI_INSTALL_HINTS, Runtime
+from kube_ai_proxy.clispec import CliSpec, CommandNode, Tool
+from kube_ai_proxy.errors import CommandError, invalid
+from kube_ai_proxy.pipeline import cli_words
+from kube_ai_proxy.result import Backend, CommandResult, ErrorInfo
+from kube_ai_proxy.shellwords import split_pipeline
+
+_HELP_TIMEOUT = 15.0
+
+
+def find_node(spec: CliSpec, command: str | None) -> CommandNode:
+    """The command a describe request names: `rollout restart`, `kubectl get` or nothing."""
+    if not command or not command.strip():
+        return spec.root
+    words = split_pipeline(command)[0]
+    words = cli_words(spec.tool, words)
+    node = spec.root
+    for word in words:
+        if word.startswith("-"):
+            continue
+        child = node.children.get(word)
+        if child is None:
+            known = ", ".join(c.name for c in node.subcommands()) or "none"
+            raise invalid(
+                f"`{' '.join((spec.tool, *node.path, word))}` is not a {spec.tool} command. "
+                f"Subcommands of `{' '.join((spec.tool, *node.path))}`: {known}."
+            )
+        node = child
+    return node
+
+
+def describe_data(spec: CliSpec, node: CommandNode) -> dict[str, Any]:
+    return {
+        "command": " ".join((spec.tool, *node.path)),
+        "summary": node.summary,
+        "subcommands": [{"name": c.name, "summary": c.summary} for c in node.subcommands()],
+        "flags": [
+            {
+                "name": f.name,
+                "short": f.short,
+                "type": f.type,
+                "takes_value": f.takes_value,
+            }
+            for f in sorted(node.flags.values(), key=lambda f: f.name)
+        ],
+        "cli_version": spec.version,
+    }
+
+
+def _spec_text(data: dict[str, Any]) -> str:
+    lines = [f"{data['command']}: {data['summary']}".rstrip(": ")]
+    if data["subcommands"]:
+        lines += ["", "Commands:"] + [
+            f"  {c['name']:<24} {c['summary']}" for c in data["subcommands"]
+        ]
+    lines += ["", "Flags:"] + [
+        "  "
+        + (f"-{f['short']}, " if f["short"] else "    ")
+        + f"--{f['name']}"
+        + (f" {f['type']}" if f["takes_value"] else "")
+        for f in data["flags"]
+    ]
+    return "\n".join(lines)
+
+
+async def describe(runtime: Runtime, tool: Tool, command: str | None) -> CommandResult:
+    started = time.monotonic()
+    spec = runtime.specs[tool]
+    shown = " ".join((tool, command or "")).strip()
+    try:
+        node = find_node(spec, command)
+    except CommandError as exc:
+        return CommandResult(
+            status="error", command=shown, error=ErrorInfo(code=exc.code, message=exc.message)
+        )
+    data = describe_data(spec, node)
+    key = (tool, *node.path)
+    text = runtime.help_cache.get(key)
+    backend: Backend | None = "cli"
+    if text is None:
+        try:
+            outcome = await run_pipeline(
+                [
+                    Stage(
+                        [tool, *node.path, "--help"],
+                        runtime.cli_env(tool),
+                        install_hint=CLI_INSTALL_HINTS[tool],
+                    )
+                ],
+                timeout=_HELP_TIMEOUT,
+                max_bytes=4 * runtime.settings.max_output,
+            )
+            text = outcome.stdout.decode("utf-8", "replace").strip()
+            if outcome.exit_code == 0 and text:
+                runtime.help_cache[key] = text
+            else:
+                text = _spec_text(data)
+                backend = None
+        except BackendError as exc:
+            text = f"{_spec_text(data)}\n\n({tool}'s own help is unavailable: {exc.message})"
+            backend = None
+    return CommandResult(
+        status="success",
+        backend=backend,
+        command=f"{data['command']} --help",
+        exit_code=0 if backend else None,
+        output=text[: runtime.settings.max_output],
+        data=data,
+        truncated=len(text) > runtime.settings.max_output,
+        duration_ms=(time.monotonic() - started) * 1000,
+    )

@@ -1,0 +1,71 @@
+"""The command line: `kube-ai-proxy [flags]` or `python -m kube_ai_proxy.main [flags]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from kube_ai_proxy import __version__
+from kube_ai_proxy.config import Settings, add_arguments, load_settings
+
+DESCRIPTION = """\
+An MCP server that runs kubectl, helm, istioctl and argocd for AI assistants, without a shell.
+Every setting can be given as a flag or as the environment variable shown with it; flags win.
+By default it speaks MCP over stdio, which is what Claude Desktop and Claude Code start."""
+
+EPILOG = """\
+examples:
+  kube-ai-proxy                                       stdio, for an MCP client that starts it
+  K8S_MCP_ACCESS=read-only kube-ai-proxy              only reads
+  K8S_MCP_AUTH_TOKEN=... kube-ai-proxy --transport streamable-http --port 8000
+                                                      HTTP on 127.0.0.1:8000/mcp, bearer token
+docs: README.md and docs/configuration.md"""
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="kube-ai-proxy",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--version", action="version", version=f"kube-ai-proxy {__version__}")
+    add_arguments(p)
+    return p
+
+
+def settings_from(argv: Sequence[str] | None) -> Settings:
+    args = parser().parse_args(argv)
+    try:
+        return load_settings(vars(args))
+    except ValidationError as exc:
+        problems = "; ".join(
+            (f"{'.'.join(str(p) for p in e['loc'])}: " if e["loc"] else "") + e["msg"]
+            for e in exc.errors()
+        )
+        sys.exit(f"kube-ai-proxy: invalid configuration: {problems}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    settings = settings_from(argv)
+    # Imported here so --help and --version answer without loading the MCP stack.
+    from kube_ai_proxy.server import create_server
+
+    mcp = create_server(settings)
+    if settings.transport == "stdio":
+        mcp.run(transport="stdio", show_banner=False)
+    else:
+        mcp.run(
+            transport=settings.transport,
+            host=settings.host,
+            port=settings.port,
+            show_banner=False,
+            stateless_http=settings.transport == "streamable-http",
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""The MCP tools: describe_<tool> and execute_<tool> for kubectl, helm, istioctl and argocd."""
+
+from typing import Annotated, Any
+
+from fastmcp import Context, FastMCP
+from fastmcp.tools import ToolResult
+from mcp_types import ToolAnnotations
+from pydantic import Field
+
+from kube_ai_proxy.calls import Request, Runtime
+from kube_ai_proxy.clispec import TOOLS, Tool
+from kube_ai_proxy.help import describe
+from kube_ai_proxy.result import CommandResult
+from kube_ai_proxy.textutils import ALLOWED
+
+_PURPOSE: dict[Tool, str] = {
+    "kubectl": "Kubernetes resources in the configured cluster",
+    "helm": "Helm releases and charts in the configured cluster",
+    "istioctl": "the Istio service mesh in the configured cluster",
+    "argocd": "Argo CD applications, projects, clusters and repositories",
+}
+
+_EXAMPLES: dict[Tool, str] = {
+    "kubectl": "`kubectl get pods -n web -o wide`, `kubectl logs deploy/api --tail=50 | grep "
+    "ERROR`, `kubectl apply -f -` with the manifest in `stdin`",
+    "helm": "`helm list -A`, `helm status wp -n demo`, `helm get values wp -n demo -o json`",
+    "istioctl": "`istioctl version`, `istioctl analyze -n web`, `istioctl proxy-status`",
+    "argocd": "`argocd app list`, `argocd app get guestbook`, `argocd app sync guestbook`",
+}
+
+
+def _access_note(runtime: Runtime) -> str:
+    settings = runtime.settings
+    notes = [f"Access mode: {settings.access}."]
+    if settings.allowed_namespaces:
+        notes.append(f"Allowed namespaces: {', '.join(settings.allowed_namespaces)}.")
+    if settings.allowed_contexts:
+        notes.append(f"Allowed contexts: {', '.join(settings.allowed_contexts)}.")
+    return " ".join(notes)
+
+
+def _execute_description(tool: Tool, runtime: Runtime) -> str:
+    return (
+        f"Run a {tool} command to inspect or change {_PURPOSE[tool]}, and get a structured "
+        f"result. Write it as in a terminal, e.g. {_EXAMPLES[tool]}. There is no shell: you may "
+        f"pipe (|) into {', '.join(ALLOWED)}, but `;`, `&&`, redirections, `$(...)` and "
+        "variables are refused, as are flags that change credentials or the server. "
+        f"{_access_note(runtime)} The result has `output` (what {tool} prints) and `data` "
+        "(JSON when available); when a call fails, `error.message` says what to do next. "
+        f"Use describe_{tool} to see a command's flags."
+    )
+
+
+def _to_tool_result(result: CommandResult) -> ToolResult:
+    if result.error is not None:
+        text = f"{result.error.code}: {result.error.message}"
+        if result.output:
+            text += f"\n\n{result.output}"
+    else:
+        text = result.output or "(no output)"
+    if result.truncated and result.next:
+        text += f"\n\n[truncated] {result.next}"
+    return ToolResult(
+        content=text,
+        structured_content=result.model_dump(mode="json"),
+        is_error=result.is_error,
+    )
+
+
+def _add_tools(mcp: FastMCP[Any], runtime: Runtime, tool: Tool) -> None:
+    read_only = runtime.settings.access == "read-only"
+    output_schema = CommandResult.model_json_schema()
+
+    async def execute(
+        command: Annotated[
+            str,
+            Field(
+                description=f"The {tool} command line, e.g. `{tool} ...`; the leading "
+                f"`{tool}` may be omitted. May pipe into text utilities."
+            ),
+        ],
+        ctx: Context,
+        timeout: Annotated[
+            float | None,
+            Field(
+                gt=0,
+                description=f"Seconds before the command is stopped; default "
+                f"{runtime.settings.timeout:g}, at most {runtime.settings.max_timeout:g}.",
+            ),
+        ] = None,
+        stdin: Annotated[
+            str | None,
+            Field(
+                description="Text fed to the command's standard input, e.g. a manifest for `-f -`."
+            ),
+        ] = None,
+    ) -> ToolResult:
+        async def progress(done: float, total: float, message: str) -> None:
+            await ctx.report_progress(done, total, message)
+
+        result = await runtime.execute(tool, Request(command, timeout, stdin), progress)
+        return _to_tool_result(result)
+
+    async def describe_tool(
+        command: Annotated[
+            str | None,
+            Field(
+                description=f"A {tool} subcommand to explain, e.g. "
+                + ("`get` or `rollout restart`" if tool == "kubectl" else "`status`")
+                + f"; empty for {tool} itself."
+            ),
+        ] = None,
+    ) -> ToolResult:
+        return _to_tool_result(await describe(runtime, tool, command))
+
+    mcp.tool(
+        execute,
+        name=f"execute_{tool}",
+        title=f"Run {tool}",
+        description=_execute_description(tool, runtime),
+        output_schema=output_schema,
+        annotations=ToolAnnotations(
+            title=f"Run {tool}",
+            read_only_hint=read_only,
+            destructive_hint=not read_only,
+            idempotent_hint=False,
+            open_world_hint=True,
+        ),
+    )
+    mcp.tool(
+        describe_tool,
+        name=f"describe_{tool}",
+        title=f"{tool} help",
+        description=(
+            f"Show {tool}'s help for a command: usage, subcommands and flags (`data` lists "
+            f"them as JSON). Use it before execute_{tool} when unsure of a command or flag."
+        ),
+        output_schema=output_schema,
+        annotations=ToolAnnotations(
+            title=f"{tool} help",
+            read_only_hint=True,
+            destructive_hint=False,
+            idempotent_hint=True,
+            open_world_hint=False,
+        ),
+    )
+
+
+def add_tools(mcp: FastMCP[Any], runtime: Runtime) -> None:
+    for tool in TOOLS:
+        _add_tools(mcp, runtime, tool)

@@ -1,0 +1,57 @@
+"""Fixtures of the fast suite: fake CLIs on PATH, settings, and a real in-memory MCP client."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastmcp import Client
+
+from kube_ai_proxy.config import Settings
+from kube_ai_proxy.server import create_server
+
+FAKE_CLI = Path(__file__).parent / "fakes" / "fake_cli.py"
+CLIS = ("kubectl", "helm", "istioctl", "argocd")
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No setting leaks in from the developer's shell."""
+    for name in list(os.environ):
+        if name.startswith(("K8S_MCP_", "ARGOCD_", "FAKE_CLI_")) or name in (
+            "KUBECONFIG",
+            "K8S_CONTEXT",
+        ):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def fake_bin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """kubectl, helm, istioctl and argocd on PATH are the fake that prints its argv and env."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in CLIS:
+        (bin_dir / name).symlink_to(FAKE_CLI)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    return bin_dir
+
+
+@pytest.fixture
+def make_client() -> Callable[..., Client[Any]]:
+    """A factory: make_client(access="read-only", ...) -> an MCP client bound to a new server."""
+
+    def factory(**settings: Any) -> Client[Any]:
+        return Client(create_server(Settings(**settings)))
+
+    return factory
+
+
+@pytest.fixture
+async def client(
+    fake_bin: Path, make_client: Callable[..., Client[Any]]
+) -> AsyncIterator[Client[Any]]:
+    async with make_client() as connected:
+        yield connected

@@ -1,0 +1,241 @@
+"""The MCP surface, through a real MCP client: tools, schemas, annotations, results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastmcp import Client
+
+from kube_ai_proxy.result import CommandResult
+
+CLIS = ("kubectl", "helm", "istioctl", "argocd")
+
+
+async def call(client: Client[Any], tool: str, **arguments: Any) -> tuple[CommandResult, Any]:
+    raw = await client.call_tool(tool, arguments, raise_on_error=False)
+    return CommandResult.model_validate(raw.structured_content), raw
+
+
+async def test_lists_eight_tools_with_schemas_and_annotations(client: Client[Any]) -> None:
+    tools = {t.name: t for t in await client.list_tools()}
+    assert set(tools) == {f"{verb}_{cli}" for verb in ("execute", "describe") for cli in CLIS}
+    for cli in CLIS:
+        execute = tools[f"execute_{cli}"]
+        assert execute.input_schema["required"] == ["command"]
+        assert set(execute.input_schema["properties"]) == {"command", "timeout", "stdin"}
+        assert execute.output_schema is not None
+        assert set(execute.output_schema["properties"]) == set(CommandResult.model_fields)
+        assert execute.annotations is not None
+        assert execute.annotations.read_only_hint is False
+        assert execute.annotations.destructive_hint is True
+        assert "no shell" in (execute.description or "")
+        describe = tools[f"describe_{cli}"]
+        assert describe.annotations is not None and describe.annotations.read_only_hint is True
+        assert set(describe.input_schema["properties"]) == {"command"}
+
+
+async def test_read_only_mode_marks_execute_tools_read_only(
+    fake_bin: Path, make_client: Any
+) -> None:
+    async with make_client(access="read-only") as client:
+        tools = {t.name: t for t in await client.list_tools()}
+    annotations = tools["execute_kubectl"].annotations
+    assert annotations is not None and annotations.read_only_hint is True
+    assert "Access mode: read-only" in (tools["execute_kubectl"].description or "")
+
+
+async def test_execute_runs_the_normalized_argv_without_a_shell(client: Client[Any]) -> None:
+    result, raw = await call(
+        client, "execute_kubectl", command="kubectl -nkube-system get po -o=wide --show-labels"
+    )
+    assert result.status == "success" and not raw.is_error
+    assert result.backend == "cli"
+    assert result.exit_code == 0
+    assert result.data is not None
+    # The fake prints what it was exec'd with: the parse, not the raw string.
+    assert result.data["argv"] == [
+        "get",
+        "--namespace=kube-system",
+        "--output=wide",
+        "--show-labels",
+        "po",
+    ]
+    assert result.command == "kubectl get --namespace=kube-system --output=wide --show-labels po"
+    assert result.data["env"]["KUBERC"] == "off"
+
+
+async def test_leading_tool_name_is_optional(client: Client[Any]) -> None:
+    result, _ = await call(client, "execute_helm", command="list -A")
+    assert result.data is not None and result.data["program"] == "helm"
+    assert result.data["argv"] == ["list", "--all-namespaces"]
+
+
+async def test_pipe_stages_get_a_scrubbed_environment(
+    client: Client[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s3cr3t")
+    # jq's $ENV is the environment it runs with: only PATH and LC_ALL.
+    result, _ = await call(client, "execute_kubectl", command="kubectl get pods | jq -c '$ENV'")
+    assert result.status == "success", result.error
+    assert result.data == {"PATH": "/usr/local/bin:/usr/bin:/bin", "LC_ALL": "C.UTF-8"}
+
+
+async def test_server_secrets_do_not_reach_the_cli(
+    client: Client[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("K8S_MCP_AUTH_TOKEN", "http-token")
+    monkeypatch.setenv("ARGOCD_AUTH_TOKEN", "argo-token")
+    kubectl, _ = await call(client, "execute_kubectl", command="kubectl get pods")
+    assert kubectl.data is not None
+    assert "K8S_MCP_AUTH_TOKEN" not in kubectl.data["env"]
+    assert "ARGOCD_AUTH_TOKEN" not in kubectl.data["env"]
+
+
+async def test_real_pipes_through_grep_head_and_jq(client: Client[Any]) -> None:
+    result, _ = await call(
+        client,
+        "execute_kubectl",
+        command="kubectl get pods -n web | jq -r '.argv[]' | grep -v get | head -n 1",
+    )
+    assert result.status == "success", result.error
+    assert result.output == "--namespace=web\n"
+    assert result.command == (
+        "kubectl get --namespace=web pods | jq --raw-output '.argv[]' "
+        "| grep --invert-match --regexp=get | head --lines=1"
+    )
+
+
+async def test_stdin_reaches_the_first_stage(
+    client: Client[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_CLI_STDIN", "1")
+    manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"
+    result, _ = await call(client, "execute_kubectl", command="kubectl apply -f -", stdin=manifest)
+    assert result.data is not None
+    assert result.data["stdin"] == manifest
+    assert result.data["argv"] == ["apply", "--filename=-"]
+
+
+@pytest.mark.parametrize(
+    ("command", "code", "fragment"),
+    [
+        ("kubectl get pods; kubectl delete ns prod", "invalid_command", "`;`"),
+        ("kubectl get pods && rm -rf /", "invalid_command", "`&`"),
+        ("kubectl get pods | xargs kubectl delete", "invalid_command", "`xargs` cannot be used"),
+        ('kubectl get pods --ser"ver"=https://evil', "policy_denied", "--server"),
+        ("kubectl get pods -As https://evil", "policy_denied", "--server"),
+        ("kubectl get pods $(id)", "invalid_command", "substitution"),
+        ("kubectl foo", "policy_denied", "plugins are never run"),
+        ("kubectl get pods --v=9", "policy_denied", "verbosity"),
+        ("helm list -A", None, None),
+        ("helm get values x --kube-token=abc", "policy_denied", "--kube-token"),
+    ],
+)
+async def test_refusals_are_errors_with_reasons(
+    client: Client[Any], command: str, code: str | None, fragment: str | None
+) -> None:
+    tool = "execute_" + command.split()[0]
+    result, raw = await call(client, tool, command=command)
+    if code is None:
+        assert result.status == "success"
+        return
+    assert raw.is_error
+    assert result.status == "error"
+    assert result.backend is None and result.exit_code is None
+    assert result.error is not None and result.error.code == code
+    assert fragment is not None and fragment in result.error.message
+    assert f"{code}: " in raw.content[0].text
+
+
+async def test_cli_failure_is_a_cli_error_with_stderr(
+    client: Client[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_CLI_MODE", "fail")
+    result, raw = await call(client, "execute_kubectl", command="kubectl get podz")
+    assert raw.is_error
+    assert result.exit_code == 3
+    assert result.error is not None and result.error.code == "cli_error"
+    assert 'resource type "podz"' in result.error.message
+
+
+async def test_warnings_on_stderr_are_kept_with_the_output(
+    client: Client[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_CLI_MODE", "warn")
+    result, raw = await call(client, "execute_kubectl", command="kubectl get pods")
+    assert not raw.is_error
+    assert result.output == "NAME   READY\n\nWarning: something is deprecated"
+
+
+async def test_output_beyond_the_budget_is_cut_and_flagged(
+    fake_bin: Path, make_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_CLI_MODE", "flood")
+    monkeypatch.setenv("FAKE_CLI_BYTES", "300000")
+    async with make_client(max_output=5000) as client:
+        result, _ = await call(client, "execute_kubectl", command="kubectl get pods -A")
+    assert result.status == "success"
+    assert result.truncated is True
+    assert len(result.output) == 5000
+    assert result.next is not None and "300000 bytes" in result.next
+
+
+async def test_missing_binary_is_unavailable_with_an_install_hint(
+    make_client: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    async with make_client() as client:
+        result, raw = await call(client, "execute_istioctl", command="istioctl version")
+    assert raw.is_error
+    assert result.error is not None and result.error.code == "unavailable"
+    assert "istioctl` was not found on PATH" in result.error.message
+    assert "istio.io" in result.error.message
+
+
+async def test_timeout_argument_is_capped_by_max_timeout(
+    fake_bin: Path, make_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_CLI_MODE", "sleep")
+    async with make_client(timeout=0.5, max_timeout=1) as client:
+        result, raw = await call(
+            client, "execute_kubectl", command="kubectl get pods -w", timeout=100
+        )
+    assert raw.is_error
+    assert result.error is not None and result.error.code == "timeout"
+    assert "longer than 1s" in result.error.message
+    assert result.duration_ms < 10_000
+
+
+async def test_describe_returns_help_text_and_spec_data(client: Client[Any]) -> None:
+    result, raw = await call(client, "describe_kubectl", command="kubectl rollout restart")
+    assert not raw.is_error
+    assert result.output.startswith("Usage: kubectl rollout restart")
+    assert result.data is not None
+    assert result.data["command"] == "kubectl rollout restart"
+    names = {f["name"] for f in result.data["flags"]}
+    assert {"selector", "namespace", "field-manager"} <= names
+    top, _ = await call(client, "describe_kubectl")
+    assert top.data is not None
+    assert "rollout" in {c["name"] for c in top.data["subcommands"]}
+
+
+async def test_describe_unknown_command_lists_what_exists(client: Client[Any]) -> None:
+    result, raw = await call(client, "describe_kubectl", command="rollout restrat")
+    assert raw.is_error
+    assert result.error is not None and result.error.code == "invalid_command"
+    assert "restart" in result.error.message
+
+
+async def test_describe_works_without_the_binary(
+    make_client: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    async with make_client() as client:
+        result, raw = await call(client, "describe_argocd", command="app")
+    assert not raw.is_error
+    assert result.backend is None
+    assert "argocd app" in result.output and "sync" in result.output
+    assert "unavailable" not in json.dumps(result.data)
