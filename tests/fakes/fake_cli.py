@@ -21,7 +21,11 @@ if "--help" in sys.argv[1:]:
     print("(fake help text)")
 elif mode == "sleep":
     child = subprocess.Popen(["sleep", "300"])
-    print(json.dumps({"child": child.pid}), flush=True)
+    pids = json.dumps({"self": os.getpid(), "child": child.pid})
+    if os.environ.get("FAKE_CLI_PIDFILE"):
+        with open(os.environ["FAKE_CLI_PIDFILE"], "w") as pidfile:
+            pidfile.write(pids)
+    print(pids, flush=True)
     time.sleep(300)
 elif mode == "flood":
     total = int(os.environ.get("FAKE_CLI_BYTES", "1000000"))
