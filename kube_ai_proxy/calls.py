@@ -20,6 +20,7 @@ from kube_ai_proxy.clispec import CliSpecs, Tool
 from kube_ai_proxy.config import Settings
 from kube_ai_proxy.errors import CommandError
 from kube_ai_proxy.pipeline import Plan, plan
+from kube_ai_proxy.policy import policy_for
 from kube_ai_proxy.result import Backend, CommandResult, ErrorCode, ErrorInfo
 from kube_ai_proxy.textutils import SAFE_PATH, STAGE_ENV, install_hint
 from kube_ai_proxy.validation import Limits
@@ -53,6 +54,7 @@ class Runtime:
             allowed_contexts=tuple(settings.allowed_contexts),
             allowed_paths=tuple(settings.allowed_paths),
         )
+        self.policy = policy_for(settings)
         self.help_cache: dict[tuple[str, ...], str] = {}
         self.audit = AuditLog(settings.audit_log)
 
@@ -104,6 +106,7 @@ class Runtime:
         command_plan: Plan | None = None
         try:
             command_plan = plan(self.specs, tool, request.command, self.limits)
+            self.policy.check(command_plan.command, request.stdin)
             result = await self._run_cli(command_plan, request, progress)
         except CommandError as exc:
             result = _failure(exc.code, exc.message, command_plan, request)

@@ -33,6 +33,10 @@ class ToolRules:
     refused_verbs: Mapping[tuple[str, ...], str] = field(default_factory=dict)
     # flags whose value is a verbosity level; >= 6 dumps HTTP requests with their headers
     verbosity_flags: frozenset[str] = frozenset()
+    # flags refused on one subcommand only -> why
+    refused_verb_flags: Mapping[tuple[str, ...], Mapping[str, str]] = field(default_factory=dict)
+    # subcommands where a refused flag's name means something harmless -> those names
+    local_meanings: Mapping[tuple[str, ...], frozenset[str]] = field(default_factory=dict)
 
 
 def _reasons(reason: str, *names: str) -> dict[str, str]:
@@ -98,6 +102,15 @@ KUBECTL = ToolRules(
         },
     },
     verbosity_flags=frozenset({"v"}),
+    refused_verb_flags={
+        ("config", "view"): {"raw": "it prints the kubeconfig's credentials"},
+    },
+    # There `--user` names the subject of a binding, not who kubectl authenticates as.
+    local_meanings={
+        ("create", "clusterrolebinding"): frozenset({"user"}),
+        ("create", "rolebinding"): frozenset({"user"}),
+        ("set", "subject"): frozenset({"user"}),
+    },
 )
 
 HELM = ToolRules(
@@ -226,8 +239,12 @@ def check_command(command: CliCommand, limits: Limits) -> None:
     reason = _refused_verb(rules, command.verb)
     if reason is not None:
         raise denied(f"`{command.verb_text}` is never run here: {reason}.")
+    verb_flags = rules.refused_verb_flags.get(command.verb, {})
+    harmless = rules.local_meanings.get(command.verb, frozenset())
     for flag in command.flags:
-        why = rules.refused_flags.get(flag.name)
+        why = verb_flags.get(flag.name)
+        if flag.name not in harmless:
+            why = why or rules.refused_flags.get(flag.name)
         if why is not None:
             raise denied(f"`--{flag.name}` is refused: {why}.")
         if flag.name in rules.verbosity_flags and _verbosity(flag.value) >= 6:
