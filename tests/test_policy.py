@@ -76,7 +76,7 @@ WRITES = [
     "kubectl rollout restart deploy/web",
     "kubectl label pods web-0 a=b",
     "kubectl create deployment web --image=nginx",
-    "helm install wp ./chart",
+    "helm install wp repo/chart",
     "helm uninstall wp",
     "argocd app sync guestbook",
 ]
@@ -129,9 +129,10 @@ def test_privileged_commands_need_admin(
     specs: CliSpecs, kubeconfig: KubeconfigReader, line: str
 ) -> None:
     stdin = "kind: ClusterRole\nmetadata: {name: x}\n"
-    for access in ("read-only", "standard"):
+    modes: tuple[AccessMode, ...] = ("read-only", "standard")
+    for access in modes:
         with pytest.raises(CommandError) as caught:
-            check(specs, kubeconfig, line, access=access, stdin=stdin)  # type: ignore[arg-type]
+            check(specs, kubeconfig, line, access=access, stdin=stdin)
         assert caught.value.code == "policy_denied"
         assert "need admin access" in caught.value.message
     check(specs, kubeconfig, line, access="admin", stdin=stdin)
@@ -141,7 +142,7 @@ def test_privileged_commands_need_admin(
     "manifest",
     [
         "kind: Namespace\nmetadata: {name: x}\n",
-        "kind: ConfigMap\nmetadata: {name: a}\n---\nkind: ClusterRoleBinding\nmetadata: {name: b}\n",
+        "kind: ConfigMap\nmetadata: {name: a}\n---\nkind: ClusterRoleBinding\n",
         '{"kind": "List", "items": [{"kind": "ValidatingWebhookConfiguration"}]}',
     ],
 )
