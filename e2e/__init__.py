@@ -1,0 +1,1 @@
+"""End-to-end tests of kube-ai-proxy against a real Kubernetes API server (see harness/)."""

@@ -1,0 +1,71 @@
+"""`python -m e2e.harness binaries|up|down|status`, run from the repository root.
+
+binaries           build missing binaries into the cache (etcd, Kubernetes, kwok, helm); or: build
+up                 build, start the cluster (or reuse the running one), print its kubeconfigs
+down               delete the cluster and its processes; the binaries stay cached
+status             does the cluster run, where are its kubeconfigs (exit 1 when it does not)
+bin-dir            print the directory of the built binaries (for PATH)
+kubeconfig         print the admin kubeconfig's path
+viewer-kubeconfig  print the restricted identity's kubeconfig path
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from e2e.harness.binaries import ensure_binaries
+from e2e.harness.cache import CacheLayout
+from e2e.harness.errors import HarnessError
+from e2e.harness.lifecycle import down, status, up
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m e2e.harness",
+        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "command",
+        choices=[
+            "binaries",
+            "build",
+            "up",
+            "down",
+            "status",
+            "bin-dir",
+            "kubeconfig",
+            "viewer-kubeconfig",
+        ],
+    )
+    args = parser.parse_args(argv)
+    layout = CacheLayout.from_env()
+    try:
+        if args.command in ("binaries", "build"):
+            print(ensure_binaries(layout))
+        elif args.command == "up":
+            cluster = up(layout)
+            print(f"admin kubeconfig:  {cluster.kubeconfig}")
+            print(f"viewer kubeconfig: {cluster.viewer_kubeconfig}")
+            print(f"export KUBECONFIG={cluster.kubeconfig}")
+        elif args.command == "down":
+            down(layout)
+        elif args.command == "bin-dir":
+            print(layout.bin_dir)
+        elif args.command == "kubeconfig":
+            print(layout.kubeconfig)
+        elif args.command == "viewer-kubeconfig":
+            print(layout.viewer_kubeconfig)
+        else:
+            running, report = status(layout)
+            print(report)
+            return 0 if running else 1
+    except HarnessError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,298 @@
+"""Build the real programs e2e runs (etcd, the Kubernetes control plane, kubectl, kwok, helm).
+
+Each tool is built with `go build` from a small wrapper Go module under e2e/gomod/<name>/ that pins
+one release; see the comment at the top of each go.mod for why a wrapper is needed. Binaries land
+in `<cache>/bin/` and are rebuilt only when missing or when their wrapper module or link flags
+change: a stamp per step holds a hash of go.mod, go.sum, the packages and the link flags.
+
+To add a tool (istioctl, argocd): add its wrapper module under e2e/gomod/ and one `BuildStep` to
+`STEPS`. A multi-call program such as argocd is one `Binary` with the name it must run under.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from e2e.harness.cache import CacheLayout, locked
+from e2e.harness.errors import HarnessError
+from e2e.harness.progress import say, step
+
+GOMOD_DIR = Path(__file__).resolve().parent.parent / "gomod"
+
+
+@dataclass(frozen=True)
+class GoModule:
+    """The facts the harness reads from one wrapper module's go.mod."""
+
+    directory: Path
+    go_version: tuple[int, ...]
+    requires: dict[str, str]
+
+    def version(self, module_path: str) -> str:
+        try:
+            return self.requires[module_path]
+        except KeyError:
+            raise HarnessError(
+                f"{self.directory / 'go.mod'} does not require {module_path}"
+            ) from None
+
+
+_GO_DIRECTIVE = re.compile(r"^go\s+(\S+)\s*$", re.MULTILINE)
+# A required module inside or outside a require block: "path vX.Y.Z" possibly after "require".
+_REQUIRE = re.compile(r"^\s*(?:require\s+)?([^\s()]+)\s+(v[^\s]+)", re.MULTILINE)
+
+
+@cache
+def read_module(name: str) -> GoModule:
+    directory = GOMOD_DIR / name
+    text = (directory / "go.mod").read_text()
+    text_without_replaces = re.sub(r"^replace\s*\((?:.|\n)*?^\)", "", text, flags=re.MULTILINE)
+    directive = _GO_DIRECTIVE.search(text)
+    if directive is None:
+        raise HarnessError(f"{directory / 'go.mod'} has no go directive")
+    requires = {m[1]: m[2] for m in _REQUIRE.finditer(text_without_replaces)}
+    return GoModule(directory, parse_go_version(directive[1]), requires)
+
+
+def parse_go_version(text: str) -> tuple[int, ...]:
+    """'go1.26.8' or '1.25.0' -> (1, 26, 8); a pre-release suffix ('1.27rc1') is ignored."""
+    numbers = re.match(r"(?:go)?(\d+(?:\.\d+)*)", text)
+    if numbers is None:
+        raise HarnessError(f"cannot read a Go version from {text!r}")
+    return tuple(int(part) for part in numbers[1].split("."))
+
+
+@dataclass(frozen=True)
+class Binary:
+    package: str
+    name: str
+
+
+@dataclass(frozen=True)
+class BuildStep:
+    """One `go build` invocation in one wrapper module."""
+
+    name: str
+    label: str
+    version_module: str
+    binaries: tuple[Binary, ...]
+    ldflags: Callable[[], list[str]]
+
+    @property
+    def module(self) -> GoModule:
+        return read_module(self.name)
+
+    @property
+    def version(self) -> str:
+        return self.module.version(self.version_module)
+
+    def describe(self) -> str:
+        names = ", ".join(binary.name for binary in self.binaries)
+        return f"{names} ({self.label} {self.version})"
+
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256()
+        for part in (
+            (self.module.directory / "go.mod").read_bytes(),
+            (self.module.directory / "go.sum").read_bytes(),
+            "\n".join(f"{b.package}={b.name}" for b in self.binaries).encode(),
+            "\n".join(self.ldflags()).encode(),
+        ):
+            digest.update(part)
+            digest.update(b"\0")
+        return digest.hexdigest()
+
+
+def _version_stamps(package: str, version: str) -> list[str]:
+    """The -X flags Kubernetes' own build sets; without them binaries report v0.0.0-master and
+    Helm refuses charts that declare a kubeVersion."""
+    major, minor = version.lstrip("v").split(".")[:2]
+    values = {"gitVersion": version, "gitMajor": major, "gitMinor": minor, "gitTreeState": "clean"}
+    return [f"-X {package}.{key}={value}" for key, value in values.items()]
+
+
+def _kubernetes_version() -> str:
+    return read_module("kubernetes").version("k8s.io/kubernetes")
+
+
+def kubernetes_ldflags() -> list[str]:
+    version = _kubernetes_version()
+    return [
+        "-s",
+        "-w",
+        *_version_stamps("k8s.io/component-base/version", version),
+        *_version_stamps("k8s.io/client-go/pkg/version", version),
+    ]
+
+
+def _kwok_ldflags() -> list[str]:
+    # kwokctl derives defaults (etcd release, download names, secure port) from the Kubernetes
+    # version it was built for; build it for the release the harness runs, as kwok's release does.
+    return ["-s", "-w", f"-X sigs.k8s.io/kwok/pkg/consts.KubeVersion={_kubernetes_version()}"]
+
+
+def _helm_ldflags() -> list[str]:
+    # What helm's Makefile sets for a release build: its own version, and the Kubernetes
+    # version `helm template` and `helm lint` assume, taken from the client-go it links
+    # (client-go v0.37.x -> Kubernetes 1.37).
+    module = read_module("helm")
+    client_go = module.version("k8s.io/client-go").lstrip("v").split(".")
+    kube_major, kube_minor = str(int(client_go[0]) + 1), client_go[1]
+    flags = [
+        "-s",
+        "-w",
+        f"-X helm.sh/helm/v3/internal/version.version={module.version('helm.sh/helm/v3')}",
+        "-X helm.sh/helm/v3/internal/version.gitTreeState=clean",
+    ]
+    for package in ("helm.sh/helm/v3/pkg/lint/rules", "helm.sh/helm/v3/pkg/chartutil"):
+        flags += [
+            f"-X {package}.k8sVersionMajor={kube_major}",
+            f"-X {package}.k8sVersionMinor={kube_minor}",
+        ]
+    return flags
+
+
+STEPS: tuple[BuildStep, ...] = (
+    BuildStep(
+        name="etcd",
+        label="etcd",
+        version_module="go.etcd.io/etcd/server/v3",
+        # The server's main package is the module root; kwokctl runs it under the name `etcd`.
+        binaries=(Binary("go.etcd.io/etcd/server/v3", "etcd"),),
+        ldflags=lambda: ["-s", "-w"],
+    ),
+    BuildStep(
+        name="kubernetes",
+        label="Kubernetes",
+        version_module="k8s.io/kubernetes",
+        binaries=tuple(
+            Binary(f"k8s.io/kubernetes/cmd/{name}", name)
+            for name in ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
+        ),
+        ldflags=kubernetes_ldflags,
+    ),
+    BuildStep(
+        name="kwok",
+        label="kwok",
+        version_module="sigs.k8s.io/kwok",
+        binaries=(
+            Binary("sigs.k8s.io/kwok/cmd/kwok", "kwok"),
+            Binary("sigs.k8s.io/kwok/cmd/kwokctl", "kwokctl"),
+        ),
+        ldflags=_kwok_ldflags,
+    ),
+    BuildStep(
+        name="helm",
+        label="Helm",
+        version_module="helm.sh/helm/v3",
+        binaries=(Binary("helm.sh/helm/v3/cmd/helm", "helm"),),
+        ldflags=_helm_ldflags,
+    ),
+)
+
+
+def stamp_path(layout: CacheLayout, build: BuildStep) -> Path:
+    return layout.stamps_dir / f"{build.name}.sha256"
+
+
+def is_current(layout: CacheLayout, build: BuildStep) -> bool:
+    if not all(layout.binary(b.name).is_file() for b in build.binaries):
+        return False
+    stamp = stamp_path(layout, build)
+    return stamp.is_file() and stamp.read_text().strip() == build.fingerprint()
+
+
+def ensure_binaries(layout: CacheLayout, steps: Sequence[BuildStep] = STEPS) -> Path:
+    """Build whatever is missing or stale; return the directory holding every binary."""
+    if all(is_current(layout, build) for build in steps):
+        return layout.bin_dir
+    go = find_go(steps)
+    with locked(layout.build_lock, "building binaries"):
+        # Another run may have built them while this one waited for the lock.
+        for build in steps:
+            if not is_current(layout, build):
+                _build(layout, build, go)
+    return layout.bin_dir
+
+
+def find_go(steps: Sequence[BuildStep] = STEPS) -> str:
+    needed = max(build.module.go_version for build in steps)
+    needed_text = ".".join(map(str, needed))
+    go = shutil.which("go")
+    if go is None:
+        raise HarnessError(
+            f"`go` is not on PATH. The e2e binaries are built from source and need Go >= "
+            f"{needed_text} (Debian's golang package is older): install a release from "
+            f"go.dev/dl and put its bin/ directory on PATH."
+        )
+    reported = subprocess.run(
+        [go, "env", "GOVERSION"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    if reported and parse_go_version(reported) < needed:
+        raise HarnessError(
+            f"{go} is {reported}; the wrapper modules under {GOMOD_DIR} need Go >= {needed_text}: "
+            f"install a newer release from go.dev/dl and put it first on PATH."
+        )
+    return go
+
+
+def _build(layout: CacheLayout, build: BuildStep, go: str) -> None:
+    layout.bin_dir.mkdir(parents=True, exist_ok=True)
+    layout.stamps_dir.mkdir(parents=True, exist_ok=True)
+    # Build next to the cache, then rename into place: a failed build leaves the old binaries
+    # whole, and a running cluster keeps executing the files it started from.
+    with tempfile.TemporaryDirectory(prefix=f".build-{build.name}-", dir=layout.root) as tmp:
+        output = Path(tmp)
+        if len(build.binaries) == 1:
+            target = str(output / build.binaries[0].name)
+        else:
+            if any(b.name != b.package.rsplit("/", 1)[-1] for b in build.binaries):
+                raise HarnessError(f"{build.name}: several binaries must keep their package names")
+            target = f"{output}{os.sep}"
+        command = [
+            go,
+            "build",
+            "-trimpath",
+            # The wrapper module's own git state says nothing about the binaries, and stamping
+            # it would relink them after every commit of this repository.
+            "-buildvcs=false",
+            "-ldflags",
+            " ".join(build.ldflags()),
+            "-o",
+            target,
+            *(b.package for b in build.binaries),
+        ]
+        with step(f"building {build.describe()}", done="built"):
+            result = subprocess.run(
+                command,
+                cwd=build.module.directory,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                check=False,
+            )
+            if result.returncode != 0:
+                sys.stderr.write(result.stdout)
+                raise HarnessError(
+                    f"go build failed for {build.name} (exit {result.returncode}); its output is "
+                    f"above. Command, run in {build.module.directory}:\n  "
+                    + " ".join(_quote(arg) for arg in command)
+                )
+        for binary in build.binaries:
+            os.replace(output / binary.name, layout.binary(binary.name))
+    stamp_path(layout, build).write_text(build.fingerprint() + "\n")
+    say(f"  -> {', '.join(str(layout.binary(b.name)) for b in build.binaries)}")
+
+
+def _quote(arg: str) -> str:
+    return f"'{arg}'" if (" " in arg or not arg) else arg

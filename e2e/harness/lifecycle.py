@@ -1,0 +1,169 @@
+"""Bring the e2e cluster up, take it down, say how it is.
+
+`up` picks the backend (kind when asked with E2E_CLUSTER=kind, or when Docker and kind are both
+available; otherwise kwokctl), builds missing binaries, starts the cluster or reuses a running
+one, and (re)applies what the tests rely on: simulated nodes and pod logs on kwok, and the
+restricted identity. Every step is idempotent, so `up` on a running cluster repairs it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+from e2e.harness import kind, kwok
+from e2e.harness.binaries import ensure_binaries
+from e2e.harness.cache import CLUSTER_NAME, CacheLayout, locked
+from e2e.harness.cluster import Cluster, run_kubectl
+from e2e.harness.errors import HarnessError
+from e2e.harness.identity import VIEWER_NAMESPACE, create_viewer
+from e2e.harness.nodes import create_nodes
+from e2e.harness.podlogs import install_cluster_logs, wait_until_served
+from e2e.harness.progress import say, step
+
+BACKENDS = ("kwok", "kind")
+
+
+def choose_backend() -> str:
+    wanted = os.environ.get("E2E_CLUSTER", "").strip().lower()
+    if wanted and wanted not in BACKENDS:
+        raise HarnessError(f"E2E_CLUSTER={wanted!r}: use one of {', '.join(BACKENDS)}, or unset it")
+    if wanted:
+        return wanted
+    return "kind" if kind.available() else "kwok"
+
+
+def cluster_for(layout: CacheLayout, backend: str) -> Cluster:
+    return Cluster(
+        name=CLUSTER_NAME,
+        backend=backend,
+        kubeconfig=layout.kubeconfig,
+        viewer_kubeconfig=layout.viewer_kubeconfig,
+        viewer_namespace=VIEWER_NAMESPACE,
+        bin_dir=layout.bin_dir,
+        tool_state=layout.tool_state,
+    )
+
+
+def recorded_backend(layout: CacheLayout) -> str | None:
+    try:
+        backend = layout.backend_file.read_text().strip()
+    except FileNotFoundError:
+        return None
+    return backend if backend in BACKENDS else None
+
+
+def answers(layout: CacheLayout) -> bool:
+    """The admin kubeconfig reaches an API server that says it is ready."""
+    kubectl = layout.binary("kubectl")
+    if not (layout.kubeconfig.is_file() and kubectl.is_file()):
+        return False
+    try:
+        result = run_kubectl(
+            kubectl,
+            layout.kubeconfig,
+            ["get", "--raw", "/readyz", "--request-timeout=5s"],
+            check=False,
+            timeout=15,
+            tool_state=layout.tool_state,
+        )
+    except HarnessError:
+        return False
+    return result.returncode == 0 and result.stdout.strip() == "ok"
+
+
+def up(layout: CacheLayout) -> Cluster:
+    backend = choose_backend()
+    if backend == "kind":
+        kind.require()
+    ensure_binaries(layout)
+    with locked(layout.cluster_lock, "starting the cluster"):
+        alive = answers(layout)
+        recorded = recorded_backend(layout)
+        if recorded is not None and recorded != backend:
+            if alive:
+                raise HarnessError(
+                    f"a {recorded} cluster is already up; run `python -m e2e.harness down` "
+                    f"before switching to {backend}"
+                )
+            _delete(layout, recorded)  # what a dead cluster of the other kind left behind
+        if alive and recorded == backend:
+            say(f"reusing the running {backend} cluster {CLUSTER_NAME}")
+        else:
+            _create(layout, backend)
+        cluster = cluster_for(layout, backend)
+        _prepare(layout, cluster)
+    return cluster
+
+
+def _create(layout: CacheLayout, backend: str) -> None:
+    with step(f"starting a {backend} cluster {CLUSTER_NAME}", done="started"):
+        # Recorded first, so that `down` knows what to delete even if the start fails halfway.
+        layout.cluster_dir.mkdir(parents=True, exist_ok=True)
+        layout.backend_file.write_text(backend + "\n")
+        if backend == "kind":
+            kind.create(layout)
+        else:
+            if kwok.exists(layout):
+                # Known to kwokctl but not answering (stopped, or killed with the machine):
+                # start from scratch rather than resume a half-known state.
+                say("  a stale kwok cluster is in the way; deleting it first")
+                kwok.delete(layout)
+            kwok.create(layout)
+
+
+def _prepare(layout: CacheLayout, cluster: Cluster) -> None:
+    if cluster.backend == "kwok":
+        with step("creating 3 kwok nodes and waiting until they are Ready", done="nodes Ready"):
+            create_nodes(cluster)
+        with step("serving pod logs from files (ClusterLogs)", done="`kubectl logs` works"):
+            install_cluster_logs(cluster, layout.cluster_dir / "pod-logs")
+            wait_until_served(cluster)
+    with step(f"creating the restricted identity (view in {VIEWER_NAMESPACE})", done="identity"):
+        create_viewer(cluster, layout.viewer_kubeconfig)
+
+
+def down(layout: CacheLayout) -> None:
+    with locked(layout.cluster_lock, "stopping the cluster"):
+        backend = recorded_backend(layout) or "kwok"
+        with step(f"deleting the {backend} cluster {CLUSTER_NAME}", done="deleted"):
+            _delete(layout, backend)
+
+
+def _delete(layout: CacheLayout, backend: str) -> None:
+    if backend == "kind":
+        kind.delete(layout)
+    elif layout.binary("kwokctl").is_file():
+        kwok.delete(layout)
+    elif kwok.exists(layout):
+        raise HarnessError(
+            f"kwokctl is missing from {layout.bin_dir}, so the cluster in "
+            f"{kwok.cluster_workdir(layout)} cannot be stopped: run "
+            "`python -m e2e.harness binaries` first"
+        )
+    # The kubeconfigs name certificates and a token of a cluster that no longer exists, and
+    # the discovery cache describes its API.
+    for stale in (layout.cluster_dir, layout.tool_state):
+        if stale.exists():
+            shutil.rmtree(stale)
+
+
+def status(layout: CacheLayout) -> tuple[bool, str]:
+    """Whether the cluster answers, and a few lines saying where things are."""
+    backend = recorded_backend(layout)
+    running = answers(layout)
+    lines = [
+        f"cluster {CLUSTER_NAME}: " + (f"running ({backend})" if running else "not running"),
+        f"binaries: {layout.bin_dir}",
+    ]
+    if running:
+        lines += [
+            f"admin kubeconfig: {layout.kubeconfig}",
+            f"viewer kubeconfig: {layout.viewer_kubeconfig} (view in {VIEWER_NAMESPACE} only)",
+            f"export KUBECONFIG={layout.kubeconfig}",
+        ]
+    elif backend is not None or kwok.exists(layout):
+        lines.append(
+            "leftovers of a stopped cluster exist: `python -m e2e.harness down` clears them"
+        )
+    return running, "\n".join(lines)
