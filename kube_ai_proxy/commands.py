@@ -3,8 +3,9 @@
 The result is a normalized command: the canonical subcommand path, each flag under its long name
 with its value, the positional arguments, and what follows `--`. The argv that runs is rebuilt
 from this model (`argv()`), so the command that was validated is the command that runs: `-nx`,
-`-n x`, `--namespace=x`, `--namespace x` and `--name_space=x` all become `--namespace=x`, and a
-short-flag cluster such as `-As URL` cannot hide a `--server` (DESIGN invariant 2).
+`-n x`, `-n=x`, `--namespace=x` and `--namespace x` all become `--namespace=x`, kubectl's
+`--all_namespaces` becomes `--all-namespaces` (it maps `_` to `-`), and a short-flag cluster
+such as `-As URL` cannot hide a `--server` (DESIGN invariant 2).
 """
 
 from __future__ import annotations

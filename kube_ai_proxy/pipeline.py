@@ -53,6 +53,13 @@ def plan(specs: CliSpecs, tool: Tool, line: str, limits: Limits) -> Plan:
             f"`{tool} {command.args[0]}` is not a {tool} command (plugins are never run). "
             f"describe_{tool} lists the commands."
         )
+    if tool == "kubectl" and command.verb == ("create",) and command.args:
+        # kubectl runs `kubectl-create-NAME` from PATH for `kubectl create NAME ...` when NAME
+        # is not a built-in subcommand; `create` itself takes no positional arguments.
+        raise denied(
+            f"`kubectl create {command.args[0]}` is not a kubectl command (plugins are never "
+            "run). describe_kubectl with {'command': 'create'} lists what it creates."
+        )
     check_command(command, limits)
     pipes = tuple(parse_stage(words) for words in stages[1:])
     return Plan(command, pipes)

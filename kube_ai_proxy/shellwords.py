@@ -36,19 +36,24 @@ def _refuse(what: str, hint: str) -> NoReturn:
     raise invalid(f"{what} is shell syntax, and commands run without a shell: {hint}.")
 
 
-def _check_dollar(line: str, i: int) -> None:
+def _check_dollar(line: str, i: int, *, in_double_quotes: bool = False) -> None:
     nxt = line[i + 1] if i + 1 < len(line) else ""
     if nxt in _PARAMETER_START:
         _refuse(
             f"`${nxt}` (a variable or command substitution)",
             "write the value itself, or put it in single quotes if it is literal text",
         )
-    if nxt in ("'", '"'):
+    # Outside quotes bash reads `$'...'` and `$"..."` as ANSI-C and locale quoting. Inside
+    # double quotes `$"` and `$'` are a literal `$`, as in `grep "Running$"`, which sh passes on.
+    if nxt in ("'", '"') and not in_double_quotes:
         _refuse(f"`${nxt}...` quoting", "use plain single or double quotes")
 
 
 def split_pipeline(line: str) -> list[list[str]]:
     """Return the stages of `line`, each a list of words with quotes removed."""
+    if "\0" in line:
+        # No program can receive a NUL in its arguments: exec would fail after validation.
+        raise invalid("A NUL character cannot be passed to a program: remove it.")
     stages: list[list[str]] = []
     words: list[str] = []
     word: list[str] | None = None  # None: between words, so '' still makes an empty word
@@ -87,7 +92,7 @@ def split_pipeline(line: str) -> list[list[str]]:
                 if d == "`":
                     _refuse(*_REFUSED_OPERATORS["`"])
                 if d == "$":
-                    _check_dollar(line, i)
+                    _check_dollar(line, i, in_double_quotes=True)
                 word.append(d)
                 i += 1
         elif c == "\\":

@@ -168,7 +168,9 @@ _SORT = Utility(
         _o("reverse", "r"),
         _o("sort", None, "required"),
         _o("version-sort", "V"),
-        _o("check", "c", "optional"),
+        # GNU sort's -c takes no argument (`-cr` is -c -r); only --check has an optional one.
+        _o("check", None, "optional"),
+        _o(None, "c"),
         _o(None, "C"),
         _o("key", "k", "required"),
         _o("field-separator", "t", "required"),
@@ -283,6 +285,8 @@ _SED = Utility(
         _o("unbuffered", "u"),
         _o("line-length", "l", "required"),
         _o("debug"),
+        # Always added (see `fixed`); accepted so that a normalized stage parses again.
+        _o("sandbox"),
     ),
     refused={
         "in-place": _WRITES_FILES,
@@ -386,7 +390,8 @@ def _parse_getopt(util: Utility, words: Sequence[str]) -> Stage:
             if opt.arg == "none":
                 if eq:
                     raise invalid(f"`{util.name} --{name}` takes no value.")
-                rendered.append(_render(opt, None))
+                if _render(opt, None) not in util.fixed:
+                    rendered.append(_render(opt, None))
             elif opt.arg == "optional":
                 rendered.append(_render(opt, value if eq else None))
             elif eq:
@@ -442,8 +447,12 @@ def _operands(util: Utility, rendered: list[str], operands: list[str]) -> list[s
     return [*rendered, "--", *operands] if operands else rendered
 
 
-# `import "x" as y;` and `include "x";` load jq modules (files) from jq's library path.
-_JQ_MODULE = re.compile(r'(^|[\s;|(])(import|include)\s*"')
+# `import "x" as $y;` and `include "x";` load jq modules and JSON data files from jq's library
+# path or any `{search: "/dir"}`. The keyword is refused wherever it stands as a word: jq allows
+# comments between it and the path (`import# x<newline>"..."`), and jq 1.7 lets a comment run on
+# past a backslash-newline, so no pattern of what follows it is safe. (`.import` and `$import`
+# are a field and a variable, and stay allowed.)
+_JQ_MODULE = re.compile(r"(?<![\w$.])(import|include)(?!\w)")
 
 
 def _parse_jq(words: Sequence[str]) -> Stage:
@@ -491,7 +500,11 @@ def _parse_jq(words: Sequence[str]) -> Stage:
             raise _refusal("jq", word, "only one operand, the filter, is allowed; files are not")
     program = "." if program is None else program
     if _JQ_MODULE.search(program):
-        raise _refusal("jq", "import/include", "jq modules are loaded from local files")
+        raise _refusal(
+            "jq",
+            "import/include",
+            'jq modules are loaded from local files (as text, write the word as "im" + "port")',
+        )
     return Stage("jq", ("jq", *rendered, program))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.errors import denied, invalid
@@ -19,6 +20,10 @@ _IDENTITY = "it changes who the command authenticates as or which server it talk
 _WRITES = "it writes local files, and nothing here writes local files"
 _RUNS = "it makes the CLI run other programs"
 _STDIN_HINT = "pass the manifest inline in the `stdin` argument with `-f -`"
+_EDITOR = "it opens an interactive editor, a program of the server's choosing"
+
+# Which positional arguments of a subcommand are local paths, and the path read without one.
+PathOperands = tuple[Literal["all", "first", "last"], str | None]
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,12 @@ class ToolRules:
     refused_verb_flags: Mapping[tuple[str, ...], Mapping[str, str]] = field(default_factory=dict)
     # subcommands where a refused flag's name means something harmless -> those names
     local_meanings: Mapping[tuple[str, ...], frozenset[str]] = field(default_factory=dict)
+    # subcommands (and their children) whose positional arguments name local files to read
+    path_operands: Mapping[tuple[str, ...], PathOperands] = field(default_factory=dict)
+    # True when such an operand may also be a remote reference (helm's `repo/chart`,
+    # `oci://...`): it is then a local path only if it exists here or starts with `/` or `.`,
+    # which is how helm decides.
+    remote_operands: bool = False
 
 
 def _reasons(reason: str, *names: str) -> dict[str, str]:
@@ -65,7 +76,12 @@ KUBECTL = ToolRules(
             "insecure-skip-tls-verify",
             "kuberc",
         ),
-        **_reasons(_WRITES, "cache-dir", "profile-output", "output-directory"),
+        # --profile=cpu|heap|... writes profile.pprof to the working directory.
+        **_reasons(_WRITES, "cache-dir", "profile", "profile-output", "output-directory"),
+        # klog's per-file verbosity: --vmodule=round_trippers=9 dumps requests like --v=9.
+        "vmodule": "it raises verbosity per source file, which prints HTTP requests and "
+        "responses, credentials included; use --v=5 or less",
+        "edit": _EDITOR,
         **_reasons(
             _RUNS,
             "enable-helm",
@@ -77,7 +93,16 @@ KUBECTL = ToolRules(
         "unix-socket": "it opens a local socket",
     },
     path_flags=frozenset(
-        {"filename", "kustomize", "from-file", "from-env-file", "cert", "key", "patch-file"}
+        {
+            "filename",
+            "kustomize",
+            "from-file",
+            "from-env-file",
+            "cert",
+            "key",
+            "patch-file",
+            "custom",  # kubectl debug --custom: a container spec file
+        }
     ),
     context_flag="context",
     refused_verbs={
@@ -103,14 +128,21 @@ KUBECTL = ToolRules(
     },
     verbosity_flags=frozenset({"v"}),
     refused_verb_flags={
-        ("config", "view"): {"raw": "it prints the kubeconfig's credentials"},
+        ("config", "view"): {
+            "raw": "it prints the kubeconfig's credentials",
+            # --flatten inlines and prints them too (tokens, client keys), --raw or not
+            "flatten": "it prints the kubeconfig's credentials",
+        },
     },
     # There `--user` names the subject of a binding, not who kubectl authenticates as.
     local_meanings={
         ("create", "clusterrolebinding"): frozenset({"user"}),
         ("create", "rolebinding"): frozenset({"user"}),
         ("set", "subject"): frozenset({"user"}),
+        # `kubectl debug --profile` is debug's own flag (a container profile), not the global.
+        ("debug",): frozenset({"profile"}),
     },
+    path_operands={("kustomize",): ("all", ".")},
 )
 
 HELM = ToolRules(
@@ -136,7 +168,16 @@ HELM = ToolRules(
             "ca-file",
             "insecure-skip-tls-verify",
         ),
-        **_reasons(_WRITES, "repository-cache", "output-dir", "untar", "untardir", "destination"),
+        **_reasons(
+            _WRITES,
+            "repository-cache",
+            "output-dir",
+            "untar",
+            "untardir",
+            "destination",
+            # downloads the chart's dependencies into its charts/ directory
+            "dependency-update",
+        ),
         **_reasons(_RUNS, "post-renderer", "post-renderer-args"),
     },
     path_flags=frozenset({"values", "set-file", "keyring"}),
@@ -155,20 +196,65 @@ HELM = ToolRules(
         ("repo", "index"): _WRITES,
         ("dependency", "update"): _WRITES,
         ("dependency", "build"): _WRITES,
+        # It prints helm's environment, HELM_KUBETOKEN included when the server has one.
+        ("env",): "it prints helm's environment, which can hold the server's credentials",
     },
+    # A chart given as a path is read from the local file system.
+    path_operands={
+        ("install",): ("last", None),
+        ("upgrade",): ("last", None),
+        ("template",): ("last", None),
+        ("lint",): ("all", "."),
+        ("show",): ("first", None),
+        ("dependency", "list"): ("first", "."),
+        ("verify",): ("first", None),
+    },
+    remote_operands=True,
 )
 
 ISTIOCTL = ToolRules(
     refused_flags={
-        **_reasons(_IDENTITY, "kubeconfig", "istioNamespace-override"),
+        **_reasons(
+            _IDENTITY,
+            "kubeconfig",
+            "istioNamespace-override",
+            # the control-plane (xDS) connection of `x proxy-status`, `x version`...
+            "xds-address",
+            "xds-port",
+            "xds-label",
+            "xds-san",
+            "authority",
+            "cert-dir",
+            "insecure",
+            "plaintext",
+        ),
         **_reasons(_WRITES, "output-dir", "output-file"),
     },
-    path_flags=frozenset({"filename", "file", "values"}),
+    path_flags=frozenset(
+        {
+            "filename",
+            "file",
+            "values",
+            "meshConfigFile",  # kube-inject
+            "injectConfigFile",
+            "valuesFile",
+            "manifests",  # install, manifest generate: a local charts directory
+        }
+    ),
     context_flag="context",
     refused_verbs={
         ("dashboard",): "it opens local ports and a browser",
         ("bug-report",): _WRITES,
     },
+    # --vklog is the Kubernetes client's -v: 9 dumps requests.
+    verbosity_flags=frozenset({"vklog"}),
+    # There --output names a file or directory to write, not a format.
+    refused_verb_flags={
+        ("kube-inject",): {"output": _WRITES},
+        ("manifest", "generate"): {"output": _WRITES},
+        ("experimental", "workload"): {"output": _WRITES},
+    },
+    path_operands={("analyze",): ("all", None)},
 )
 
 ARGOCD = ToolRules(
@@ -178,6 +264,7 @@ ARGOCD = ToolRules(
             "server",
             "auth-token",
             "config",
+            "argocd-context",  # another server (and its token) from the local config
             "client-crt",
             "client-crt-key",
             "server-crt",
@@ -197,8 +284,25 @@ ARGOCD = ToolRules(
         ),
         **_reasons(_WRITES, "out"),
     },
-    path_flags=frozenset({"file", "values", "values-literal-file"}),
+    path_flags=frozenset(
+        {
+            "file",
+            "values",
+            "values-literal-file",
+            "local",  # app diff/sync --local: manifests from a local directory
+            "local-repo-root",
+            "from",  # cert add-tls, gpg add
+            "ssh-private-key-path",
+            "tls-client-cert-path",
+            "tls-client-cert-key-path",
+            "github-app-private-key-path",
+            "gcp-service-account-key-path",
+        }
+    ),
     refused_verbs={
+        ("app", "edit"): _EDITOR,
+        ("proj", "edit"): _EDITOR,
+        ("configure",): _WRITES,
         ("login",): "it stores credentials locally; set ARGOCD_SERVER and ARGOCD_AUTH_TOKEN",
         ("logout",): _WRITES,
         ("relogin",): _WRITES,
@@ -207,6 +311,7 @@ ARGOCD = ToolRules(
         ("account", "generate-token"): "it mints credentials",
         ("cluster", "add"): "it reads a local kubeconfig and grants Argo CD access to a cluster",
     },
+    path_operands={("appset", "create"): ("all", None), ("appset", "generate"): ("all", None)},
 )
 
 RULES: Mapping[str, ToolRules] = {
@@ -231,6 +336,20 @@ def _refused_verb(rules: ToolRules, verb: tuple[str, ...]) -> str | None:
         if reason is not None:
             return reason
     return None
+
+
+def _path_operands(rules: ToolRules, verb: tuple[str, ...]) -> PathOperands | None:
+    for length in range(len(verb), 0, -1):
+        found = rules.path_operands.get(verb[:length])
+        if found is not None:
+            return found
+    return None
+
+
+def _is_file_format(output: str | None) -> bool:
+    """kubectl's -o formats that read a template file: go-template-file, templatefile,
+    jsonpath-file, custom-columns-file."""
+    return output is not None and output.split("=", 1)[0].endswith("file")
 
 
 def check_command(command: CliCommand, limits: Limits) -> None:
@@ -260,8 +379,38 @@ def check_command(command: CliCommand, limits: Limits) -> None:
             )
         if flag.name in rules.path_flags and flag.value is not None:
             check_read_path(flag.name, flag.value, limits.allowed_paths)
-        if flag.name in ("output", "template") and flag.value and "-file=" in flag.value:
-            check_read_path(flag.name, flag.value.split("=", 1)[1], limits.allowed_paths)
+        if flag.name == "output" and flag.value and _is_file_format(flag.value):
+            _, eq, path = flag.value.partition("=")
+            if eq:
+                _check_path(f"`--output={flag.value}`", path, limits.allowed_paths)
+    # Without `=FILE`, a file format reads the file named by --template
+    # (`-o go-template-file --template=/etc/passwd`).
+    if any(_is_file_format(v) for v in command.values("output")):
+        for template in command.values("template"):
+            if template is not None:
+                check_read_path("template", template, limits.allowed_paths)
+    _check_path_operands(rules, command, limits)
+
+
+def _check_path_operands(rules: ToolRules, command: CliCommand, limits: Limits) -> None:
+    found = _path_operands(rules, command.verb)
+    if found is None or command.raw_args:
+        return
+    which, default = found
+    args = list(command.args)
+    operands = args if which == "all" else args[:1] if which == "first" else args[-1:]
+    if not operands and default is not None:
+        operands = [default]
+    for operand in operands:
+        if rules.remote_operands and not _local_operand(operand):
+            continue
+        _check_path(f"`{operand}` (read by `{command.verb_text}`)", operand, limits.allowed_paths)
+
+
+def _local_operand(operand: str) -> bool:
+    if "://" in operand:
+        return operand.lower().startswith("file:")
+    return operand.startswith(("/", ".")) or os.path.lexists(operand)
 
 
 def _verbosity(value: str | None) -> int:
@@ -271,25 +420,36 @@ def _verbosity(value: str | None) -> int:
         raise invalid(f"verbosity must be a number, not {value!r}") from None
 
 
+# Flags whose list elements are `KEY=PATH` (kubectl --from-file, helm --set-file).
+_KEYED_PATH_FLAGS = frozenset({"from-file", "set-file"})
+
+
 def check_read_path(flag: str, value: str, allowed: Sequence[str]) -> None:
     """A local path a command would read must resolve (symlinks followed) under an allowed
     directory. `-` is standard input; URLs are refused (the CLI would fetch them from here)."""
-    path = value.split("=", 1)[1] if flag == "from-file" and "=" in value else value
+    # pflag's StringSlice flags (kubectl -f, --from-file, --from-env-file, helm -f) and helm's
+    # --set-file take comma-separated lists: `-f /allowed/a.yaml,/etc/passwd` reads both files,
+    # so every element is checked. (A CSV-quoted element with a comma is only refused sooner.)
+    for item in value.split(","):
+        path = item.split("=", 1)[1] if flag in _KEYED_PATH_FLAGS and "=" in item else item
+        _check_path(f"`--{flag}={value}`", path, allowed)
+
+
+def _check_path(shown: str, path: str, allowed: Sequence[str]) -> None:
     if path == "-":
         return
     if "://" in path:
         raise denied(
-            f"`--{flag}={value}`: remote URLs are not fetched from the server's network; "
-            + _STDIN_HINT
+            f"{shown}: remote URLs are not fetched from the server's network; " + _STDIN_HINT
         )
     if not allowed:
         raise denied(
-            f"`--{flag}={value}` reads a local file, and no directory is allowed "
+            f"{shown} reads a local file, and no directory is allowed "
             f"(K8S_MCP_ALLOWED_PATHS is empty); {_STDIN_HINT}"
         )
     real = os.path.realpath(path)
     if not any(real == root or real.startswith(root.rstrip("/") + "/") for root in allowed):
         raise denied(
-            f"`--{flag}={value}` resolves to {real}, outside the allowed directories "
+            f"{shown} resolves to {real}, outside the allowed directories "
             f"({', '.join(allowed)}); {_STDIN_HINT}"
         )
