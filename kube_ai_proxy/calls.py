@@ -13,14 +13,18 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.cli import PipelineResult, Stage, run_pipeline
+from adapters.cli import PipelineResult, ProgressHook, Stage, run_pipeline
 from adapters.errors import BackendError
+from adapters.kubernetes import KubeAPI, KubeClients
 from kube_ai_proxy.audit import AuditLog
 from kube_ai_proxy.clispec import CliSpecs, Tool
+from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.config import Settings
 from kube_ai_proxy.errors import CommandError
 from kube_ai_proxy.pipeline import Plan, plan
-from kube_ai_proxy.policy import policy_for
+from kube_ai_proxy.policy import Target, policy_for
+from kube_ai_proxy.rbac import preflight
+from kube_ai_proxy.redaction import output_guard, redact_argv_text, redact_command_line
 from kube_ai_proxy.result import Backend, CommandResult, ErrorCode, ErrorInfo
 from kube_ai_proxy.textutils import SAFE_PATH, STAGE_ENV, install_hint
 from kube_ai_proxy.validation import Limits
@@ -34,6 +38,9 @@ CLI_INSTALL_HINTS: Mapping[Tool, str] = {
     "istioctl": "see https://istio.io/latest/docs/setup/getting-started/#download",
     "argocd": "see https://argo-cd.readthedocs.io/en/stable/cli_installation/",
 }
+
+# Output of a command whose Secrets are redacted is held whole in memory up to this size.
+_REDACTION_BUFFER = 16 * 1024 * 1024
 
 # Variables of this server that no child process needs to see.
 _PRIVATE_ENV = ("K8S_MCP_AUTH_TOKEN",)
@@ -55,6 +62,7 @@ class Runtime:
             allowed_paths=tuple(settings.allowed_paths),
         )
         self.policy = policy_for(settings)
+        self.kube = KubeClients(settings.kubeconfig, settings.context)
         self.help_cache: dict[tuple[str, ...], str] = {}
         self.audit = AuditLog(settings.audit_log)
 
@@ -63,6 +71,7 @@ class Runtime:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        await self.kube.aclose()
         self.audit.close()
 
     def cli_env(self, tool: Tool) -> dict[str, str]:
@@ -106,18 +115,36 @@ class Runtime:
         command_plan: Plan | None = None
         try:
             command_plan = plan(self.specs, tool, request.command, self.limits)
-            self.policy.check(command_plan.command, request.stdin)
-            result = await self._run_cli(command_plan, request, progress)
+            command = command_plan.command
+            target = self.policy.check(command, request.stdin)
+            guard = None if self.settings.allow_secrets else output_guard(command)
+            if self.settings.rbac_preflight:
+                await self._preflight(command, target, request.stdin)
+            result = await self._run_cli(command_plan, request, progress, guard)
         except CommandError as exc:
             result = _failure(exc.code, exc.message, command_plan, request)
         except BackendError as exc:
             result = _failure(exc.code, exc.message, command_plan, request, backend="cli")
         result = result.model_copy(update={"duration_ms": (time.monotonic() - started) * 1000})
-        self.audit.record(tool=tool, result=result, requested=request.command)
+        self.audit.record(tool=tool, result=result, requested=redact_command_line(request.command))
         return result
 
+    async def _preflight(self, command: CliCommand, target: Target, stdin: str | None) -> None:
+        flag = "kube-context" if command.tool == "helm" else "context"
+        context = command.value(flag) or self.settings.context
+
+        async def get_api() -> KubeAPI:
+            return await self.kube.get(context)
+
+        namespaces = [None] if target.all_namespaces else [self.policy.namespace_of(command)]
+        await preflight(get_api, command, namespaces, stdin)
+
     async def _run_cli(
-        self, command_plan: Plan, request: Request, progress: Progress | None
+        self,
+        command_plan: Plan,
+        request: Request,
+        progress: Progress | None,
+        guard: Callable[[str], str] | None,
     ) -> CommandResult:
         tool = command_plan.command.tool
         timeout = self.timeout_for(request)
@@ -142,14 +169,51 @@ class Runtime:
             async def hook(elapsed: float) -> None:
                 await report(elapsed, timeout, f"{command_plan.command.verb_text} running")
 
-        outcome = await run_pipeline(
-            stages,
-            stdin=request.stdin.encode() if request.stdin is not None else None,
-            timeout=timeout,
-            max_bytes=4 * self.settings.max_output,
-            progress=hook,
-        )
+        stdin = request.stdin.encode() if request.stdin is not None else None
+        max_bytes = 4 * self.settings.max_output
+        if guard is None:
+            outcome = await run_pipeline(
+                stages, stdin=stdin, timeout=timeout, max_bytes=max_bytes, progress=hook
+            )
+        else:
+            outcome = await self._run_redacted(stages, stdin, timeout, max_bytes, hook, guard)
         return self._render_cli(command_plan, outcome)
+
+    async def _run_redacted(
+        self,
+        stages: list[Stage],
+        stdin: bytes | None,
+        timeout: float,
+        max_bytes: int,
+        hook: ProgressHook | None,
+        guard: Callable[[str], str],
+    ) -> PipelineResult:
+        """Secrets are redacted where the CLI's output leaves it: the first stage runs alone,
+        its output is redacted, and only then does it reach the pipe stages (or the caller)."""
+        started = time.monotonic()
+        keep = max(max_bytes, _REDACTION_BUFFER)
+        first = await run_pipeline(
+            stages[:1], stdin=stdin, timeout=timeout, max_bytes=keep, progress=hook
+        )
+        if first.truncated:
+            raise CommandError(
+                "cli_error",
+                f"the output ({first.stdout_total} bytes) is too large to check for Secret "
+                "values, so none of it is returned; narrow the command (a name, -l, "
+                "--field-selector, -n).",
+            )
+        redacted = guard(first.stdout.decode("utf-8", "replace")).encode()
+        if len(stages) == 1 or first.exit_code != 0:
+            return PipelineResult(redacted[:max_bytes], len(redacted), first.stages, first.duration)
+        rest = await run_pipeline(
+            stages[1:],
+            stdin=redacted,
+            timeout=max(timeout - (time.monotonic() - started), 0.1),
+            max_bytes=max_bytes,
+        )
+        return PipelineResult(
+            rest.stdout, rest.stdout_total, first.stages + rest.stages, time.monotonic() - started
+        )
 
     def _render_cli(self, command_plan: Plan, outcome: PipelineResult) -> CommandResult:
         budget = self.settings.max_output
@@ -171,7 +235,7 @@ class Runtime:
         return CommandResult(
             status="error" if error else "success",
             backend="cli",
-            command=command_plan.text(),
+            command=redact_argv_text(command_plan.argvs()),
             exit_code=exit_code,
             output=text,
             data=None if truncated or error else _json_data(text),
@@ -215,6 +279,10 @@ def _failure(
     return CommandResult(
         status="error",
         backend=backend,
-        command=command_plan.text() if command_plan else request.command,
+        command=(
+            redact_argv_text(command_plan.argvs())
+            if command_plan
+            else redact_command_line(request.command)
+        ),
         error=ErrorInfo(code=code, message=message),
     )

@@ -64,6 +64,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             port=settings.port,
             show_banner=False,
             stateless_http=settings.transport == "streamable-http",
+            # Loopback servers accept only their own Host and Origin: a web page on a domain
+            # that resolves to 127.0.0.1 (DNS rebinding) cannot reach them.
+            host_origin_protection="auto",
         )
 
 

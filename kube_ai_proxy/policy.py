@@ -228,11 +228,13 @@ def manifest_documents(text: str) -> Iterator[dict[str, Any]]:
             yield doc
 
 
-def _manifest_files(paths: Iterable[str]) -> Iterator[str]:
+def _manifest_files(paths: Iterable[str], recursive: bool) -> Iterator[str]:
+    """The manifests kubectl would read from these paths (files, directories, -R)."""
     for value in paths:
         path = Path(value)
         if path.is_dir():
-            for child in sorted(path.iterdir()):
+            children = path.rglob("*") if recursive else path.iterdir()
+            for child in sorted(children):
                 if child.suffix in (".yaml", ".yml", ".json") and child.is_file():
                     yield child.read_text()
         elif path.is_file():
@@ -303,7 +305,8 @@ class Policy:
         flag = "kube-context" if command.tool == "helm" else "context"
         return command.value(flag) or self.context or self.kubeconfig.defaults().context
 
-    def _namespace(self, command: CliCommand) -> str:
+    def namespace_of(self, command: CliCommand) -> str:
+        """The namespace a command acts in: its -n, else its context's default."""
         flag_values = command.values("namespace")
         if len(flag_values) > 1:
             raise denied("give the namespace once (-n NAME); it was given more than once")
@@ -326,7 +329,7 @@ class Policy:
         if command.verb[:1] and command.verb[0] in cluster_level:
             return Target(level, frozenset())
         all_ns = command.bool_flag("all-namespaces")
-        namespaces = frozenset() if all_ns else frozenset({self._namespace(command)})
+        namespaces = frozenset() if all_ns else frozenset({self.namespace_of(command)})
         return Target(level, namespaces, all_namespaces=all_ns)
 
     def _kubectl(self, command: CliCommand, stdin: str | None, level: Level) -> Target:
@@ -339,11 +342,21 @@ class Policy:
         if top == "create" and len(verb) > 1 and verb[1] in _CREATE_CLUSTER_SCOPED:
             types = [verb[1]]
         documents: list[dict[str, Any]] = []
-        filenames = [v for v in command.values("filename") if v]
+        # -f takes comma lists (-f a.yaml,b.yaml) and directories (-R: recursively).
+        filenames = [p for v in command.values("filename") if v for p in v.split(",") if p]
         if top in _MANIFEST_VERBS and filenames:
             texts = [stdin or "" for f in filenames if f == "-"]
-            texts += list(_manifest_files(f for f in filenames if f != "-"))
+            paths = (f for f in filenames if f != "-")
+            texts += list(_manifest_files(paths, command.bool_flag("recursive")))
             documents = [d for text in texts for d in manifest_documents(text)]
+        if command.values("kustomize") and level == "write":
+            # What a kustomization produces is not known before it is built.
+            if self.allowed_namespaces:
+                raise denied(
+                    "a kustomization (-k) cannot be checked against the allowed namespaces; "
+                    "build it with `kubectl kustomize DIR` and apply the result with `-f -`"
+                )
+            level = "admin"
         cluster_scoped = any(is_cluster_scoped(t) for t in types) or any(
             is_cluster_scoped(str(d.get("kind", ""))) for d in documents
         )
@@ -359,7 +372,7 @@ class Policy:
             # A namespace object touches the namespace it names.
             named = _namespace_names(command.args) if top in _TYPED_VERBS else []
             return Target(level, frozenset(named))
-        default = self._namespace(command)
+        default = self.namespace_of(command)
         namespaces = {default} if (namespaced_types or not types) and not documents else set()
         for doc in documents:
             if is_cluster_scoped(str(doc.get("kind", ""))):

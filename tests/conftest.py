@@ -41,10 +41,11 @@ def fake_bin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def make_client() -> Callable[..., Client[Any]]:
-    """A factory: make_client(access="read-only", ...) -> an MCP client bound to a new server."""
+    """A factory: make_client(access="read-only", ...) -> an MCP client bound to a new server.
+    RBAC pre-flight is off unless asked for: the fake CLIs have no API server behind them."""
 
     def factory(**settings: Any) -> Client[Any]:
-        return Client(create_server(Settings(**settings)))
+        return Client(create_server(Settings(**{"rbac_preflight": False, **settings})))
 
     return factory
 

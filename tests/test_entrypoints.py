@@ -93,7 +93,11 @@ async def test_stdio_client_lists_tools_and_runs_a_command(fake_bin: Path) -> No
     transport = StdioTransport(
         command=sys.executable,
         args=["-m", "kube_ai_proxy.main"],
-        env={"PATH": os.environ["PATH"], "KUBECONFIG": "/nonexistent/kubeconfig"},
+        env={
+            "PATH": os.environ["PATH"],
+            "KUBECONFIG": "/nonexistent/kubeconfig",
+            "K8S_MCP_RBAC_PREFLIGHT": "false",
+        },
         cwd=str(REPO),
         keep_alive=False,
     )
@@ -127,6 +131,7 @@ def http_server(fake_bin: Path, request: pytest.FixtureRequest) -> Iterator[tupl
         "K8S_MCP_TRANSPORT": transport,
         "K8S_MCP_PORT": str(port),
         "K8S_MCP_AUTH_TOKEN": token,
+        "K8S_MCP_RBAC_PREFLIGHT": "false",
     }
     proc = subprocess.Popen(SERVER, env=env, cwd=REPO, stderr=subprocess.PIPE, text=True)
     try:
@@ -185,3 +190,26 @@ async def test_sse_transport_serves_a_legacy_client(http_server: tuple[str, str]
     assert len(tools) == 8
     assert raw.structured_content is not None
     assert raw.structured_content["data"]["argv"] == ["list", "--namespace=demo"]
+
+
+@pytest.mark.parametrize("http_server", ["streamable-http"], indirect=True)
+async def test_dns_rebinding_is_refused(http_server: tuple[str, str]) -> None:
+    """A page on evil.example resolving to 127.0.0.1 cannot talk to the server, even with the
+    token: the Host and Origin headers must be the server's own."""
+    url, token = http_server
+    initialize: dict[str, Any] = json.loads(README_INITIALIZE)
+    headers = {
+        "Accept": "application/json, text/event-stream",
+        "Authorization": f"Bearer {token}",
+    }
+    async with httpx.AsyncClient() as http:
+        foreign_host = await http.post(
+            url, json=initialize, headers={**headers, "Host": "evil.example:8000"}
+        )
+        foreign_origin = await http.post(
+            url, json=initialize, headers={**headers, "Origin": "http://evil.example"}
+        )
+        own = await http.post(url, json=initialize, headers=headers)
+    assert foreign_host.status_code in (400, 403, 421)
+    assert foreign_origin.status_code in (400, 403)
+    assert own.status_code == 200

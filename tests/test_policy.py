@@ -222,3 +222,40 @@ def test_allowed_contexts_cover_the_default_context(
         check(specs, kubeconfig, "kubectl get pods", contexts=("prod",))
     with pytest.raises(CommandError, match="kube context 'prod' is not allowed"):
         check(specs, kubeconfig, "helm list --kube-context prod", contexts=("dev",))
+
+
+def test_comma_lists_and_directories_of_manifests_are_inspected(
+    specs: CliSpecs, kubeconfig: KubeconfigReader, tmp_path: Path
+) -> None:
+    (tmp_path / "cm.yaml").write_text("kind: ConfigMap\nmetadata: {name: a, namespace: web}\n")
+    nested = tmp_path / "nested"
+    nested.mkdir()
+    (nested / "ns.yaml").write_text("kind: Namespace\nmetadata: {name: x}\n")
+    (tmp_path / "other.yaml").write_text("kind: ConfigMap\nmetadata: {namespace: kube-system}\n")
+    command = plan(
+        specs,
+        "kubectl",
+        f"kubectl apply -f {tmp_path / 'cm.yaml'},{tmp_path / 'other.yaml'}",
+        Limits(allowed_paths=(str(tmp_path),)),
+    ).command
+    policy = Policy("standard", ("web",), (), None, kubeconfig)
+    with pytest.raises(CommandError, match="'kube-system' is not allowed"):
+        policy.check(command, None)
+    recursive = plan(
+        specs, "kubectl", f"kubectl apply -R -f {tmp_path}", Limits(allowed_paths=(str(tmp_path),))
+    ).command
+    with pytest.raises(CommandError, match="need admin access"):
+        Policy("standard", (), (), None, kubeconfig).check(recursive, None)
+
+
+def test_kustomizations_are_not_trusted_blindly(
+    specs: CliSpecs, kubeconfig: KubeconfigReader, tmp_path: Path
+) -> None:
+    command = plan(
+        specs, "kubectl", f"kubectl apply -k {tmp_path}", Limits(allowed_paths=(str(tmp_path),))
+    ).command
+    with pytest.raises(CommandError, match="need admin access"):
+        Policy("standard", (), (), None, kubeconfig).check(command, None)
+    with pytest.raises(CommandError, match="build it with `kubectl kustomize DIR`"):
+        Policy("admin", ("web",), (), None, kubeconfig).check(command, None)
+    Policy("admin", (), (), None, kubeconfig).check(command, None)

@@ -1,0 +1,369 @@
+"""The Kubernetes API through kubernetes-asyncio: raw JSON, discovery, access reviews, logs.
+
+One `KubeAPI` per kube context, opened on first use and closed by `KubeClients.aclose()`.
+Requests go through the library's ApiClient (which handles kubeconfig auth: certificates,
+tokens, exec plugins, in-cluster service accounts) but bodies stay plain JSON dicts: no model
+objects are built and thrown away. Nothing here knows about MCP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from kubernetes_asyncio import config as kube_config
+from kubernetes_asyncio.client import ApiClient, Configuration
+from kubernetes_asyncio.config import ConfigException
+
+from adapters.errors import BackendError, BackendErrorCode
+
+JSON = "application/json"
+TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
+_AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList," + JSON
+
+_STATUS_CODES: Mapping[int, BackendErrorCode] = {
+    401: "unavailable",
+    403: "rbac_denied",
+    404: "not_found",
+}
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One API resource as discovery describes it."""
+
+    group: str
+    version: str
+    plural: str
+    singular: str
+    kind: str
+    namespaced: bool
+    verbs: tuple[str, ...] = ()
+    short_names: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    subresources: tuple[str, ...] = ()
+
+    @property
+    def group_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def qualified(self) -> str:
+        """`deployments.apps`, or `pods` for the core group."""
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+    def path(self, namespace: str | None = None, name: str | None = None) -> str:
+        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        if self.namespaced and namespace:
+            base += f"/namespaces/{namespace}"
+        base += f"/{self.plural}"
+        return f"{base}/{name}" if name else base
+
+
+@dataclass
+class Discovery:
+    """Resolves what a user types (`po`, `deploy`, `deployments.apps`, `Deployment`,
+    `deployment.v1.apps`) to a resource, with kubectl's preference for the core group and the
+    server's group order."""
+
+    resources: list[Resource] = field(default_factory=list)
+
+    def resolve(self, name: str) -> Resource | None:
+        text = name.strip()
+        base, _, qualifier = text.partition(".")
+        candidates = self.resources
+        if qualifier:
+            # deployment.v1.apps (name.version.group) or deployments.apps (name.group)
+            version, _, group_after_version = qualifier.partition(".")
+            by_version = [
+                r for r in candidates if r.version == version and r.group == group_after_version
+            ]
+            candidates = by_version or [r for r in candidates if r.group == qualifier]
+        lower = base.lower()
+        for matches in (
+            lambda r: r.plural == lower,
+            lambda r: r.singular == lower,
+            lambda r: lower in r.short_names,
+            lambda r: r.kind.lower() == lower,
+        ):
+            found = [r for r in candidates if matches(r)]
+            if found:
+                return found[0]
+        return None
+
+    def by_category(self, category: str) -> list[Resource]:
+        return [r for r in self.resources if category in r.categories]
+
+
+def _discovery_resources(doc: Mapping[str, Any], core: bool) -> Iterable[Resource]:
+    for item in doc.get("items", []):
+        group = "" if core else item.get("metadata", {}).get("name", "")
+        versions = item.get("versions") or []
+        if not versions:
+            continue
+        preferred = versions[0]  # the aggregated document lists the preferred version first
+        for res in preferred.get("resources", []):
+            kind = (res.get("responseKind") or {}).get("kind", "")
+            yield Resource(
+                group=group,
+                version=preferred["version"],
+                plural=res["resource"],
+                singular=res.get("singularResource") or kind.lower(),
+                kind=kind,
+                namespaced=res.get("scope") == "Namespaced",
+                verbs=tuple(res.get("verbs") or ()),
+                short_names=tuple(res.get("shortNames") or ()),
+                categories=tuple(res.get("categories") or ()),
+                subresources=tuple(s["subresource"] for s in res.get("subresources") or ()),
+            )
+
+
+@dataclass(frozen=True)
+class AccessRequest:
+    verb: str
+    resource: str
+    group: str = ""
+    namespace: str | None = None
+    name: str | None = None
+    subresource: str | None = None
+
+    def describe(self) -> str:
+        if not self.resource:
+            return f"{self.verb} {self.name}"
+        what = f"{self.resource}/{self.subresource}" if self.subresource else self.resource
+        if self.group:
+            what += f".{self.group}"
+        where = f" in namespace {self.namespace!r}" if self.namespace else " cluster-wide"
+        return f"{self.verb} {what}{where}"
+
+
+class KubeAPI:
+    """The API server of one kube context."""
+
+    def __init__(self, client: ApiClient, context: str | None, discovery_ttl: float = 300.0):
+        self.client = client
+        self.context = context
+        self._discovery: Discovery | None = None
+        self._discovered_at = 0.0
+        self._discovery_ttl = discovery_ttl
+        self._discovery_lock = asyncio.Lock()
+        self._reviews: dict[AccessRequest, tuple[float, bool, str]] = {}
+        self._username: str | None = None
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Sequence[tuple[str, Any]] = (),
+        accept: str = JSON,
+        body: Any = None,
+        content_type: str | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        """One request; the decoded JSON body, or BackendError with the API's own message."""
+        headers = {"Accept": accept}
+        if content_type:
+            headers["Content-Type"] = content_type
+        try:
+            response = await self.client.call_api(
+                path,
+                method,
+                query_params=list(query),
+                header_params=headers,
+                body=body,
+                auth_settings=["BearerToken"],
+                _preload_content=False,
+                _request_timeout=timeout,
+            )
+        except aiohttp.ClientError as exc:
+            raise BackendError(
+                "unavailable", f"the API server at {self.host} did not answer: {exc}"
+            ) from None
+        except Exception as exc:  # kubernetes-asyncio raises ApiException for HTTP errors
+            status = getattr(exc, "status", None)
+            if status is None:
+                raise
+            raise _api_error(int(status), str(getattr(exc, "body", "") or exc)) from None
+        async with response:
+            if response.status >= 400:
+                raise _api_error(response.status, await response.text())
+            return await response.json(content_type=None)
+
+    async def stream_text(
+        self, path: str, query: Sequence[tuple[str, Any]], max_bytes: int
+    ) -> tuple[bytes, bool]:
+        """GET a text body (logs), keeping at most max_bytes; True when it was cut."""
+        try:
+            response = await self.client.call_api(
+                path,
+                "GET",
+                query_params=list(query),
+                header_params={"Accept": "*/*"},
+                auth_settings=["BearerToken"],
+                _preload_content=False,
+            )
+        except aiohttp.ClientError as exc:
+            raise BackendError(
+                "unavailable", f"the API server at {self.host} did not answer: {exc}"
+            ) from None
+        async with response:
+            if response.status >= 400:
+                raise _api_error(response.status, await response.text())
+            kept = bytearray()
+            cut = False
+            async for chunk in response.content.iter_chunked(64 * 1024):
+                if len(kept) + len(chunk) > max_bytes:
+                    kept += chunk[: max_bytes - len(kept)]
+                    cut = True
+                    break
+                kept += chunk
+            return bytes(kept), cut
+
+    @property
+    def host(self) -> str:
+        return str(self.client.configuration.host)
+
+    async def discovery(self, refresh: bool = False) -> Discovery:
+        async with self._discovery_lock:
+            stale = time.monotonic() - self._discovered_at > self._discovery_ttl
+            if self._discovery is None or refresh or stale:
+                core, groups = await asyncio.gather(
+                    self.request("GET", "/api", accept=_AGGREGATED),
+                    self.request("GET", "/apis", accept=_AGGREGATED),
+                )
+                if core.get("kind") != "APIGroupDiscoveryList":
+                    raise BackendError(
+                        "unavailable",
+                        "the API server does not serve aggregated discovery (Kubernetes 1.30+ "
+                        "is needed)",
+                    )
+                resources = [
+                    *_discovery_resources(core, core=True),
+                    *_discovery_resources(groups, core=False),
+                ]
+                self._discovery = Discovery(resources)
+                self._discovered_at = time.monotonic()
+            return self._discovery
+
+    async def resolve(self, name: str) -> Resource:
+        """A resource by any of its names; discovery is refreshed once on a miss (a CRD may
+        have been installed since)."""
+        found = (await self.discovery()).resolve(name)
+        if found is None:
+            found = (await self.discovery(refresh=True)).resolve(name)
+        if found is None:
+            raise BackendError("not_found", f'the server doesn\'t have a resource type "{name}"')
+        return found
+
+    async def whoami(self) -> str | None:
+        """The user name the API server sees (SelfSubjectReview), or None if it will not say."""
+        if self._username is None:
+            try:
+                review = await self.request(
+                    "POST",
+                    "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+                    body={"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"},
+                    content_type=JSON,
+                )
+            except BackendError:
+                return None
+            self._username = str(review.get("status", {}).get("userInfo", {}).get("username", ""))
+        return self._username or None
+
+    async def access_review(self, request: AccessRequest, ttl: float = 10.0) -> tuple[bool, str]:
+        """SelfSubjectAccessReview: may the current identity make this request? Decisions are
+        cached for `ttl` seconds."""
+        cached = self._reviews.get(request)
+        now = time.monotonic()
+        if cached is not None and now - cached[0] < ttl:
+            return cached[1], cached[2]
+        spec: dict[str, Any]
+        if request.resource:
+            attributes: dict[str, Any] = {"verb": request.verb, "resource": request.resource}
+            for key in ("group", "namespace", "name", "subresource"):
+                value = getattr(request, key)
+                if value:
+                    attributes[key] = value
+            spec = {"resourceAttributes": attributes}
+        else:  # a non-resource URL such as /metrics, carried in `name`
+            spec = {"nonResourceAttributes": {"path": request.name, "verb": request.verb}}
+        review = await self.request(
+            "POST",
+            "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+            body={
+                "apiVersion": "authorization.k8s.io/v1",
+                "kind": "SelfSubjectAccessReview",
+                "spec": spec,
+            },
+            content_type=JSON,
+        )
+        status = review.get("status") or {}
+        allowed = bool(status.get("allowed")) and not status.get("denied")
+        reason = str(status.get("reason") or status.get("evaluationError") or "")
+        self._reviews[request] = (now, allowed, reason)
+        return allowed, reason
+
+
+def _api_error(status: int, body: str) -> BackendError:
+    import json
+
+    message = body.strip()
+    try:
+        parsed = json.loads(body)
+        if isinstance(parsed, dict) and parsed.get("message"):
+            message = str(parsed["message"])
+    except ValueError:
+        pass
+    code = _STATUS_CODES.get(status, "api_error")
+    if status == 401:
+        message = f"the API server rejected the credentials (401): {message}"
+    return BackendError(code, message or f"HTTP {status}")
+
+
+class KubeClients:
+    """API clients by kube context, created on first use; `aclose()` closes them all."""
+
+    def __init__(self, kubeconfig: str | None, default_context: str | None) -> None:
+        self.kubeconfig = kubeconfig
+        self.default_context = default_context
+        self._apis: dict[str | None, KubeAPI] = {}
+        self._lock = asyncio.Lock()
+
+    async def get(self, context: str | None = None) -> KubeAPI:
+        context = context or self.default_context
+        async with self._lock:
+            api = self._apis.get(context)
+            if api is None:
+                api = self._apis[context] = KubeAPI(await self._client(context), context)
+            return api
+
+    async def _client(self, context: str | None) -> ApiClient:
+        try:
+            return await kube_config.new_client_from_config(
+                config_file=self.kubeconfig, context=context, persist_config=False
+            )
+        except (ConfigException, FileNotFoundError, OSError) as exc:
+            if context is None and self.kubeconfig is None:
+                try:
+                    configuration = Configuration()
+                    kube_config.load_incluster_config(  # type: ignore[no-untyped-call]
+                        client_configuration=configuration
+                    )
+                    return ApiClient(configuration=configuration)
+                except ConfigException:
+                    pass
+            raise BackendError(
+                "unavailable",
+                f"no usable kubeconfig ({exc}); set KUBECONFIG or --kubeconfig, or run the "
+                "server inside a pod with a service account",
+            ) from None
+
+    async def aclose(self) -> None:
+        for api in self._apis.values():
+            await api.client.close()
+        self._apis.clear()
