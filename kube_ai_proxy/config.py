@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -161,7 +161,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             parser.add_argument(
                 flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=help_text
             )
-        elif field.annotation in (Transport, AccessMode):
+        elif get_origin(field.annotation) is Literal:
             choices = get_args(field.annotation)
             parser.add_argument(flag, dest=name, choices=choices, default=None, help=help_text)
         else:
