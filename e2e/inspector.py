@@ -86,7 +86,11 @@ class Inspector:
     ) -> InspectorResult:
         """Run the server over stdio under the Inspector. `env` is passed with -e, since the
         Inspector gives a stdio server almost none of its own environment."""
-        env_flags = [flag for key, value in env.items() for flag in ("-e", f"{key}={value}")]
+        # The Inspector refuses `-e KEY=` with an empty value (make exports MFLAGS= and
+        # MAKEFLAGS=); an empty variable is the same as an absent one to the server.
+        env_flags = [
+            flag for key, value in env.items() if value for flag in ("-e", f"{key}={value}")
+        ]
         target = [sys.executable, "-m", "kube_ai_proxy.main"]
         return self._run([*env_flags, *target], method, method_args, env.get("PATH"), timeout)
 
