@@ -44,6 +44,9 @@ e2e-deps: ## install the MCP Inspector CLI used by the end-to-end suite (npm)
 	cd e2e && npm ci --no-audit --no-fund --loglevel=error
 
 e2e: install e2e-deps ## end-to-end tests against a real control plane (built from source on first run)
+	@# Built here rather than inside pytest, whose capture would hide the progress lines of a
+	@# first build that takes minutes.
+	$(PY) -m e2e.harness binaries
 	$(PY) -m pytest e2e -q -p no:cacheprovider
 
 cluster-up: install ## start the local control plane (kwokctl, binary runtime) and print its kubeconfig

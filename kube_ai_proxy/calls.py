@@ -6,6 +6,7 @@ and the audit log. It is created by `server.create_server` and opened in the ser
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
@@ -21,6 +22,7 @@ from kube_ai_proxy.clispec import CliSpecs, Tool
 from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.config import Settings
 from kube_ai_proxy.errors import CommandError
+from kube_ai_proxy.native import Handler, NativeContext, native_handler
 from kube_ai_proxy.pipeline import Plan, plan
 from kube_ai_proxy.policy import Target, policy_for
 from kube_ai_proxy.rbac import preflight
@@ -104,6 +106,13 @@ class Runtime:
             argv.insert(1 + len(command_plan.command.verb), f"{flag}={context}")
         return argv
 
+    @staticmethod
+    def _pipe_stages(command_plan: Plan) -> list[Stage]:
+        return [
+            Stage(stage.argv, STAGE_ENV, path=SAFE_PATH, install_hint=install_hint(stage.utility))
+            for stage in command_plan.pipes
+        ]
+
     def timeout_for(self, request: Request) -> float:
         wanted = request.timeout or self.settings.timeout
         return min(wanted, self.settings.max_timeout)
@@ -120,7 +129,11 @@ class Runtime:
             guard = None if self.settings.allow_secrets else output_guard(command)
             if self.settings.rbac_preflight:
                 await self._preflight(command, target, request.stdin)
-            result = await self._run_cli(command_plan, request, progress, guard)
+            handler = native_handler(command) if self.settings.native else None
+            if handler is not None:
+                result = await self._run_native(handler, command_plan, request)
+            else:
+                result = await self._run_cli(command_plan, request, progress, guard)
         except CommandError as exc:
             result = _failure(exc.code, exc.message, command_plan, request)
         except BackendError as exc:
@@ -154,12 +167,7 @@ class Runtime:
                 self.cli_env(tool),
                 install_hint=CLI_INSTALL_HINTS[tool],
             ),
-            *(
-                Stage(
-                    stage.argv, STAGE_ENV, path=SAFE_PATH, install_hint=install_hint(stage.utility)
-                )
-                for stage in command_plan.pipes
-            ),
+            *self._pipe_stages(command_plan),
         ]
 
         hook = None
@@ -215,13 +223,57 @@ class Runtime:
             rest.stdout, rest.stdout_total, first.stages + rest.stages, time.monotonic() - started
         )
 
+    async def _run_native(
+        self, handler: Handler, command_plan: Plan, request: Request
+    ) -> CommandResult:
+        """A native handler answers for the first stage; its text then goes through the pipe
+        stages, if any, exactly as the CLI's output would."""
+        command = command_plan.command
+        started = time.monotonic()
+        timeout = self.timeout_for(request)
+        ctx = NativeContext(
+            api=await self.kube.get(command.value("context") or self.settings.context),
+            namespace=self.policy.namespace_of(command),
+            budget=self.settings.max_output,
+            allow_secrets=self.settings.allow_secrets,
+        )
+        try:
+            async with asyncio.timeout(timeout):
+                answer = await handler(command, ctx)
+        except TimeoutError:
+            raise BackendError(
+                "timeout", f"the API server did not answer within {timeout:g}s"
+            ) from None
+        if answer.exit_code != 0:
+            error = ErrorInfo(code=answer.error_code or "api_error", message=answer.stderr)
+            return self._result(command_plan, "native", answer.output, "", 1, error)
+        if not command_plan.pipes:
+            return self._result(
+                command_plan,
+                "native",
+                answer.output,
+                answer.stderr,
+                0,
+                None,
+                truncated=answer.truncated,
+                next_hint=answer.next,
+                data=answer.data,
+            )
+        outcome = await run_pipeline(
+            self._pipe_stages(command_plan),
+            stdin=answer.output.encode(),
+            timeout=max(timeout - (time.monotonic() - started), 0.1),
+            max_bytes=4 * self.settings.max_output,
+        )
+        return self._render_outcome(command_plan, outcome, "native", answer.stderr)
+
     def _render_cli(self, command_plan: Plan, outcome: PipelineResult) -> CommandResult:
-        budget = self.settings.max_output
-        text = outcome.stdout.decode("utf-8", "replace")
-        truncated = outcome.truncated or len(text) > budget
-        text = text[:budget]
+        return self._render_outcome(command_plan, outcome, "cli", "")
+
+    def _render_outcome(
+        self, command_plan: Plan, outcome: PipelineResult, backend: Backend, note: str
+    ) -> CommandResult:
         exit_code = outcome.exit_code
-        stderr = outcome.stderr.strip()
         error = None
         if exit_code != 0:
             failed = next(
@@ -229,18 +281,51 @@ class Runtime:
             )
             detail = failed.stderr.strip() or f"{failed.program} exited with code {exit_code}"
             error = ErrorInfo(code="cli_error", message=detail[-2000:])
-        elif stderr:
-            # Warnings (deprecations, "no resources found") belong with the output.
-            text = f"{text}\n{stderr}" if text else stderr
+        return self._result(
+            command_plan,
+            backend,
+            outcome.stdout.decode("utf-8", "replace"),
+            (note + "\n" + outcome.stderr).strip(),
+            exit_code,
+            error,
+            truncated=outcome.truncated,
+            next_hint=(
+                _continuation(command_plan, outcome.stdout_total) if outcome.truncated else None
+            ),
+        )
+
+    def _result(
+        self,
+        command_plan: Plan,
+        backend: Backend,
+        text: str,
+        stderr: str,
+        exit_code: int,
+        error: ErrorInfo | None,
+        *,
+        truncated: bool = False,
+        next_hint: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> CommandResult:
+        budget = self.settings.max_output
+        if len(text) > budget:
+            truncated = True
+            next_hint = next_hint or _continuation(command_plan, len(text))
+            text = text[:budget]
+        if error is None and stderr.strip():
+            # Warnings (deprecations, "No resources found") belong with the output.
+            text = f"{text}\n{stderr.strip()}" if text else stderr.strip()
+        if data is None and not truncated and error is None:
+            data = _json_data(text)
         return CommandResult(
             status="error" if error else "success",
-            backend="cli",
+            backend=backend,
             command=redact_argv_text(command_plan.argvs()),
             exit_code=exit_code,
             output=text,
-            data=None if truncated or error else _json_data(text),
+            data=data,
             truncated=truncated,
-            next=_continuation(command_plan, outcome.stdout_total) if truncated else None,
+            next=next_hint if truncated else None,
             error=error,
         )
 

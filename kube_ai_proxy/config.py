@@ -59,6 +59,11 @@ class Settings(BaseSettings):
         default=True,
         description="Ask the API server (SelfSubjectAccessReview) before running a command.",
     )
+    native: bool = Field(
+        default=True,
+        description="Answer the common reads (kubectl get...) from the API directly, with "
+        "structured data; off: always run the CLI.",
+    )
     allow_secrets: bool = Field(
         default=False, description="Show Secret values instead of redacting them."
     )

@@ -42,10 +42,12 @@ def fake_bin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def make_client() -> Callable[..., Client[Any]]:
     """A factory: make_client(access="read-only", ...) -> an MCP client bound to a new server.
-    RBAC pre-flight is off unless asked for: the fake CLIs have no API server behind them."""
+    RBAC pre-flight and the native backend are off unless asked for: the fake CLIs have no
+    API server behind them."""
 
     def factory(**settings: Any) -> Client[Any]:
-        return Client(create_server(Settings(**{"rbac_preflight": False, **settings})))
+        defaults = {"rbac_preflight": False, "native": False}
+        return Client(create_server(Settings(**{**defaults, **settings})))
 
     return factory
 

@@ -97,6 +97,7 @@ async def test_stdio_client_lists_tools_and_runs_a_command(fake_bin: Path) -> No
             "PATH": os.environ["PATH"],
             "KUBECONFIG": "/nonexistent/kubeconfig",
             "K8S_MCP_RBAC_PREFLIGHT": "false",
+            "K8S_MCP_NATIVE": "false",
         },
         cwd=str(REPO),
         keep_alive=False,
@@ -132,6 +133,7 @@ def http_server(fake_bin: Path, request: pytest.FixtureRequest) -> Iterator[tupl
         "K8S_MCP_PORT": str(port),
         "K8S_MCP_AUTH_TOKEN": token,
         "K8S_MCP_RBAC_PREFLIGHT": "false",
+        "K8S_MCP_NATIVE": "false",
     }
     proc = subprocess.Popen(SERVER, env=env, cwd=REPO, stderr=subprocess.PIPE, text=True)
     try:

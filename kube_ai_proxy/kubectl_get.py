@@ -1,0 +1,338 @@
+"""`kubectl get`, answered by the API server directly.
+
+Tables come from the API server's own Table rendering (`Accept: ...;as=Table`), the same
+columns kubectl prints; `-o json|yaml|name` come from the objects. Lists are paged
+(`--chunk-size`, 500 by default, as kubectl) and paging stops once the output budget is spent.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from adapters.errors import BackendError
+from adapters.kubernetes import JSON, TABLE, KubeAPI, Resource
+from kube_ai_proxy.commands import CliCommand
+from kube_ai_proxy.native import ANY, SWITCH, FlagRule, NativeAnswer, NativeContext, serves
+from kube_ai_proxy.redaction import redact_object
+from kube_ai_proxy.render import (
+    cell_text,
+    format_labels,
+    json_text,
+    kind_prefix,
+    list_object,
+    tabwrite,
+    yaml_text,
+)
+from kube_ai_proxy.result import ErrorCode
+
+FLAGS = {
+    "namespace": ANY,
+    "all-namespaces": SWITCH,
+    "selector": ANY,
+    "field-selector": ANY,
+    "output": FlagRule(frozenset({None, "", "wide", "json", "yaml", "name"})),
+    "show-labels": SWITCH,
+    "no-headers": SWITCH,
+    "show-kind": SWITCH,
+    "ignore-not-found": SWITCH,
+    "chunk-size": ANY,
+    "label-columns": ANY,
+    "context": ANY,
+    "server-print": SWITCH,
+    "show-managed-fields": SWITCH,
+}
+
+
+def can_serve(command: CliCommand) -> bool:
+    if command.verb != ("get",) or not command.args or not serves(command, FLAGS):
+        return False
+    slash = ["/" in a for a in command.args]
+    # TYPE/NAME forms must not mix with TYPE NAME forms (kubectl refuses that).
+    return all(slash) or not any(slash)
+
+
+@dataclass
+class _Section:
+    """One resource type's share of the answer."""
+
+    resource: Resource
+    table: dict[str, Any] | None = None  # merged Table pages
+    objects: list[dict[str, Any]] = field(default_factory=list)
+    more: bool = False  # paging stopped at the budget with pages left
+    size: int = 0  # characters fetched so far, roughly what printing them takes
+
+
+@dataclass
+class _Request:
+    command: CliCommand
+    ctx: NativeContext
+    output: str
+    all_namespaces: bool
+
+    def namespace_for(self, resource: Resource) -> str | None:
+        if not resource.namespaced or self.all_namespaces:
+            return None
+        return self.ctx.namespace
+
+    def query(self) -> list[tuple[str, Any]]:
+        query: list[tuple[str, Any]] = []
+        for flag, param in (("selector", "labelSelector"), ("field-selector", "fieldSelector")):
+            value = self.command.value(flag)
+            if value:
+                query.append((param, value))
+        return query
+
+
+def _targets(args: Sequence[str]) -> list[tuple[str, list[str]]]:
+    """[(type, names)] in the order kubectl resolves them."""
+    if "/" in args[0]:
+        grouped: dict[str, list[str]] = {}
+        for arg in args:
+            kind, _, name = arg.partition("/")
+            grouped.setdefault(kind, []).append(name)
+        return list(grouped.items())
+    return [(kind, list(args[1:])) for kind in args[0].split(",")]
+
+
+async def _resolve(api: KubeAPI, kind: str) -> list[Resource]:
+    discovery = await api.discovery()
+    if "." not in kind:
+        members = discovery.by_category(kind)
+        if members and discovery.resolve(kind) is None:
+            return members  # `all` and other categories
+    return [await api.resolve(kind)]
+
+
+async def native_get(command: CliCommand, ctx: NativeContext) -> NativeAnswer:
+    output = command.value("output") or ""
+    request = _Request(command, ctx, output, command.bool_flag("all-namespaces"))
+    sections: list[_Section] = []
+    errors: list[str] = []
+    error_code: ErrorCode | None = None
+    try:
+        for kind, names in _targets(command.args):
+            for resource in await _resolve(ctx.api, kind):
+                section = _Section(resource)
+                sections.append(section)
+                missing = await _fetch(request, section, names)
+                if missing and not command.bool_flag("ignore-not-found"):
+                    errors += [
+                        f'Error from server (NotFound): {resource.qualified} "{n}" not found'
+                        for n in missing
+                    ]
+                    error_code = "not_found"
+    except BackendError as exc:
+        if exc.code == "not_found" and "resource type" in exc.message:
+            return NativeAnswer("", None, 1, f"error: {exc.message}", "not_found")
+        prefix = {"rbac_denied": "Error from server (Forbidden): "}.get(exc.code, "")
+        return NativeAnswer("", None, 1, prefix + exc.message, exc.code)
+    answer = _render(request, sections)
+    if any(s.more for s in sections) and not answer.truncated:
+        answer = NativeAnswer(
+            answer.output,
+            answer.data,
+            stderr=answer.stderr,
+            truncated=True,
+            next="The list has more items than fit the output budget; narrow it with -l, "
+            "--field-selector or a name.",
+        )
+    if errors:
+        stderr = "\n".join(errors)
+        return NativeAnswer(
+            answer.output, answer.data, 1, stderr, error_code, answer.truncated, answer.next
+        )
+    return answer
+
+
+async def _fetch(request: _Request, section: _Section, names: list[str]) -> list[str]:
+    """Fill the section; return the names that were not found."""
+    api = request.ctx.api
+    resource = section.resource
+    accept = TABLE if request.output in ("", "wide") else JSON
+    namespace = request.namespace_for(resource)
+    missing: list[str] = []
+    if names:
+        for name in names:
+            try:
+                body = await api.request("GET", resource.path(namespace, name), accept=accept)
+            except BackendError as exc:
+                if exc.code == "not_found":
+                    missing.append(name)
+                    continue
+                raise
+            _add(section, body)
+        return missing
+    chunk = int(request.command.value("chunk-size") or 500) or 500
+    token = ""
+    while True:
+        query = [*request.query(), ("limit", chunk)]
+        if token:
+            query.append(("continue", token))
+        body = await api.request("GET", resource.path(namespace), query=query, accept=accept)
+        _add(section, body, list_kind=resource.kind)
+        token = (body.get("metadata") or {}).get("continue") or ""
+        if not token:
+            return missing
+        if section.size > request.ctx.budget:
+            # What is held already overflows the budget: the rest would only be cut.
+            section.more = True
+            return missing
+
+
+def _add(section: _Section, body: dict[str, Any], list_kind: str | None = None) -> None:
+    if body.get("kind") == "Table":
+        if section.table is None:
+            section.table = {"columnDefinitions": body.get("columnDefinitions", []), "rows": []}
+        rows = body.get("rows") or []
+        section.table["rows"].extend(rows)
+        section.size += sum(len(str(c)) + 3 for row in rows for c in row.get("cells", ()))
+    elif "items" in body and list_kind is not None:
+        version = body.get("apiVersion", section.resource.group_version)
+        for item in body["items"]:
+            # Items of a list carry no kind; kubectl fills it in.
+            section.objects.append({"apiVersion": version, "kind": list_kind, **item})
+        section.size += len(json.dumps(body["items"]))
+    else:
+        section.objects.append(body)
+
+
+def _render(request: _Request, sections: list[_Section]) -> NativeAnswer:
+    ctx = request.ctx
+    if request.output in ("json", "yaml"):
+        objects = [o for s in sections for o in s.objects]
+        if not request.command.bool_flag("show-managed-fields"):
+            objects = [_without_managed_fields(o) for o in objects]
+        if not ctx.allow_secrets:
+            objects = [redact_object(o) for o in objects]
+        single = len(objects) == 1 and _single_named(request.command)
+        value = objects[0] if single else list_object(objects)
+        text = json_text(value) if request.output == "json" else yaml_text(value)
+        return _budgeted(text, value, ctx.budget, _empty_note(request, sections, objects))
+    if request.output == "name":
+        lines = [
+            f"{kind_prefix(s.resource.kind, s.resource.group)}/{o['metadata']['name']}"
+            for s in sections
+            for o in s.objects
+        ]
+        text = "".join(line + "\n" for line in lines)
+        return _budgeted(text, {"names": lines}, ctx.budget, _empty_note(request, sections, lines))
+    return _render_tables(request, sections)
+
+
+def _without_managed_fields(obj: dict[str, Any]) -> dict[str, Any]:
+    """kubectl hides metadata.managedFields unless --show-managed-fields."""
+    metadata = obj.get("metadata")
+    if not isinstance(metadata, dict) or "managedFields" not in metadata:
+        return obj
+    return {**obj, "metadata": {k: v for k, v in metadata.items() if k != "managedFields"}}
+
+
+def _single_named(command: CliCommand) -> bool:
+    """One object asked for by name prints as itself, not as a List."""
+    args = command.args
+    if "/" in args[0]:
+        return len(args) == 1
+    return len(args) == 2 and "," not in args[0]
+
+
+def _render_tables(request: _Request, sections: list[_Section]) -> NativeAnswer:
+    command = request.command
+    filled = [s for s in sections if s.table and s.table["rows"]]
+    with_kind = command.bool_flag("show-kind") or len({id(s.resource) for s in filled}) > 1
+    label_columns = [
+        key for value in command.values("label-columns") if value for key in value.split(",")
+    ]
+    blocks: list[str] = []
+    rows_data: list[dict[str, Any]] = []
+    for section in filled:
+        rows, data = _table_rows(request, section, with_kind, label_columns)
+        blocks.append(tabwrite(rows))
+        rows_data += data
+    text = "\n".join(blocks)
+    note = _empty_note(request, sections, rows_data)
+    return _budgeted(text, {"rows": rows_data}, request.ctx.budget, note, rows_data)
+
+
+def _table_rows(
+    request: _Request, section: _Section, with_kind: bool, label_columns: list[str]
+) -> tuple[list[list[str]], list[dict[str, Any]]]:
+    assert section.table is not None
+    command = request.command
+    wide = request.output == "wide"
+    definitions = section.table["columnDefinitions"]
+    shown = [i for i, c in enumerate(definitions) if wide or c.get("priority", 0) == 0]
+    namespaced_all = request.all_namespaces and section.resource.namespaced
+    header = [definitions[i]["name"].upper() for i in shown]
+    if namespaced_all:
+        header.insert(0, "NAMESPACE")
+    header += [key.rsplit("/", 1)[-1].upper() for key in label_columns]
+    if command.bool_flag("show-labels"):
+        header.append("LABELS")
+    rows: list[list[str]] = [] if command.bool_flag("no-headers") else [header]
+    data: list[dict[str, Any]] = []
+    prefix = kind_prefix(section.resource.kind, section.resource.group) + "/"
+    for row in section.table["rows"]:
+        meta = (row.get("object") or {}).get("metadata") or {}
+        cells = [cell_text(row["cells"][i]) for i in shown]
+        name_index = next(
+            (k for k, i in enumerate(shown) if definitions[i].get("format") == "name"), None
+        )
+        if with_kind and name_index is not None:
+            cells[name_index] = prefix + cells[name_index]
+        if namespaced_all:
+            cells.insert(0, meta.get("namespace", ""))
+        labels = meta.get("labels") or {}
+        cells += [labels.get(key, "") for key in label_columns]
+        if command.bool_flag("show-labels"):
+            cells.append(format_labels(labels))
+        rows.append(cells)
+        data.append(
+            {
+                "kind": section.resource.kind,
+                "namespace": meta.get("namespace"),
+                "name": meta.get("name"),
+                "cells": {definitions[i]["name"]: row["cells"][i] for i in range(len(definitions))},
+                "labels": labels,
+            }
+        )
+    return rows, data
+
+
+def _empty_note(request: _Request, sections: list[_Section], found: Sequence[Any]) -> str:
+    """kubectl's "No resources found" line (on stderr), when nothing was listed."""
+    if found or any(s.table and s.table["rows"] for s in sections) or _named(request):
+        return ""
+    if request.all_namespaces or not any(s.resource.namespaced for s in sections):
+        return "No resources found"
+    return f"No resources found in {request.ctx.namespace} namespace."
+
+
+def _named(request: _Request) -> bool:
+    args = request.command.args
+    return "/" in args[0] or len(args) > 1
+
+
+def _budgeted(
+    text: str,
+    data: Any,
+    budget: int,
+    note: str,
+    rows: Sequence[Any] | None = None,
+) -> NativeAnswer:
+    if len(text) <= budget:
+        return NativeAnswer(text, data if isinstance(data, dict) else None, stderr=note)
+    cut = text[:budget]
+    cut = cut[: cut.rfind("\n") + 1] or cut  # whole lines only
+    shown_lines = cut.count("\n")
+    hint = (
+        f"Only the first {shown_lines} lines fit the output budget. Narrow the list with -l, "
+        "--field-selector or a name; or page it: append `--no-headers | sed -n "
+        f"'{shown_lines},{2 * shown_lines}p'` for the next lines."
+    )
+    kept = None
+    if rows is not None:
+        kept = {"rows": list(rows[: max(shown_lines - 1, 0)])}
+    return NativeAnswer(cut, kept, stderr=note, truncated=True, next=hint)

@@ -1,0 +1,76 @@
+"""Routing to the native backend, and what a native answer is.
+
+A command goes to a native handler only when the handler understands every flag it carries,
+with the values it carries; anything else goes to the CLI. The handler answers with the text
+kubectl would print and the structured data behind it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.kubernetes import KubeAPI
+from kube_ai_proxy.commands import CliCommand
+from kube_ai_proxy.result import ErrorCode
+
+
+@dataclass(frozen=True)
+class NativeAnswer:
+    output: str
+    data: dict[str, Any] | None
+    exit_code: int = 0
+    # kubectl's stderr: warnings ("No resources found"), or the error of a failed command
+    stderr: str = ""
+    error_code: ErrorCode | None = None  # the result's error code when the command failed
+    truncated: bool = False
+    next: str | None = None
+
+
+@dataclass(frozen=True)
+class NativeContext:
+    """What a handler needs besides the command: the API, and the server's choices."""
+
+    api: KubeAPI
+    namespace: str  # the command's namespace (-n, else the context's default)
+    budget: int  # characters of output
+    allow_secrets: bool
+
+
+Handler = Callable[[CliCommand, NativeContext], Awaitable[NativeAnswer]]
+
+
+@dataclass(frozen=True)
+class FlagRule:
+    """Values a native handler serves for one flag; None: any value."""
+
+    values: frozenset[str | None] | None = None
+
+    def accepts(self, value: str | None) -> bool:
+        return self.values is None or value in self.values
+
+
+ANY = FlagRule()
+SWITCH = FlagRule(frozenset({None, "true"}))
+
+
+def serves(command: CliCommand, flags: Mapping[str, FlagRule]) -> bool:
+    """True when every flag of the command is one the handler renders exactly."""
+    if command.passthrough is not None or command.raw_args:
+        return False
+    for flag in command.flags:
+        rule = flags.get(flag.name)
+        if rule is None or not rule.accepts(flag.value):
+            return False
+    return True
+
+
+def native_handler(command: CliCommand) -> Handler | None:
+    """The handler that serves this command exactly, if there is one."""
+    # Imported here: the handlers import this module for NativeAnswer and NativeContext.
+    from kube_ai_proxy import kubectl_get
+
+    if command.tool == "kubectl" and kubectl_get.can_serve(command):
+        return kubectl_get.native_get
+    return None
