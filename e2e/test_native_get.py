@@ -73,7 +73,7 @@ async def _both(
     client: Client[StdioTransport], cluster: Cluster, command: str
 ) -> tuple[dict[str, Any], Any]:
     raw = await client.call_tool("execute_kubectl", {"command": command}, raise_on_error=False)
-    result: dict[str, Any] = raw.structured_content
+    result: dict[str, Any] = raw.structured_content or {}
     real = cluster.kubectl(*command.split()[1:], check=False)
     return result, real
 
@@ -175,8 +175,9 @@ async def test_flags_native_does_not_render_go_to_kubectl(
         "execute_kubectl",
         {"command": f"kubectl get pods -n {workload} --sort-by=.metadata.name -o name"},
     )
-    assert raw.structured_content["backend"] == "cli"
-    assert raw.structured_content["output"].count("pod/web-") == 3
+    result = raw.structured_content or {}
+    assert result["backend"] == "cli"
+    assert result["output"].count("pod/web-") == 3
 
 
 async def test_pipes_read_the_native_output(client: Client[StdioTransport], workload: str) -> None:
@@ -184,7 +185,7 @@ async def test_pipes_read_the_native_output(client: Client[StdioTransport], work
         "execute_kubectl",
         {"command": f"kubectl get pods -n {workload} --no-headers | wc -l"},
     )
-    result = raw.structured_content
+    result = raw.structured_content or {}
     assert result["backend"] == "native"
     assert result["output"].strip() == "3"
 
@@ -207,7 +208,7 @@ async def test_a_large_list_is_cut_to_the_budget(
         raw = await small.call_tool(
             "execute_kubectl", {"command": f"kubectl get cm -n {workload} --chunk-size=5"}
         )
-    result = raw.structured_content
+    result = raw.structured_content or {}
     assert result["backend"] == "native"
     assert result["truncated"] is True
     assert len(result["output"]) <= 1000
