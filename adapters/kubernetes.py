@@ -195,9 +195,15 @@ class KubeAPI:
             return await response.json(content_type=None)
 
     async def stream_text(
-        self, path: str, query: Sequence[tuple[str, Any]], max_bytes: int
+        self,
+        path: str,
+        query: Sequence[tuple[str, Any]],
+        max_bytes: int,
+        until: float | None = None,
     ) -> tuple[bytes, bool]:
-        """GET a text body (logs), keeping at most max_bytes; True when it was cut."""
+        """GET a text body (logs), keeping at most max_bytes; True when it was cut. With
+        `until` (a time.monotonic() deadline), a body that is still streaming (follow) is read
+        until then and what arrived is returned."""
         try:
             response = await self.client.call_api(
                 path,
@@ -216,12 +222,21 @@ class KubeAPI:
                 raise _api_error(response.status, await response.text())
             kept = bytearray()
             cut = False
-            async for chunk in response.content.iter_chunked(64 * 1024):
-                if len(kept) + len(chunk) > max_bytes:
-                    kept += chunk[: max_bytes - len(kept)]
-                    cut = True
-                    break
-                kept += chunk
+            deadline = (
+                None
+                if until is None
+                else asyncio.get_running_loop().time() + (until - time.monotonic())
+            )
+            try:
+                async with asyncio.timeout_at(deadline):
+                    async for chunk in response.content.iter_chunked(64 * 1024):
+                        if len(kept) + len(chunk) > max_bytes:
+                            kept += chunk[: max_bytes - len(kept)]
+                            cut = True
+                            break
+                        kept += chunk
+            except TimeoutError:
+                pass  # following: the deadline is the end of the answer
             return bytes(kept), cut
 
     @property

@@ -130,9 +130,10 @@ class Runtime:
             if self.settings.rbac_preflight:
                 await self._preflight(command, target, request.stdin)
             handler = native_handler(command) if self.settings.native else None
+            result = None
             if handler is not None:
                 result = await self._run_native(handler, command_plan, request)
-            else:
+            if result is None:
                 result = await self._run_cli(command_plan, request, progress, guard)
         except CommandError as exc:
             result = _failure(exc.code, exc.message, command_plan, request)
@@ -225,9 +226,10 @@ class Runtime:
 
     async def _run_native(
         self, handler: Handler, command_plan: Plan, request: Request
-    ) -> CommandResult:
+    ) -> CommandResult | None:
         """A native handler answers for the first stage; its text then goes through the pipe
-        stages, if any, exactly as the CLI's output would."""
+        stages, if any, exactly as the CLI's output would. None: the handler deferred to the
+        CLI."""
         command = command_plan.command
         started = time.monotonic()
         timeout = self.timeout_for(request)
@@ -236,6 +238,7 @@ class Runtime:
             namespace=self.policy.namespace_of(command),
             budget=self.settings.max_output,
             allow_secrets=self.settings.allow_secrets,
+            timeout=timeout,
         )
         try:
             async with asyncio.timeout(timeout):
@@ -244,6 +247,8 @@ class Runtime:
             raise BackendError(
                 "timeout", f"the API server did not answer within {timeout:g}s"
             ) from None
+        if answer.defer:
+            return None
         if answer.exit_code != 0:
             error = ErrorInfo(code=answer.error_code or "api_error", message=answer.stderr)
             return self._result(command_plan, "native", answer.output, "", 1, error)

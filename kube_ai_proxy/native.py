@@ -26,6 +26,9 @@ class NativeAnswer:
     error_code: ErrorCode | None = None  # the result's error code when the command failed
     truncated: bool = False
     next: str | None = None
+    # The handler found it cannot answer exactly after all (e.g. kubectl's choice among tied
+    # pods is not predictable): run the CLI instead.
+    defer: bool = False
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class NativeContext:
     namespace: str  # the command's namespace (-n, else the context's default)
     budget: int  # characters of output
     allow_secrets: bool
+    timeout: float  # seconds the call may take
 
 
 Handler = Callable[[CliCommand, NativeContext], Awaitable[NativeAnswer]]
@@ -69,8 +73,12 @@ def serves(command: CliCommand, flags: Mapping[str, FlagRule]) -> bool:
 def native_handler(command: CliCommand) -> Handler | None:
     """The handler that serves this command exactly, if there is one."""
     # Imported here: the handlers import this module for NativeAnswer and NativeContext.
-    from kube_ai_proxy import kubectl_get
+    from kube_ai_proxy import kubectl_get, kubectl_logs
 
-    if command.tool == "kubectl" and kubectl_get.can_serve(command):
+    if command.tool != "kubectl":
+        return None
+    if kubectl_get.can_serve(command):
         return kubectl_get.native_get
+    if kubectl_logs.can_serve(command):
+        return kubectl_logs.native_logs
     return None

@@ -1,0 +1,119 @@
+"""Native `kubectl logs` against the real kubectl, on kwok pods whose logs come from files."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from fastmcp import Client
+from fastmcp.client.transports import StdioTransport
+
+from e2e import mcp_server
+from e2e.harness import Cluster, log_texts
+
+NAMESPACE = "e2e-logs"
+
+
+@pytest.fixture(scope="module")
+def pods(cluster: Cluster) -> list[str]:
+    cluster.kubectl("create", "namespace", NAMESPACE, check=False)
+    cluster.kubectl(
+        "-n", NAMESPACE, "create", "deployment", "api", "--image=api:1", "--replicas=2", check=False
+    )
+    cluster.kubectl(
+        "-n",
+        NAMESPACE,
+        "wait",
+        "--for=condition=Available",
+        "deployment/api",
+        "--timeout=60s",
+        timeout=90,
+    )
+    listed = cluster.kubectl_json("get", "pods", "-n", NAMESPACE, "-l", "app=api")
+    return sorted(p["metadata"]["name"] for p in listed["items"])
+
+
+@pytest.fixture
+async def client(server_env: dict[str, str]) -> AsyncIterator[Client[StdioTransport]]:
+    async with mcp_server.stdio_client(server_env) as connected:
+        yield connected
+
+
+async def run(client: Client[StdioTransport], command: str, **extra: Any) -> dict[str, Any]:
+    raw = await client.call_tool(
+        "execute_kubectl", {"command": command, **extra}, raise_on_error=False
+    )
+    return raw.structured_content or {}
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "kubectl logs {pod} -n {ns}",
+        "kubectl logs {pod} -n {ns} --tail=3",
+        "kubectl logs pod/{pod} -n {ns} --timestamps --tail=2",
+        "kubectl logs {pod} -n {ns} --previous",
+        "kubectl logs {pod} -n {ns} -c api --prefix",
+        "kubectl logs {pod} api -n {ns} --limit-bytes=40",
+        "kubectl logs {pod} -n {ns} --since-time=2026-11-25T00:00:40Z",
+        "kubectl logs {pod} -n {ns} --all-containers",
+        "kubectl logs -l app=api -n {ns}",
+        "kubectl logs -l app=api -n {ns} --prefix --tail=1",
+    ],
+)
+async def test_logs_match_kubectl(
+    client: Client[StdioTransport], cluster: Cluster, pods: list[str], template: str
+) -> None:
+    command = template.format(pod=pods[0], ns=NAMESPACE)
+    result = await run(client, command)
+    real = cluster.kubectl(*command.split()[1:])
+    assert result["backend"] == "native", result
+    assert result["output"] == real.stdout.rstrip("\n") or result["output"] == real.stdout
+
+
+async def test_log_data_holds_the_lines(client: Client[StdioTransport], pods: list[str]) -> None:
+    result = await run(client, f"kubectl logs {pods[0]} -n {NAMESPACE}")
+    assert result["data"]["pod"] == pods[0]
+    assert result["data"]["container"] == "api"
+    assert result["data"]["lines"] == log_texts()
+
+
+@pytest.mark.parametrize(
+    ("template", "code"),
+    [
+        ("kubectl logs missing -n {ns}", "not_found"),
+        ("kubectl logs deploy/missing -n {ns}", "not_found"),
+        ("kubectl logs {pod} -n {ns} -c nope", "invalid_command"),
+    ],
+)
+async def test_log_errors_match_kubectl(
+    client: Client[StdioTransport], cluster: Cluster, pods: list[str], template: str, code: str
+) -> None:
+    command = template.format(pod=pods[0], ns=NAMESPACE)
+    result = await run(client, command)
+    real = cluster.kubectl(*command.split()[1:], check=False)
+    assert real.returncode == 1
+    assert result["error"]["code"] == code
+    assert result["error"]["message"] == real.stderr.strip()
+
+
+async def test_follow_returns_what_arrived_by_the_timeout(
+    client: Client[StdioTransport], pods: list[str]
+) -> None:
+    result = await run(client, f"kubectl logs -f {pods[0]} -n {NAMESPACE}", timeout=4)
+    assert result["status"] == "success"
+    assert result["backend"] == "native"
+    assert result["data"]["lines"] == log_texts()
+    assert "until the call's timeout" in result["output"]
+
+
+async def test_workload_logs_pick_a_pod_as_kubectl_does(
+    client: Client[StdioTransport], cluster: Cluster, pods: list[str]
+) -> None:
+    """Both pods tie in kubectl's order (same second, both ready): kubectl's own pick is not
+    predictable, so the command goes to kubectl and its answer is returned."""
+    result = await run(client, f"kubectl logs deploy/api -n {NAMESPACE} --tail=1")
+    assert result["status"] == "success"
+    assert result["output"].splitlines()[0] == log_texts()[-1]
+    assert "Found 2 pods, using pod/" in result["output"]
