@@ -71,6 +71,23 @@ class Discovery:
     server's group order."""
 
     resources: list[Resource] = field(default_factory=list)
+    # Every served group/version, preferred or not (`kubectl api-versions`).
+    group_versions: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_documents(cls, core: Mapping[str, Any], groups: Mapping[str, Any]) -> Discovery:
+        """From the aggregated discovery documents of /api and /apis."""
+        versions = [
+            f"{group}/{v['version']}" if group else v["version"]
+            for doc, is_core in ((core, True), (groups, False))
+            for item in doc.get("items", [])
+            for group in ["" if is_core else item.get("metadata", {}).get("name", "")]
+            for v in item.get("versions") or []
+        ]
+        return cls(
+            [*_discovery_resources(core, core=True), *_discovery_resources(groups, core=False)],
+            versions,
+        )
 
     def resolve(self, name: str) -> Resource | None:
         text = name.strip()
@@ -100,26 +117,33 @@ class Discovery:
 
 
 def _discovery_resources(doc: Mapping[str, Any], core: bool) -> Iterable[Resource]:
+    """Each resource once, at the group's preferred version (listed first), or else at the
+    first version that serves it, as client-go's ServerPreferredResources does."""
     for item in doc.get("items", []):
         group = "" if core else item.get("metadata", {}).get("name", "")
-        versions = item.get("versions") or []
-        if not versions:
-            continue
-        preferred = versions[0]  # the aggregated document lists the preferred version first
-        for res in preferred.get("resources", []):
-            kind = (res.get("responseKind") or {}).get("kind", "")
-            yield Resource(
-                group=group,
-                version=preferred["version"],
-                plural=res["resource"],
-                singular=res.get("singularResource") or kind.lower(),
-                kind=kind,
-                namespaced=res.get("scope") == "Namespaced",
-                verbs=tuple(res.get("verbs") or ()),
-                short_names=tuple(res.get("shortNames") or ()),
-                categories=tuple(res.get("categories") or ()),
-                subresources=tuple(s["subresource"] for s in res.get("subresources") or ()),
-            )
+        seen: set[str] = set()
+        for version in item.get("versions") or []:
+            for res in version.get("resources", []):
+                if res["resource"] in seen:
+                    continue
+                seen.add(res["resource"])
+                yield _resource(group, version["version"], res)
+
+
+def _resource(group: str, version: str, res: Mapping[str, Any]) -> Resource:
+    kind = (res.get("responseKind") or {}).get("kind", "")
+    return Resource(
+        group=group,
+        version=version,
+        plural=res["resource"],
+        singular=res.get("singularResource") or kind.lower(),
+        kind=kind,
+        namespaced=res.get("scope") == "Namespaced",
+        verbs=tuple(res.get("verbs") or ()),
+        short_names=tuple(res.get("shortNames") or ()),
+        categories=tuple(res.get("categories") or ()),
+        subresources=tuple(s["subresource"] for s in res.get("subresources") or ()),
+    )
 
 
 @dataclass(frozen=True)
@@ -257,11 +281,7 @@ class KubeAPI:
                         "the API server does not serve aggregated discovery (Kubernetes 1.30+ "
                         "is needed)",
                     )
-                resources = [
-                    *_discovery_resources(core, core=True),
-                    *_discovery_resources(groups, core=False),
-                ]
-                self._discovery = Discovery(resources)
+                self._discovery = Discovery.from_documents(core, groups)
                 self._discovered_at = time.monotonic()
             return self._discovery
 

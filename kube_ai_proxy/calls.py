@@ -249,16 +249,16 @@ class Runtime:
             ) from None
         if answer.defer:
             return None
-        if answer.exit_code != 0:
-            error = ErrorInfo(code=answer.error_code or "api_error", message=answer.stderr)
-            return self._result(command_plan, "native", answer.output, "", 1, error)
+        if answer.error_code is not None:
+            error = ErrorInfo(code=answer.error_code, message=answer.stderr)
+            return self._result(command_plan, "native", answer.output, "", answer.exit_code, error)
         if not command_plan.pipes:
             return self._result(
                 command_plan,
                 "native",
                 answer.output,
                 answer.stderr,
-                0,
+                answer.exit_code,
                 None,
                 truncated=answer.truncated,
                 next_hint=answer.next,
@@ -319,7 +319,8 @@ class Runtime:
             text = text[:budget]
         if error is None and stderr.strip():
             # Warnings (deprecations, "No resources found") belong with the output.
-            text = f"{text}\n{stderr.strip()}" if text else stderr.strip()
+            separator = "" if not text or text.endswith("\n") else "\n"
+            text = f"{text}{separator}{stderr.strip()}"
         if data is None and not truncated and error is None:
             data = _json_data(text)
         return CommandResult(

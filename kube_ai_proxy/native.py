@@ -23,7 +23,9 @@ class NativeAnswer:
     exit_code: int = 0
     # kubectl's stderr: warnings ("No resources found"), or the error of a failed command
     stderr: str = ""
-    error_code: ErrorCode | None = None  # the result's error code when the command failed
+    # The result's error code when the command failed; None with a non-zero exit code is an
+    # answer kubectl signals by its exit code (`auth can-i` saying no).
+    error_code: ErrorCode | None = None
     truncated: bool = False
     next: str | None = None
     # The handler found it cannot answer exactly after all (e.g. kubectl's choice among tied
@@ -73,7 +75,7 @@ def serves(command: CliCommand, flags: Mapping[str, FlagRule]) -> bool:
 def native_handler(command: CliCommand) -> Handler | None:
     """The handler that serves this command exactly, if there is one."""
     # Imported here: the handlers import this module for NativeAnswer and NativeContext.
-    from kube_ai_proxy import kubectl_get, kubectl_logs
+    from kube_ai_proxy import kubectl_get, kubectl_info, kubectl_logs
 
     if command.tool != "kubectl":
         return None
@@ -81,4 +83,4 @@ def native_handler(command: CliCommand) -> Handler | None:
         return kubectl_get.native_get
     if kubectl_logs.can_serve(command):
         return kubectl_logs.native_logs
-    return None
+    return kubectl_info.handler_for(command)

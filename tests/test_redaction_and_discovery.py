@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from adapters.kubernetes import Discovery, _discovery_resources
+from adapters.kubernetes import Discovery
 from kube_ai_proxy.clispec import CliSpecs, Tool
 from kube_ai_proxy.errors import CommandError
 from kube_ai_proxy.pipeline import plan
@@ -170,12 +170,7 @@ def test_command_lines_lose_their_credentials() -> None:
 @pytest.fixture(scope="module")
 def discovery() -> Discovery:
     recorded = json.loads((Path(__file__).parent / "data" / "discovery-v1.35.4.json").read_text())
-    return Discovery(
-        [
-            *_discovery_resources(recorded["api"], core=True),
-            *_discovery_resources(recorded["apis"], core=False),
-        ]
-    )
+    return Discovery.from_documents(recorded["api"], recorded["apis"])
 
 
 @pytest.mark.parametrize(

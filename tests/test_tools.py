@@ -167,7 +167,7 @@ async def test_warnings_on_stderr_are_kept_with_the_output(
     monkeypatch.setenv("FAKE_CLI_MODE", "warn")
     result, raw = await call(client, "execute_kubectl", command="kubectl get pods")
     assert not raw.is_error
-    assert result.output == "NAME   READY\n\nWarning: something is deprecated"
+    assert result.output == "NAME   READY\nWarning: something is deprecated"
 
 
 async def test_output_beyond_the_budget_is_cut_and_flagged(

@@ -1,0 +1,222 @@
+"""kubectl's informational commands, answered from the API: api-resources, api-versions,
+cluster-info and auth can-i. Each prints what kubectl 1.35 prints, from the same requests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.errors import BackendError
+from adapters.kubernetes import AccessRequest, Resource
+from kube_ai_proxy.commands import CliCommand
+from kube_ai_proxy.native import ANY, SWITCH, FlagRule, Handler, NativeAnswer, NativeContext, serves
+from kube_ai_proxy.render import tabwrite
+
+_KNOWN_VERBS = frozenset(
+    "get list watch create update patch delete deletecollection use bind impersonate * "
+    "approve sign escalate attest".split()
+)
+_KNOWN_NON_RESOURCE_VERBS = frozenset("get put post head options delete patch *".split())
+
+_API_RESOURCES_FLAGS = {
+    "output": FlagRule(frozenset({None, "", "wide", "name"})),
+    "no-headers": SWITCH,
+    "namespaced": ANY,
+    "api-group": ANY,
+    "verbs": ANY,
+    "categories": ANY,
+    "sort-by": FlagRule(frozenset({None, "", "name", "kind"})),
+    "cached": ANY,
+    "context": ANY,
+}
+_CAN_I_FLAGS = {
+    "namespace": ANY,
+    "all-namespaces": SWITCH,
+    "subresource": ANY,
+    "quiet": SWITCH,
+    "context": ANY,
+}
+
+
+def handler_for(command: CliCommand) -> Handler | None:
+    if command.verb == ("api-resources",) and not command.args:
+        return api_resources if serves(command, _API_RESOURCES_FLAGS) else None
+    if command.verb == ("api-versions",) and not command.args:
+        return api_versions if serves(command, {"context": ANY}) else None
+    if command.verb == ("cluster-info",) and not command.args:
+        return cluster_info if serves(command, {"namespace": ANY, "context": ANY}) else None
+    if command.verb == ("auth", "can-i") and len(command.args) == 2:
+        return can_i if serves(command, _CAN_I_FLAGS) else None
+    return None
+
+
+def _words(command: CliCommand, flag: str) -> list[str]:
+    return [w for v in command.values(flag) if v for w in v.split(",") if w]
+
+
+def _bool_value(text: str | None) -> bool:
+    return text is None or text.lower() in ("true", "1", "t")
+
+
+async def api_resources(command: CliCommand, ctx: NativeContext) -> NativeAnswer:
+    discovery = await ctx.api.discovery(refresh=True)
+    resources = [r for r in discovery.resources if r.verbs]
+    if command.has("api-group"):
+        resources = [r for r in resources if r.group == command.value("api-group")]
+    if command.has("namespaced"):
+        wanted = _bool_value(command.value("namespaced"))
+        resources = [r for r in resources if r.namespaced == wanted]
+    for verb in _words(command, "verbs"):
+        resources = [r for r in resources if verb in r.verbs]
+    for category in _words(command, "categories"):
+        resources = [r for r in resources if category in r.categories]
+    sort_by = command.value("sort-by") or ""
+
+    def key(r: Resource) -> tuple[str, str]:
+        primary = {"name": r.plural, "kind": r.kind}.get(sort_by, r.group)
+        return primary, r.plural
+
+    resources.sort(key=key)  # Python's sort is stable, as kubectl's sort.Stable
+    output = command.value("output") or ""
+    data = {"resources": [_resource_data(r) for r in resources]}
+    if output == "name":
+        text = "".join(r.qualified + "\n" for r in resources)
+        return NativeAnswer(text, data)
+    wide = output == "wide"
+    rows: list[list[str]] = []
+    if not command.bool_flag("no-headers"):
+        header = ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]
+        rows.append(header + (["VERBS", "CATEGORIES"] if wide else []))
+    for r in resources:
+        row = [
+            r.plural,
+            ",".join(r.short_names),
+            r.group_version,
+            str(r.namespaced).lower(),
+            r.kind,
+        ]
+        if wide:
+            row += [",".join(r.verbs), ",".join(r.categories)]
+        rows.append(row)
+    return NativeAnswer(tabwrite(rows), data)
+
+
+def _resource_data(r: Resource) -> dict[str, Any]:
+    return {
+        "name": r.plural,
+        "shortNames": list(r.short_names),
+        "apiVersion": r.group_version,
+        "namespaced": r.namespaced,
+        "kind": r.kind,
+        "verbs": list(r.verbs),
+        "categories": list(r.categories),
+    }
+
+
+async def api_versions(command: CliCommand, ctx: NativeContext) -> NativeAnswer:  # noqa: ARG001
+    versions = sorted((await ctx.api.discovery(refresh=True)).group_versions)
+    return NativeAnswer("".join(v + "\n" for v in versions), {"versions": versions})
+
+
+async def cluster_info(command: CliCommand, ctx: NativeContext) -> NativeAnswer:
+    # kubectl looks in kube-system unless -n says otherwise (not the context's namespace).
+    namespace = command.value("namespace") or "kube-system"
+    host = ctx.api.host
+    try:
+        listed = await ctx.api.request(
+            "GET",
+            f"/api/v1/namespaces/{namespace}/services",
+            query=[("labelSelector", "kubernetes.io/cluster-service=true")],
+        )
+    except BackendError:
+        return NativeAnswer("", None, defer=True)  # kubectl's own error output
+    lines = [f"Kubernetes control plane is running at {host}"]
+    services: list[dict[str, str]] = [{"name": "Kubernetes control plane", "url": host}]
+    for service in listed.get("items") or []:
+        link = _service_link(service, host)
+        meta = service.get("metadata", {})
+        name = (meta.get("labels") or {}).get("kubernetes.io/name") or meta.get("name", "")
+        lines.append(f"{name} is running at {link}")
+        services.append({"name": name, "url": link})
+    text = (
+        "\n".join(lines) + "\n\nTo further debug and diagnose cluster problems, use "
+        "'kubectl cluster-info dump'.\n"
+    )
+    return NativeAnswer(text, {"services": services})
+
+
+def _service_link(service: dict[str, Any], host: str) -> str:
+    spec = service.get("spec", {})
+    meta = service.get("metadata", {})
+    ingress = ((service.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+    ports = spec.get("ports") or []
+    if ingress:
+        address = ingress[0].get("ip") or ingress[0].get("hostname", "")
+        return "".join(f"http://{address}:{p['port']} " for p in ports)
+    name = meta.get("name", "")
+    if ports:
+        port = ports[0]
+        scheme = "https" if port.get("name") == "https" or port.get("port") == 443 else ""
+        # utilnet.JoinSchemeNamePort: scheme:name:port, dropping empty ends
+        port_name = port.get("name") or ""
+        name = (
+            ":".join(part for part in (scheme, name, port_name) if part)
+            if scheme
+            else (f"{name}:{port_name}" if port_name else name)
+        )
+    return f"{host}/api/v1/namespaces/{meta.get('namespace', '')}/services/{name}/proxy"
+
+
+async def can_i(command: CliCommand, ctx: NativeContext) -> NativeAnswer:
+    verb, target = command.args
+    namespace = "" if command.bool_flag("all-namespaces") else ctx.namespace
+    subresource = command.value("subresource") or ""
+    warnings: list[str] = []
+    if target.startswith("/"):
+        if subresource:
+            return NativeAnswer("", None, defer=True)
+        if verb not in _KNOWN_NON_RESOURCE_VERBS:
+            warnings.append(f"Warning: verb '{verb}' is not a known verb")
+        request = AccessRequest(verb=verb, resource="", name=target)
+    else:
+        resource_arg, _, name = target.partition("/")
+        group, plural, namespaced = await _can_i_resource(ctx, resource_arg.lower(), warnings)
+        if namespaced is False and namespace:
+            where = f" in group '{group}'" if group else ""
+            warnings.append(f"Warning: resource '{plural}' is not namespace scoped{where}")
+        if verb not in _KNOWN_VERBS:
+            warnings.append(f"Warning: verb '{verb}' is not a known verb")
+        request = AccessRequest(
+            verb=verb,
+            resource=plural,
+            group=group,
+            namespace=namespace or None,
+            name=name or None,
+            subresource=subresource or None,
+        )
+    allowed, reason = await ctx.api.access_review(request, ttl=0)
+    text = "yes\n" if allowed else "no" + (f" - {reason}" if reason else "") + "\n"
+    if command.bool_flag("quiet"):
+        text = ""
+    data = {"allowed": allowed, "reason": reason or None}
+    # "no" is an answer, not a failure: kubectl exits 1, and the result says so, but it is
+    # not an error.
+    return NativeAnswer(text, data, exit_code=0 if allowed else 1, stderr="\n".join(warnings))
+
+
+async def _can_i_resource(
+    ctx: NativeContext, resource_arg: str, warnings: list[str]
+) -> tuple[str, str, bool | None]:
+    """kubectl's resourceFor: (group, resource, namespaced), or the argument as typed with a
+    warning when the server does not know it."""
+    if resource_arg == "*":
+        return "", "*", None
+    try:
+        resource = await ctx.api.resolve(resource_arg)
+    except BackendError as exc:
+        if exc.code != "not_found":
+            raise
+        base, _, group = resource_arg.partition(".")
+        where = f" in group '{group}'" if group else ""
+        warnings.append(f"Warning: the server doesn't have a resource type '{base}'{where}")
+        return group, base, None
+    return resource.group, resource.plural, resource.namespaced
