@@ -29,7 +29,7 @@ from kube_ai_proxy.rbac import preflight
 from kube_ai_proxy.redaction import output_guard, redact_argv_text, redact_command_line
 from kube_ai_proxy.result import Backend, CommandResult, ErrorCode, ErrorInfo
 from kube_ai_proxy.textutils import SAFE_PATH, STAGE_ENV, install_hint
-from kube_ai_proxy.validation import Limits
+from kube_ai_proxy.validation import RULES, Limits, context_of
 
 Progress = Callable[[float, float, str], Awaitable[None]]
 
@@ -53,6 +53,7 @@ class Request:
     command: str
     timeout: float | None = None
     stdin: str | None = None
+    context: str | None = None  # a kube context for this call only
 
 
 class Runtime:
@@ -97,13 +98,11 @@ class Runtime:
 
     def effective_argv(self, command_plan: Plan) -> list[str]:
         """The first stage's argv with the server's context applied when none was given."""
-        argv = command_plan.command.argv()
-        context = self.settings.context
-        flag = {"kubectl": "--context", "helm": "--kube-context", "istioctl": "--context"}.get(
-            command_plan.command.tool
-        )
-        if context and flag and not command_plan.command.has(flag[2:]):
-            argv.insert(1 + len(command_plan.command.verb), f"{flag}={context}")
+        command = command_plan.command
+        argv = command.argv()
+        flag = RULES[command.tool].context_flag
+        if self.settings.context and flag and not command.has(flag):
+            argv.insert(1 + len(command.verb), f"--{flag}={self.settings.context}")
         return argv
 
     @staticmethod
@@ -123,7 +122,9 @@ class Runtime:
         started = time.monotonic()
         command_plan: Plan | None = None
         try:
-            command_plan = plan(self.specs, tool, request.command, self.limits)
+            command_plan = plan(
+                self.specs, tool, request.command, self.limits, context=request.context
+            )
             command = command_plan.command
             target = self.policy.check(command, request.stdin)
             guard = None if self.settings.allow_secrets else output_guard(command)
@@ -144,8 +145,7 @@ class Runtime:
         return result
 
     async def _preflight(self, command: CliCommand, target: Target, stdin: str | None) -> None:
-        flag = "kube-context" if command.tool == "helm" else "context"
-        context = command.value(flag) or self.settings.context
+        context = context_of(command) or self.settings.context
 
         async def get_api() -> KubeAPI:
             return await self.kube.get(context)
@@ -234,7 +234,7 @@ class Runtime:
         started = time.monotonic()
         timeout = self.timeout_for(request)
         ctx = NativeContext(
-            api=await self.kube.get(command.value("context") or self.settings.context),
+            api=await self.kube.get(context_of(command) or self.settings.context),
             namespace=self.policy.namespace_of(command),
             budget=self.settings.max_output,
             allow_secrets=self.settings.allow_secrets,

@@ -8,14 +8,14 @@ stage. The executor runs `Plan.argvs()`, built from this parse, never the raw st
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kube_ai_proxy.clispec import TOOLS, CliSpecs, Tool
-from kube_ai_proxy.commands import CliCommand, parse_command
+from kube_ai_proxy.commands import CliCommand, Flag, parse_command
 from kube_ai_proxy.errors import denied, invalid
 from kube_ai_proxy.shellwords import split_pipeline
 from kube_ai_proxy.textutils import Stage, parse_stage
-from kube_ai_proxy.validation import Limits, check_command
+from kube_ai_proxy.validation import RULES, Limits, check_command
 
 
 @dataclass(frozen=True)
@@ -44,10 +44,31 @@ def cli_words(tool: Tool, words: list[str]) -> list[str]:
     return words
 
 
-def plan(specs: CliSpecs, tool: Tool, line: str, limits: Limits) -> Plan:
+def with_context(command: CliCommand, context: str) -> CliCommand:
+    """The command with the kube context a call asked for, as if given with the CLI's flag."""
+    flag = RULES[command.tool].context_flag
+    if flag is None:
+        raise invalid(f"{command.tool} has no kube context; leave `context` out.")
+    given = command.values(flag)
+    if given and given != [context]:
+        raise invalid(
+            f"the command says --{flag}={given[-1]} but the call's `context` is {context!r}; "
+            "give it once."
+        )
+    if given:
+        return command
+    return replace(command, flags=(*command.flags, Flag(flag, context)))
+
+
+def plan(
+    specs: CliSpecs, tool: Tool, line: str, limits: Limits, context: str | None = None
+) -> Plan:
+    """`context`: the kube context a call names besides the command (execute_*'s argument)."""
     stages = split_pipeline(line)
     spec = specs[tool]
     command = parse_command(spec, cli_words(tool, stages[0]))
+    if context:
+        command = with_context(command, context)
     if not command.verb and command.args:
         raise denied(
             f"`{tool} {command.args[0]}` is not a {tool} command (plugins are never run). "

@@ -23,6 +23,7 @@ from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.config import AccessMode, Settings
 from kube_ai_proxy.errors import denied, invalid
 from kube_ai_proxy.kubeconfig import KubeconfigReader
+from kube_ai_proxy.validation import context_of
 
 Level = Literal["read", "write", "admin"]
 
@@ -302,8 +303,7 @@ class Policy:
         )
 
     def _context(self, command: CliCommand) -> str | None:
-        flag = "kube-context" if command.tool == "helm" else "context"
-        return command.value(flag) or self.context or self.kubeconfig.defaults().context
+        return context_of(command) or self.context or self.kubeconfig.defaults().context
 
     def namespace_of(self, command: CliCommand) -> str:
         """The namespace a command acts in: its -n, else its context's default."""

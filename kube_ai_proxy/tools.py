@@ -12,6 +12,7 @@ from kube_ai_proxy.clispec import TOOLS, Tool
 from kube_ai_proxy.help import describe
 from kube_ai_proxy.result import CommandResult
 from kube_ai_proxy.textutils import ALLOWED
+from kube_ai_proxy.validation import RULES
 
 _PURPOSE: dict[Tool, str] = {
     "kubectl": "Kubernetes resources in the configured cluster",
@@ -37,6 +38,17 @@ def _access_note(runtime: Runtime) -> str:
     if settings.allowed_contexts:
         notes.append(f"Allowed contexts: {', '.join(settings.allowed_contexts)}.")
     return " ".join(notes)
+
+
+def _context_description(tool: Tool, runtime: Runtime) -> str:
+    if RULES[tool].context_flag is None:
+        return f"Not used by {tool}: it talks to the Argo CD server the server is configured for."
+    allowed = runtime.settings.allowed_contexts
+    which = f" (allowed: {', '.join(allowed)})" if allowed else ""
+    return (
+        f"The kube context (cluster) to run against{which}; default: "
+        f"{runtime.settings.context or 'the kubeconfig current context'}."
+    )
 
 
 def _execute_description(tool: Tool, runtime: Runtime) -> str:
@@ -94,12 +106,16 @@ def _add_tools(mcp: FastMCP[Any], runtime: Runtime, tool: Tool) -> None:
                 description="Text fed to the command's standard input, e.g. a manifest for `-f -`."
             ),
         ] = None,
+        context: Annotated[
+            str | None,
+            Field(description=_context_description(tool, runtime)),
+        ] = None,
     ) -> ToolResult:
         async def progress(done: float, total: float, message: str) -> None:
             await ctx.report_progress(done, total, message)
 
-        result = await runtime.execute(tool, Request(command, timeout, stdin), progress)
-        return _to_tool_result(result)
+        request = Request(command, timeout, stdin, context)
+        return _to_tool_result(await runtime.execute(tool, request, progress))
 
     async def describe_tool(
         command: Annotated[

@@ -330,6 +330,12 @@ class Limits:
     allowed_paths: Sequence[str] = ()
 
 
+def context_of(command: CliCommand) -> str | None:
+    """The kube context the command names with its CLI's flag, if any."""
+    flag = RULES[command.tool].context_flag
+    return command.value(flag) if flag else None
+
+
 def _refused_verb(rules: ToolRules, verb: tuple[str, ...]) -> str | None:
     for length in range(len(verb), 0, -1):
         reason = rules.refused_verbs.get(verb[:length])

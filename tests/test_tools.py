@@ -25,7 +25,7 @@ async def test_lists_eight_tools_with_schemas_and_annotations(client: Client[Any
     for cli in CLIS:
         execute = tools[f"execute_{cli}"]
         assert execute.input_schema["required"] == ["command"]
-        assert set(execute.input_schema["properties"]) == {"command", "timeout", "stdin"}
+        assert set(execute.input_schema["properties"]) == {"command", "timeout", "stdin", "context"}
         assert execute.output_schema is not None
         assert set(execute.output_schema["properties"]) == set(CommandResult.model_fields)
         assert execute.annotations is not None
@@ -239,3 +239,25 @@ async def test_describe_works_without_the_binary(
     assert result.backend is None
     assert "argocd app" in result.output and "sync" in result.output
     assert "unavailable" not in json.dumps(result.data)
+
+
+async def test_context_argument_picks_the_cluster_for_one_call(
+    fake_bin: Path, make_client: Any
+) -> None:
+    async with make_client(allowed_contexts=["dev", "prod"]) as client:
+        result, _ = await call(client, "execute_kubectl", command="get pods", context="prod")
+        helm, _ = await call(client, "execute_helm", command="list", context="dev")
+        refused, raw = await call(client, "execute_kubectl", command="get pods", context="other")
+        clash, _ = await call(
+            client, "execute_kubectl", command="get pods --context dev", context="prod"
+        )
+        argo, _ = await call(client, "execute_argocd", command="app list", context="dev")
+    assert result.data is not None
+    assert result.data["argv"] == ["get", "--context=prod", "pods"]
+    assert helm.data is not None
+    assert helm.data["argv"] == ["list", "--kube-context=dev"]
+    assert raw.is_error
+    assert refused.error is not None and refused.error.code == "policy_denied"
+    assert "dev, prod" in refused.error.message
+    assert clash.error is not None and clash.error.code == "invalid_command"
+    assert argo.error is not None and "leave `context` out" in argo.error.message
