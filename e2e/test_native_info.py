@@ -3,6 +3,7 @@ the list of commands that must go to kubectl itself."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -98,3 +99,15 @@ async def test_commands_native_cannot_render_run_kubectl(
 ) -> None:
     result = await run(client, command)
     assert result["backend"] == "cli", result
+
+
+async def test_namespace_and_api_resource_resources(
+    client: Client[StdioTransport], cluster: Cluster
+) -> None:
+    namespaces = await client.read_resource("kube://namespaces")
+    listed = json.loads(namespaces[0].text)["namespaces"]  # type: ignore[union-attr]
+    real = {n["metadata"]["name"] for n in cluster.kubectl_json("get", "namespaces")["items"]}
+    assert set(listed) == real
+    resources = await client.read_resource("kube://api-resources")
+    kinds = {r["kind"] for r in json.loads(resources[0].text)["resources"]}  # type: ignore[union-attr]
+    assert {"Pod", "Deployment", "ClusterLogs"} <= kinds

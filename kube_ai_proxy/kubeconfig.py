@@ -67,3 +67,22 @@ class KubeconfigReader:
                     namespace = (entry.get("context") or {}).get("namespace") or "default"
                     return KubeDefaults(name, namespace)
         return KubeDefaults(name, namespace)
+
+    def contexts(self) -> list[dict[str, str | bool]]:
+        """The contexts a command may name: name, cluster, namespace, current. No user and no
+        credentials: those never leave the server."""
+        docs = self._documents()
+        current = next((d["current-context"] for d in docs if d.get("current-context")), None)
+        seen: dict[str, dict[str, str | bool]] = {}
+        for doc in docs:
+            for entry in doc.get("contexts") or []:
+                if not isinstance(entry, dict) or entry.get("name") in seen:
+                    continue
+                context = entry.get("context") or {}
+                seen[str(entry.get("name"))] = {
+                    "name": str(entry.get("name")),
+                    "cluster": str(context.get("cluster", "")),
+                    "namespace": str(context.get("namespace") or "default"),
+                    "current": entry.get("name") == current,
+                }
+        return list(seen.values())

@@ -12,6 +12,7 @@ from kube_ai_proxy import __version__
 from kube_ai_proxy.calls import Runtime
 from kube_ai_proxy.config import Settings
 from kube_ai_proxy.httpauth import BearerToken
+from kube_ai_proxy.resources import add_resources
 from kube_ai_proxy.tools import add_tools
 
 INSTRUCTIONS = """\
@@ -42,4 +43,5 @@ def create_server(settings: Settings) -> FastMCP[Any]:
         mask_error_details=True,
     )
     add_tools(mcp, runtime)
+    add_resources(mcp, runtime)
     return mcp

@@ -261,3 +261,45 @@ async def test_context_argument_picks_the_cluster_for_one_call(
     assert "dev, prod" in refused.error.message
     assert clash.error is not None and clash.error.code == "invalid_command"
     assert argo.error is not None and "leave `context` out" in argo.error.message
+
+
+async def test_contexts_resource_lists_allowed_contexts_without_credentials(
+    fake_bin: Path, make_client: Any, tmp_path: Path
+) -> None:
+    kubeconfig = tmp_path / "config"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: dev\n"
+        "contexts:\n"
+        "- {name: dev, context: {cluster: c1, user: u1, namespace: web}}\n"
+        "- {name: prod, context: {cluster: c2, user: u2}}\n"
+        "- {name: other, context: {cluster: c3, user: u3}}\n"
+        "users: [{name: u1, user: {token: sekret-token}}]\n"
+    )
+    async with make_client(kubeconfig=str(kubeconfig), allowed_contexts=["dev", "prod"]) as client:
+        resources = {str(r.uri) for r in await client.list_resources()}
+        contents = await client.read_resource("kube://contexts")
+    assert {"kube://contexts", "kube://namespaces", "kube://api-resources"} <= resources
+    text = contents[0].text
+    assert "sekret-token" not in text
+    assert json.loads(text) == {
+        "contexts": [
+            {"name": "dev", "cluster": "c1", "namespace": "web", "current": True},
+            {"name": "prod", "cluster": "c2", "namespace": "default", "current": False},
+        ]
+    }
+
+
+async def test_troubleshoot_prompt_walks_the_usual_path(client: Client[Any]) -> None:
+    prompts = {p.name for p in await client.list_prompts()}
+    assert "troubleshoot-workload" in prompts
+    rendered = await client.get_prompt(
+        "troubleshoot-workload", {"kind": "deployment", "name": "api", "namespace": "web"}
+    )
+    text = rendered.messages[0].content.text  # type: ignore[union-attr]
+    for step in (
+        "kubectl get deployment api -n web -o wide",
+        "kubectl describe deployment api -n web",
+        "kubectl logs POD -n web --tail=100",
+        "involvedObject.name=api",
+    ):
+        assert step in text
