@@ -54,6 +54,7 @@ class Request:
     timeout: float | None = None
     stdin: str | None = None
     context: str | None = None  # a kube context for this call only
+    client: str | None = None  # who called, when HTTP authentication says
 
 
 class Runtime:
@@ -141,7 +142,13 @@ class Runtime:
         except BackendError as exc:
             result = _failure(exc.code, exc.message, command_plan, request, backend="cli")
         result = result.model_copy(update={"duration_ms": (time.monotonic() - started) * 1000})
-        self.audit.record(tool=tool, result=result, requested=redact_command_line(request.command))
+        self.audit.record(
+            tool=tool,
+            result=result,
+            requested=redact_command_line(request.command),
+            transport=self.settings.transport,
+            client=request.client,
+        )
         return result
 
     async def _preflight(self, command: CliCommand, target: Target, stdin: str | None) -> None:

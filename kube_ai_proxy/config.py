@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     max_output: int = Field(
         default=50_000, ge=1000, description="Output budget per call, characters."
     )
+    rate_limit: float | None = Field(
+        default=None,
+        gt=0,
+        description="Requests per second the server accepts in all, with bursts of twice that; "
+        "more are refused with an error. Empty: no limit.",
+    )
     audit_log: str | None = Field(
         default=None, description="Path of the JSON-lines audit log; '-' for stderr."
     )

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastmcp import FastMCP
+from fastmcp.server.middleware.rate_limiting import RateLimitingMiddleware
 
 from kube_ai_proxy import __version__
 from kube_ai_proxy.calls import Runtime
@@ -34,6 +35,11 @@ def create_server(settings: Settings) -> FastMCP[Any]:
     auth = None
     if settings.transport != "stdio" and settings.auth_token is not None:
         auth = BearerToken(settings.auth_token.get_secret_value())
+    middleware = []
+    if settings.rate_limit is not None:
+        middleware.append(
+            RateLimitingMiddleware(max_requests_per_second=settings.rate_limit, global_limit=True)
+        )
     mcp: FastMCP[Any] = FastMCP(
         name="kube-ai-proxy",
         instructions=INSTRUCTIONS,
@@ -41,6 +47,7 @@ def create_server(settings: Settings) -> FastMCP[Any]:
         lifespan=lifespan,
         auth=auth,
         mask_error_details=True,
+        middleware=middleware,
     )
     add_tools(mcp, runtime)
     add_resources(mcp, runtime)
