@@ -19,6 +19,8 @@ By default it speaks MCP over stdio, which is what Claude Desktop and Claude Cod
 EPILOG = """\
 examples:
   kube-ai-proxy                                       stdio, for an MCP client that starts it
+  kube-ai-proxy config claude-desktop                 print a Claude Desktop config for this
+                                                      machine (also claude-code, vscode, cursor)
   K8S_MCP_ACCESS=read-only kube-ai-proxy              only reads
   K8S_MCP_AUTH_TOKEN=... kube-ai-proxy --transport streamable-http --port 8000
                                                       HTTP on 127.0.0.1:8000/mcp, bearer token
@@ -50,7 +52,13 @@ def settings_from(argv: Sequence[str] | None) -> Settings:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    settings = settings_from(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["config"]:
+        from kube_ai_proxy.clientconfig import main as config_main
+
+        config_main(words[1:])
+        return
+    settings = settings_from(words)
     # Imported here so --help and --version answer without loading the MCP stack.
     from kube_ai_proxy.server import create_server
 
