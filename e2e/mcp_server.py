@@ -90,12 +90,13 @@ class HttpServer:
 
 @contextmanager
 def http_server(
-    env: Mapping[str, str], log: Path, startup_seconds: float = 60
+    env: Mapping[str, str], log: Path, startup_seconds: float = 60, token: str | None = None
 ) -> Iterator[HttpServer]:
     """Run the server with K8S_MCP_TRANSPORT=streamable-http on a free loopback port until the
-    block ends; its output goes to `log`, which a failed start quotes."""
+    block ends; its output goes to `log`, which a failed start quotes. `token`: the bearer
+    token (replicas behind one address share one); default a fresh random one."""
     port = free_port()
-    token = secrets.token_urlsafe(32)
+    token = token or secrets.token_urlsafe(32)
     environment = dict(env)
     environment.update(
         {
