@@ -62,3 +62,21 @@ def test_inspector_over_stdio_and_http(
         http_server.url, "tools/list", headers=[f"Authorization: Bearer {http_server.token}"]
     )
     assert "execute_kubectl" in {tool["name"] for tool in over_http.result["tools"]}
+
+
+async def test_stdio_client_pipes_real_kubectl_into_jq(
+    stdio_client: Client[StdioTransport],
+) -> None:
+    """The skeleton's acceptance: a real kubectl, a real jq, one structured result."""
+    result = await stdio_client.call_tool(
+        "execute_kubectl",
+        {"command": "kubectl version --client -o json | jq .clientVersion.major"},
+    )
+    content = _structured(result)
+    assert content["status"] == "success"
+    assert content["backend"] == "cli"
+    assert content["exit_code"] == 0
+    assert content["output"] == '"1"\n'
+    assert content["command"] == (
+        "kubectl version --client --output=json | jq .clientVersion.major"
+    )
