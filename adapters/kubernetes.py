@@ -9,6 +9,7 @@ objects are built and thrown away. Nothing here knows about MCP.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -188,8 +189,11 @@ class KubeAPI:
         body: Any = None,
         content_type: str | None = None,
         timeout: float | None = None,
+        warnings: list[str] | None = None,
     ) -> Any:
-        """One request; the decoded JSON body, or BackendError with the API's own message."""
+        """One request; the decoded JSON body, or BackendError with the API's own message.
+        With `warnings`, the texts of the API server's 299 warnings (deprecations, which
+        kubectl prints as `Warning: TEXT`) are appended to it."""
         headers = {"Accept": accept}
         if content_type:
             headers["Content-Type"] = content_type
@@ -214,6 +218,8 @@ class KubeAPI:
                 raise
             raise _api_error(int(status), str(getattr(exc, "body", "") or exc)) from None
         async with response:
+            if warnings is not None:
+                warnings += warning_texts(response.headers.getall("Warning", []))
             if response.status >= 400:
                 raise _api_error(response.status, await response.text())
             return await response.json(content_type=None)
@@ -342,6 +348,21 @@ class KubeAPI:
         reason = str(status.get("reason") or status.get("evaluationError") or "")
         self._reviews[request] = (now, allowed, reason)
         return allowed, reason
+
+
+_WARNING = re.compile(r'\s*(\d{3}) (\S+) "((?:[^"\\]|\\.)*)"(?: "[^"]*")?\s*,?')
+
+
+def warning_texts(headers: Iterable[str]) -> list[str]:
+    """The texts of the 299 warnings in Warning headers (`299 - "text"`, comma-separated),
+    the ones kubectl prints."""
+    texts = []
+    for header in headers:
+        for code, _agent, text in _WARNING.findall(header):
+            text = re.sub(r"\\(.)", r"\1", text)
+            if code == "299" and text:
+                texts.append(text)
+    return texts
 
 
 def _api_error(status: int, body: str) -> BackendError:

@@ -75,7 +75,7 @@ def serves(command: CliCommand, flags: Mapping[str, FlagRule]) -> bool:
 def native_handler(command: CliCommand) -> Handler | None:
     """The handler that serves this command exactly, if there is one."""
     # Imported here: the handlers import this module for NativeAnswer and NativeContext.
-    from kube_ai_proxy import kubectl_get, kubectl_info, kubectl_logs
+    from kube_ai_proxy import kubectl_describe, kubectl_get, kubectl_info, kubectl_logs
 
     if command.tool != "kubectl":
         return None
@@ -83,4 +83,6 @@ def native_handler(command: CliCommand) -> Handler | None:
         return kubectl_get.native_get
     if kubectl_logs.can_serve(command):
         return kubectl_logs.native_logs
+    if kubectl_describe.can_serve(command):
+        return kubectl_describe.native_describe
     return kubectl_info.handler_for(command)

@@ -1,0 +1,163 @@
+"""Record tests/data/describe-recorded.json: the API responses native `kubectl describe` reads
+for a set of commands, and what kubectl printed for them, from the e2e cluster.
+
+    .venv/bin/python -m tests.data.describe_record     # the cluster is started if it is down
+
+The objects are e2e/test_native_describe.py's. For each command the server's handler runs
+against the API (every request and response recorded, discovery aside: the fast tests serve it
+from discovery-v1.35.4.json), then kubectl runs, between two clock readings. A case is kept
+only once replaying it at some moment between those readings gives kubectl's text exactly;
+otherwise (an event landed in between) it is recorded again. Times print in UTC.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from adapters.errors import BackendError
+from adapters.kubernetes import KubeAPI, KubeClients
+from e2e.harness import CacheLayout, Cluster, up
+from e2e.harness.cluster import tool_environment
+from e2e.test_native_describe import NAMESPACE, NODE, create_workload, delete_workload
+from kube_ai_proxy import kubectl_describe
+from kube_ai_proxy.clispec import CliSpecs
+from kube_ai_proxy.native import NativeAnswer, NativeContext
+from kube_ai_proxy.pipeline import plan
+from kube_ai_proxy.validation import Limits
+from tests.test_describe_recorded import replay
+
+OUT = Path(__file__).parent / "describe-recorded.json"
+
+COMMANDS = [
+    "kubectl describe pod user -n {ns}",
+    "kubectl describe pods -n {ns} -l app=web",
+    "kubectl describe pods -n {ns} -l app=web --show-events=false",
+    "kubectl describe pod pinned -n {ns}",
+    "kubectl describe pod stuck -n {ns}",
+    "kubectl describe deployment web -n {ns}",
+    "kubectl describe rs -n {ns} --chunk-size=1",
+    "kubectl describe statefulset db -n {ns}",
+    "kubectl describe daemonset agent -n {ns}",
+    "kubectl describe jobs -n {ns}",
+    "kubectl describe cronjob nightly -n {ns}",
+    "kubectl describe svc api headless external -n {ns}",
+    "kubectl describe endpoints web -n {ns}",
+    "kubectl describe ingress -n {ns}",
+    "kubectl describe configmap settings -n {ns}",
+    "kubectl describe secret db -n {ns}",
+    "kubectl describe serviceaccount builder -n {ns}",
+    "kubectl describe pvc claim -n {ns}",
+    "kubectl describe pv e2e-describe-pv-d",
+    "kubectl describe pv e2e-describe-pv e2e-describe-pv-local e2e-describe-pv-csi",
+    "kubectl describe pv/e2e-describe-pv-nfs pv/e2e-describe-pv-db-0",
+    "kubectl describe node " + NODE,
+    "kubectl describe namespace {ns}",
+    "kubectl describe clusterlogs e2e-describe-logs",
+    "kubectl describe controllerrevisions -n {ns}",
+    "kubectl describe sa missing -n {ns}",
+    "kubectl describe pod user missing -n {ns}",
+    "kubectl describe widgets",
+    "kubectl describe pods -n {ns} -l app=no",
+]
+
+
+class RecordingAPI(KubeAPI):
+    """The real API, with every request and its answer written down."""
+
+    def __init__(self, real: KubeAPI) -> None:
+        super().__init__(real.client, real.context)
+        self.exchanges: list[dict[str, Any]] = []
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        if path in ("/api", "/apis"):
+            return await super().request(method, path, **kwargs)
+        warnings: list[str] = []
+        entry: dict[str, Any] = {
+            "method": method,
+            "path": path,
+            "query": [[k, str(v)] for k, v in kwargs.get("query", ())],
+        }
+        try:
+            body = await super().request(method, path, **{**kwargs, "warnings": warnings})
+        except BackendError as exc:
+            entry |= {"error": {"code": exc.code, "message": exc.message}, "warnings": warnings}
+            self.exchanges.append(entry)
+            _forward(kwargs, warnings)
+            raise
+        entry |= {"body": body, "warnings": warnings}
+        self.exchanges.append(entry)
+        _forward(kwargs, warnings)
+        return body
+
+
+def _forward(kwargs: dict[str, Any], warnings: list[str]) -> None:
+    if kwargs.get("warnings") is not None:
+        kwargs["warnings"].extend(warnings)
+
+
+async def record_case(real: KubeAPI, cluster: Cluster, line: str) -> dict[str, Any] | None:
+    command = plan(CliSpecs(), "kubectl", line, Limits()).command
+    api = RecordingAPI(real)
+    ctx = NativeContext(api, command.value("namespace") or "default", 50_000, False, 60)
+    answer: NativeAnswer = await kubectl_describe.native_describe(command, ctx)
+    assert not answer.defer, line
+    env = tool_environment(
+        {**os.environ, "KUBECONFIG": str(cluster.kubeconfig)}, cluster.tool_state
+    )
+    started = time.time()
+    ran = subprocess.run(  # noqa: ASYNC221 (a script: nothing else runs meanwhile)
+        [str(cluster.kubectl_path), *line.split()[1:]],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    finished = time.time()
+    case = {
+        "command": line,
+        "exchanges": api.exchanges,
+        "kubectl": {"stdout": ran.stdout, "stderr": ran.stderr, "exit_code": ran.returncode},
+        "clock": [started, finished],
+    }
+    if await replay(case) is None:
+        return None
+    return case
+
+
+async def main() -> None:
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    cluster = up(CacheLayout.from_env())
+    create_workload(cluster)
+    clients = KubeClients(str(cluster.kubeconfig), None)
+    cases = []
+    try:
+        real = await clients.get(None)
+        for template in COMMANDS:
+            line = template.format(ns=NAMESPACE)
+            for _attempt in range(5):
+                case = await record_case(real, cluster, line)
+                if case is not None:
+                    cases.append(case)
+                    break
+                await asyncio.sleep(2)
+            else:
+                sys.exit(f"{line}: the native text never matched kubectl's; see the e2e test")
+    finally:
+        await clients.aclose()
+        delete_workload(cluster, wait=False)
+    # One case a line: a re-recording shows which cases changed.
+    lines = ",\n".join(json.dumps(case, sort_keys=True) for case in cases)
+    OUT.write_text('{"cases": [\n' + lines + "\n]}\n")
+    print(f"{len(cases)} cases in {OUT}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
