@@ -1,20 +1,22 @@
 """Parsing a CLI invocation as cobra and pflag do, and the normalized argv that runs.
 
-The cases were checked by hand against kubectl v1.35 and helm v3.22 built from source (e.g.
-`kubectl get pods -As http://127.0.0.1:1` does connect to that server, `--namespace_=x` is an
-unknown flag while `--all_namespaces` is `--all-namespaces`, `kubectl rollout -An restart x`
-descends into `rollout restart`); these tests need no binary.
+The cases were checked by hand against kubectl v1.35, helm v3.22, istioctl 1.31.0 and argocd
+v3.5.7 built from source (e.g. `kubectl get pods -As http://127.0.0.1:1` does connect to that
+server, `--namespace_=x` is an unknown flag while `--all_namespaces` is `--all-namespaces`,
+`kubectl rollout -An restart x` descends into `rollout restart`); these tests need no binary.
 """
 
 from __future__ import annotations
 
+import json
+from importlib import resources
 from typing import cast
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kube_ai_proxy.clispec import CliSpecs, CommandNode, FlagSpec, Tool
+from kube_ai_proxy.clispec import CliSpecs, CommandNode, FlagSpec, Tool, build_spec
 from kube_ai_proxy.commands import CliCommand, Flag, parse_command
 from kube_ai_proxy.errors import CommandError
 from kube_ai_proxy.shellwords import split_pipeline
@@ -61,13 +63,16 @@ def refused(line: str) -> CommandError:
         ("helm fetch x", ("pull",)),
         ("helm inspect values x", ("show", "values")),
         ("helm plugin add x", ("plugin", "install")),
-        ("argocd apps list", ("app", "list")),
+        ("argocd project list", ("proj", "list")),
         ("argocd --grpc-web app get x", ("app", "get")),
-        ("argocd cl list", ("cluster", "list")),
+        ("argocd proj role token-list p r", ("proj", "role", "list-tokens")),
+        ("argocd account whoami", ("account", "get-user-info")),
         ("istioctl x precheck", ("experimental", "precheck")),
+        ("istioctl exp des pod p", ("experimental", "describe", "pod")),
         ("istioctl pc cluster pod-1", ("proxy-config", "cluster")),
         ("istioctl ps", ("proxy-status",)),
-        ("istioctl -n x analyse", ("analyze",)),
+        ("istioctl -n x analyze", ("analyze",)),
+        ("istioctl -i istio-system zc svc", ("ztunnel-config", "service")),
     ],
 )
 def test_verb_is_found_past_global_flags_and_aliases(line: str, verb: tuple[str, ...]) -> None:
@@ -236,7 +241,9 @@ def test_words_after_double_dash_pass_through_untouched() -> None:
         ("kubectl logs web --show-labels", "unknown flag --show-labels for `kubectl logs`"),
         ("helm list --foo", "unknown flag --foo for `helm list`"),
         ("helm status x -A", "unknown flag -A for `helm status`"),
-        ("argocd app list -o json", "unknown flag -o for `argocd app list`"),
+        ("argocd app list --foo", "unknown flag --foo for `argocd app list`"),
+        ("argocd app list -Z", "unknown flag -Z for `argocd app list`"),
+        ("istioctl proxy-config cluster p --foo=1", "unknown flag --foo for `istioctl"),
         ("kubectl get pods ---x", "bad flag syntax: ---x"),
         ("kubectl get pods --=x", "bad flag syntax: --=x"),
         ("kubectl get pods -n", "flag needs an argument: -n in -n"),
@@ -256,17 +263,38 @@ def test_unknown_flag_message_says_how_to_list_the_flags() -> None:
     )
 
 
-def test_partial_specs_need_the_explicit_form_for_unknown_flags() -> None:
-    message = refused("argocd app get web --refresh").message
-    assert "write --refresh=VALUE (or --refresh=true for a switch)" in message
-    assert "argocd app get" in message
-    assert "write --port=VALUE" in refused("istioctl proxy-config cluster p --port 15000").message
-    command = parse("argocd app get web --refresh=true --show-params=true")
-    assert command.flags == (Flag("refresh", "true"), Flag("show-params", "true"))
+def test_istioctl_and_argocd_flags_parse_as_the_programs_do() -> None:
+    # Their specs are complete (generated from the real binaries): a switch takes no value, a
+    # flag with a value takes the next word, and shorthands are known.
+    command = parse("argocd app get web --refresh --show-params")
+    assert command.flags == (Flag("refresh", None), Flag("show-params", None))
     assert command.args == ("web",)
-    # Flags the partial specs do list still parse in every form.
+    command = parse("argocd app list -o json -p default")
+    assert command.flags == (Flag("output", "json"), Flag("project", "default"))
+    command = parse("istioctl proxy-config cluster p --port 15000")
+    assert command.flags == (Flag("port", "15000"),)
+    assert command.args == ("p",)
     assert parse("istioctl -n web ps").flags == (Flag("namespace", "web"),)
     assert parse("istioctl ps -c /k").flags == (Flag("kubeconfig", "/k"),)
+
+
+def test_partial_specs_need_the_explicit_form_for_unknown_flags() -> None:
+    # No shipped spec is partial any more; a spec that lists only some flags (complete:
+    # false) cannot tell an unknown flag's value from the next positional argument.
+    raw = json.loads(
+        resources.files("kube_ai_proxy").joinpath("specs", "argocd.json").read_text("utf-8")
+    )
+    for command in raw["commands"]:
+        command["flags"] = [f for f in command["flags"] if f["name"] != "refresh"]
+    partial = build_spec({**raw, "complete": False})
+    with pytest.raises(CommandError) as caught:
+        parse_command(partial, ["app", "get", "web", "--refresh"])
+    message = caught.value.message
+    assert "write --refresh=VALUE (or --refresh=true for a switch)" in message
+    assert "argocd app get" in message
+    command = parse_command(partial, ["app", "get", "web", "--refresh=true", "--show-params"])
+    assert command.flags == (Flag("refresh", "true"), Flag("show-params", None))
+    assert command.args == ("web",)
 
 
 @pytest.mark.parametrize(

@@ -278,7 +278,9 @@ REFUSED_VERBS: list[tuple[str, str]] = [
     ("argocd relogin", "`argocd relogin` is never run here"),
     ("argocd context other", "`argocd context` is never run here"),
     ("argocd configure", "`argocd configure` is never run here"),
-    ("argocd admin settings", "`argocd admin` is never run here: it bypasses"),
+    # The complete spec resolves the subcommand; the refusal of `admin` covers all of them.
+    ("argocd admin settings", "`argocd admin settings` is never run here: it bypasses"),
+    ("argocd admin dashboard", "`argocd admin dashboard` is never run here: it bypasses"),
     ("argocd account generate-token", "`argocd account generate-token` is never run here"),
     ("argocd cluster add ctx", "`argocd cluster add` is never run here"),
     ("argocd app edit web", "`argocd app edit` is never run here: it opens an interactive"),

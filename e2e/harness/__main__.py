@@ -1,6 +1,7 @@
 """`python -m e2e.harness binaries|up|down|status`, run from the repository root.
 
-binaries           build missing binaries into the cache (etcd, Kubernetes, kwok, helm); or: build
+binaries           build missing binaries into the cache (etcd, Kubernetes, kwok, helm); or: build.
+                   --full: istioctl and argocd too (another quarter of an hour or more, cold)
 up                 build, start the cluster (or reuse the running one), print its kubeconfigs
 down               delete the cluster and its processes; the binaries stay cached
 status             does the cluster run, where are its kubeconfigs (exit 1 when it does not)
@@ -14,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from e2e.harness.binaries import ensure_binaries
+from e2e.harness.binaries import FULL_STEPS, STEPS, ensure_binaries
 from e2e.harness.cache import CacheLayout
 from e2e.harness.errors import HarnessError
 from e2e.harness.lifecycle import down, status, up
@@ -39,11 +40,18 @@ def main(argv: list[str] | None = None) -> int:
             "viewer-kubeconfig",
         ],
     )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="binaries/build: also istioctl and argocd, which no e2e test needs yet",
+    )
     args = parser.parse_args(argv)
+    if args.full and args.command not in ("binaries", "build"):
+        parser.error("--full goes with binaries (or build)")
     layout = CacheLayout.from_env()
     try:
         if args.command in ("binaries", "build"):
-            print(ensure_binaries(layout))
+            print(ensure_binaries(layout, FULL_STEPS if args.full else STEPS))
         elif args.command == "up":
             cluster = up(layout)
             print(f"admin kubeconfig:  {cluster.kubeconfig}")

@@ -1,12 +1,15 @@
-"""Build the real programs e2e runs (etcd, the Kubernetes control plane, kubectl, kwok, helm).
+"""Build the real programs e2e runs (etcd, the Kubernetes control plane, kubectl, kwok, helm,
+and with `--full` istioctl and argocd).
 
 Each tool is built with `go build` from a small wrapper Go module under e2e/gomod/<name>/ that pins
 one release; see the comment at the top of each go.mod for why a wrapper is needed. Binaries land
 in `<cache>/bin/` and are rebuilt only when missing or when their wrapper module or link flags
 change: a stamp per step holds a hash of go.mod, go.sum, the packages and the link flags.
 
-To add a tool (istioctl, argocd): add its wrapper module under e2e/gomod/ and one `BuildStep` to
-`STEPS`. A multi-call program such as argocd is one `Binary` with the name it must run under.
+`STEPS` is what `make e2e` builds; `FULL_STEPS` adds istioctl and argocd, which take another
+quarter of an hour cold and which no e2e test runs yet. To add a tool: add its wrapper module
+under e2e/gomod/ and one `BuildStep`. A multi-call program such as argocd is one `Binary` with
+the name it must run under.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ class GoModule:
     directory: Path
     go_version: tuple[int, ...]
     requires: dict[str, str]
+    # module path -> the version it is replaced with (replacements by a local path are left out)
+    replaces: dict[str, str]
 
     def version(self, module_path: str) -> str:
         try:
@@ -46,22 +51,36 @@ class GoModule:
                 f"{self.directory / 'go.mod'} does not require {module_path}"
             ) from None
 
+    def selected(self, module_path: str) -> str:
+        """The version the build uses: a replacement's, else the required one."""
+        return self.replaces.get(module_path) or self.version(module_path)
+
 
 _GO_DIRECTIVE = re.compile(r"^go\s+(\S+)\s*$", re.MULTILINE)
 # A required module inside or outside a require block: "path vX.Y.Z" possibly after "require".
 _REQUIRE = re.compile(r"^\s*(?:require\s+)?([^\s()]+)\s+(v[^\s]+)", re.MULTILINE)
+# "path [version] => path version", inside or outside a replace block.
+_REPLACE = re.compile(
+    r"^\s*(?:replace\s+)?([^\s()]+)(?:\s+v\S+)?\s+=>\s+\S+\s+(v\S+)\s*$", re.MULTILINE
+)
+_REPLACE_BLOCK = re.compile(r"^replace\s*\((?:.|\n)*?^\)", re.MULTILINE)
+_REPLACE_LINE = re.compile(r"^replace\s+[^(\n][^\n]*$", re.MULTILINE)
 
 
 @cache
 def read_module(name: str) -> GoModule:
     directory = GOMOD_DIR / name
     text = (directory / "go.mod").read_text()
-    text_without_replaces = re.sub(r"^replace\s*\((?:.|\n)*?^\)", "", text, flags=re.MULTILINE)
+    replace_text = "\n".join(
+        m[0] for pattern in (_REPLACE_BLOCK, _REPLACE_LINE) for m in pattern.finditer(text)
+    )
+    text_without_replaces = _REPLACE_LINE.sub("", _REPLACE_BLOCK.sub("", text))
     directive = _GO_DIRECTIVE.search(text)
     if directive is None:
         raise HarnessError(f"{directory / 'go.mod'} has no go directive")
     requires = {m[1]: m[2] for m in _REQUIRE.finditer(text_without_replaces)}
-    return GoModule(directory, parse_go_version(directive[1]), requires)
+    replaces = {m[1]: m[2] for m in _REPLACE.finditer(replace_text)}
+    return GoModule(directory, parse_go_version(directive[1]), requires, replaces)
 
 
 def parse_go_version(text: str) -> tuple[int, ...]:
@@ -87,6 +106,8 @@ class BuildStep:
     version_module: str
     binaries: tuple[Binary, ...]
     ldflags: Callable[[], list[str]]
+    # The release's own name when the module version is not it (a pseudo-version).
+    release: Callable[[], str] | None = None
 
     @property
     def module(self) -> GoModule:
@@ -94,7 +115,8 @@ class BuildStep:
 
     @property
     def version(self) -> str:
-        return self.module.version(self.version_module)
+        version = self.module.version(self.version_module)
+        return version if self.release is None else f"{self.release()}, {version}"
 
     def describe(self) -> str:
         names = ", ".join(binary.name for binary in self.binaries)
@@ -162,6 +184,82 @@ def _helm_ldflags() -> list[str]:
     return flags
 
 
+# Istio's release tags (1.31.0) are not Go versions, so e2e/gomod/istioctl requires a release by
+# the pseudo-version of its commit; this says which release that commit is. Commit eed52ebb66ad
+# (2026-08-27) is on release-1.31 (its VERSION file says 1.31) and requires istio.io/api and
+# istio.io/client-go at the commits tagged v1.31.0 there; the next patch's API tags (v1.31.1)
+# came three weeks later.
+ISTIO_RELEASES = {"eed52ebb66ad": "1.31.0"}
+
+
+def istio_release() -> tuple[str, str]:
+    """(release, commit) of the istio.io/istio commit e2e/gomod/istioctl pins."""
+    pseudo = read_module("istioctl").version("istio.io/istio")
+    commit = pseudo.rsplit("-", 1)[-1]
+    try:
+        return ISTIO_RELEASES[commit], commit
+    except KeyError:
+        raise HarnessError(
+            f"e2e/gomod/istioctl requires istio.io/istio {pseudo}: add the Istio release of commit "
+            f"{commit} to ISTIO_RELEASES in {__file__}"
+        ) from None
+
+
+def _istioctl_ldflags() -> list[str]:
+    # What Istio's release build stamps (common/scripts/report_build_info.sh, run by gobuild.sh
+    # with VERSION set to the release): `istioctl version --remote=false` prints the version.
+    # The revision is the 12-character commit of the pseudo-version, all the module proxy names.
+    # buildHub is left unset: a release sets it to its image registry, which makes
+    # `istioctl install` and `manifest generate` pin that hub; unset, they keep the charts' own.
+    release, commit = istio_release()
+    package = "istio.io/istio/pkg/version"
+    return [
+        "-s",
+        "-w",
+        f"-X {package}.buildVersion={release}",
+        f"-X {package}.buildGitRevision={commit}",
+        f"-X {package}.buildStatus=Clean",
+        f"-X {package}.buildTag={release}",
+    ]
+
+
+# When each Argo CD release was committed (the module proxy's time for the tag): its Makefile
+# stamps the build date, and a fixed one keeps the link flags, and so the stamp, stable.
+ARGOCD_RELEASE_DATES = {"v3.5.7": "2026-11-02T19:17:57Z"}
+
+
+def _argocd_ldflags() -> list[str]:
+    # The -X flags of Argo CD's Makefile (LDFLAGS, PACKAGE=.../common). With a tag, a commit and
+    # a clean tree, `argocd version --client` reports the tag, as a release binary does. The
+    # module proxy does not say which commit a tag is, so GitCommit says "unknown"; the
+    # gitops-engine the build really used (see e2e/gomod/argocd/go.mod) goes in ExtraBuildInfo,
+    # the field the Makefile leaves to whoever builds it.
+    module = read_module("argocd")
+    version = module.version("github.com/argoproj/argo-cd/v3")
+    try:
+        build_date = ARGOCD_RELEASE_DATES[version]
+    except KeyError:
+        raise HarnessError(
+            f"e2e/gomod/argocd requires argo-cd {version}: add its commit time to "
+            f"ARGOCD_RELEASE_DATES in {__file__} (`go list -m -json "
+            f"github.com/argoproj/argo-cd/v3@{version}` prints it as Time)"
+        ) from None
+    gitops_engine = module.selected("github.com/argoproj/argo-cd/gitops-engine")
+    package = "github.com/argoproj/argo-cd/v3/common"
+    return [
+        "-s",
+        "-w",
+        f"-X {package}.version={version.lstrip('v')}",
+        f"-X {package}.buildDate={build_date}",
+        f"-X {package}.gitCommit=unknown",
+        f"-X {package}.gitTreeState=clean",
+        f"-X {package}.gitTag={version}",
+        # The Makefile's `go list -m k8s.io/client-go`: the replacement's version.
+        f"-X {package}.kubectlVersion={module.selected('k8s.io/client-go')}",
+        f"-X {package}.extraBuildInfo=gitops-engine@{gitops_engine}",
+    ]
+
+
 STEPS: tuple[BuildStep, ...] = (
     BuildStep(
         name="etcd",
@@ -197,6 +295,29 @@ STEPS: tuple[BuildStep, ...] = (
         version_module="helm.sh/helm/v3",
         binaries=(Binary("helm.sh/helm/v3/cmd/helm", "helm"),),
         ldflags=_helm_ldflags,
+    ),
+)
+
+# `python -m e2e.harness binaries --full`: also the CLIs no e2e test runs yet, whose command
+# specs (kube_ai_proxy/specs/) are generated from the real binaries.
+FULL_STEPS: tuple[BuildStep, ...] = (
+    *STEPS,
+    BuildStep(
+        name="istioctl",
+        label="Istio",
+        version_module="istio.io/istio",
+        binaries=(Binary("istio.io/istio/istioctl/cmd/istioctl", "istioctl"),),
+        ldflags=_istioctl_ldflags,
+        release=lambda: istio_release()[0],
+    ),
+    BuildStep(
+        name="argocd",
+        label="Argo CD",
+        version_module="github.com/argoproj/argo-cd/v3",
+        # The multi-call binary: run as `argocd` it is the CLI; as argocd-server (argv[0] or
+        # ARGOCD_BINARY_NAME) the API server, and so on.
+        binaries=(Binary("github.com/argoproj/argo-cd/v3/cmd", "argocd"),),
+        ldflags=_argocd_ldflags,
     ),
 )
 

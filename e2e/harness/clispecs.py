@@ -6,6 +6,11 @@ such as --dry-run and --validate. helm, istioctl and argocd print cobra's standa
 flag lines say exactly whether a flag takes a value; their specs are read from `--help` of
 every command, walked recursively.
 
+Help leaves out what a program hides: hidden commands (`istioctl proxy-config eds`), hidden
+flags (istioctl's --log_* options, printed by `istioctl options`; the inherited --namespace,
+--istioNamespace or --charts that istioctl hides on some commands). The specs do not list
+them, so the server refuses them as unknown flags: stricter than the program, never looser.
+
 Run `python -m e2e.harness.clispecs [tool ...]` after changing a CLI version, and commit the
 result; tests/test_clispecs.py checks the specs still load.
 """
@@ -13,6 +18,7 @@ result; tests/test_clispecs.py checks the specs still load.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -29,17 +35,37 @@ SPECS_DIR = Path(__file__).resolve().parents[2] / "kube_ai_proxy" / "specs"
 
 _SECTION = re.compile(r"^([A-Z][A-Za-z ]+):\s*$")
 # pflag's FlagUsages line: "  -n, --namespace string   text" / "      --debug   text" /
-# '      --output string[="json"]   text'
+# '      --output string[="json"]   text'. The exact indentation keeps out the continuation
+# lines of a multi-line usage text, which pflag indents to the usage column.
 _FLAG = re.compile(
-    r"^\s+(?:-(?P<short>\S), )?--(?P<name>[\w.-]+)"
+    r"^(?:  -(?P<short>\S), |      )--(?P<name>[\w.-]+)"
     r"(?: (?P<var>[^\s\[]+))?(?P<noopt>\[=[^\]]*\])?(?:\s{2,}(?P<usage>.*))?$"
 )
-_COMMAND = re.compile(r"^\s{2}(?P<name>[\w.:-]+)\s{2,}(?P<summary>.*)$")
+# cobra pads command names to the longest one and adds one space: the longest is followed by
+# a single space ("  create-remote-secret Create a secret...").
+_COMMAND = re.compile(r"^\s{2}(?P<name>[\w.:-]+)(?:\s+(?P<summary>.*))?$")
+
+# How each program prints its own version without asking a server.
+_VERSION_ARGS = {
+    "helm": ("version", "--short"),
+    "istioctl": ("version", "--remote=false", "--short"),
+    "argocd": ("version", "--client", "--short"),
+}
+
+
+def _environment() -> dict[str, str]:
+    # argocd picks its role from ARGOCD_BINARY_NAME before argv[0]: unset, it is the CLI.
+    return {k: v for k, v in os.environ.items() if k != "ARGOCD_BINARY_NAME"}
 
 
 def _help(binary: Path, path: list[str]) -> str:
     proc = subprocess.run(
-        [str(binary), *path, "--help"], capture_output=True, text=True, timeout=60, check=False
+        [str(binary), *path, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=_environment(),
     )
     if proc.returncode != 0:
         raise HarnessError(f"{binary.name} {' '.join(path)} --help failed: {proc.stderr.strip()}")
@@ -98,10 +124,8 @@ def cobra_help_spec(tool: str, binary: Path, version: str) -> dict[str, Any]:
                 "flags": sorted(flags, key=lambda f: f["name"]),
             }
         )
-        for line in sections.get("Available Commands", []):
-            match = _COMMAND.match(line)
-            if match and match.group("name") != "help":
-                visit([*path, match.group("name")])
+        for name in _subcommands(binary.name, path, sections):
+            visit([*path, name])
 
     visit([])
     return {
@@ -111,6 +135,24 @@ def cobra_help_spec(tool: str, binary: Path, version: str) -> dict[str, Any]:
         "complete": True,
         "commands": commands,
     }
+
+
+def _subcommands(program: str, path: list[str], sections: dict[str, list[str]]) -> list[str]:
+    """The children a help text lists: "Available Commands", or with command groups, each
+    group's title and "Additional Commands"; and the "Additional help topics", commands that
+    only print help (`istioctl options`), named there by their full path."""
+    names: list[str] = []
+    for title, lines in sections.items():
+        if title.endswith("Commands"):
+            matches = (_COMMAND.match(line) for line in lines)
+            names += [m.group("name") for m in matches if m and m.group("name") != "help"]
+        elif title == "Additional help topics":
+            prefix = [program, *path]
+            for line in lines:
+                words = line.split()
+                if len(words) > len(prefix) and words[: len(prefix)] == prefix:
+                    names.append(words[len(prefix)])
+    return list(dict.fromkeys(names))
 
 
 def kubectl_spec() -> dict[str, Any]:
@@ -139,7 +181,9 @@ def write_spec(spec: dict[str, Any]) -> Path:
 
 
 def _version(binary: Path, *args: str) -> str:
-    out = subprocess.run([str(binary), *args], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [str(binary), *args], capture_output=True, text=True, check=True, env=_environment()
+    ).stdout
     match = re.search(r"v?\d+\.\d+\.\d+", out)
     return match.group(0) if match else out.strip()
 
@@ -151,7 +195,7 @@ def generate(tool: str) -> Path:
         binary = CacheLayout.from_env().bin_dir / tool
         if not binary.exists():
             raise HarnessError(f"{binary} is missing: run `python -m e2e.harness binaries` first")
-        spec = cobra_help_spec(tool, binary, _version(binary, "version", "--short"))
+        spec = cobra_help_spec(tool, binary, _version(binary, *_VERSION_ARGS[tool]))
     path = write_spec(spec)
     say(f"wrote {path} ({len(spec['commands'])} commands)")
     return path
