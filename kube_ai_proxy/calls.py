@@ -7,6 +7,7 @@ and the audit log. It is created by `server.create_server` and opened in the ser
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import time
@@ -16,6 +17,7 @@ from typing import Any
 
 from adapters.cli import PipelineResult, ProgressHook, Stage, run_pipeline
 from adapters.errors import BackendError
+from adapters.helm import Helm, HelmCall
 from adapters.kubernetes import KubeAPI, KubeClients
 from kube_ai_proxy.audit import AuditLog
 from kube_ai_proxy.clispec import CliSpecs, Tool
@@ -67,6 +69,7 @@ class Runtime:
         )
         self.policy = policy_for(settings)
         self.kube = KubeClients(settings.kubeconfig, settings.context)
+        self.helm = Helm()  # runs nothing until a helm command is answered natively
         self.help_cache: dict[tuple[str, ...], str] = {}
         self.audit = AuditLog(settings.audit_log)
 
@@ -240,12 +243,19 @@ class Runtime:
         command = command_plan.command
         started = time.monotonic()
         timeout = self.timeout_for(request)
+        context = context_of(command) or self.settings.context
+        helm = None
+        if command.tool == "helm":
+            # helm's JSON is read whole to be printed again: it may be larger than the output.
+            call = HelmCall(self.cli_env("helm"), timeout, _REDACTION_BUFFER, context)
+            helm = functools.partial(self.helm.client, call)
         ctx = NativeContext(
-            api=await self.kube.get(context_of(command) or self.settings.context),
+            api=await self.kube.get(context),
             namespace=self.policy.namespace_of(command),
             budget=self.settings.max_output,
             allow_secrets=self.settings.allow_secrets,
             timeout=timeout,
+            helm=helm,
         )
         try:
             async with asyncio.timeout(timeout):

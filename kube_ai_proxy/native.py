@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from adapters.helm import HelmClient
 from adapters.kubernetes import KubeAPI
 from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.result import ErrorCode
@@ -42,6 +43,9 @@ class NativeContext:
     budget: int  # characters of output
     allow_secrets: bool
     timeout: float  # seconds the call may take
+    # helm commands: a pyhelm3 client for this call (the CLI's environment, the call's
+    # timeout), built when the handler asks for it
+    helm: Callable[[], Awaitable[HelmClient]] | None = None
 
 
 Handler = Callable[[CliCommand, NativeContext], Awaitable[NativeAnswer]]
@@ -75,8 +79,10 @@ def serves(command: CliCommand, flags: Mapping[str, FlagRule]) -> bool:
 def native_handler(command: CliCommand) -> Handler | None:
     """The handler that serves this command exactly, if there is one."""
     # Imported here: the handlers import this module for NativeAnswer and NativeContext.
-    from kube_ai_proxy import kubectl_describe, kubectl_get, kubectl_info, kubectl_logs
+    from kube_ai_proxy import helm_reads, kubectl_describe, kubectl_get, kubectl_info, kubectl_logs
 
+    if command.tool == "helm":
+        return helm_reads.native_helm if helm_reads.can_serve(command) else None
     if command.tool != "kubectl":
         return None
     if kubectl_get.can_serve(command):
