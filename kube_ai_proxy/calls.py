@@ -261,8 +261,11 @@ class Runtime:
             async with asyncio.timeout(timeout):
                 answer = await handler(command, ctx)
         except TimeoutError:
+            source = "helm" if command.tool == "helm" else "the API server"
             raise BackendError(
-                "timeout", f"the API server did not answer within {timeout:g}s"
+                "timeout",
+                f"{source} did not answer within {timeout:g}s; raise `timeout` (up to the "
+                "server's maximum) or narrow the command",
             ) from None
         if answer.defer:
             return None
