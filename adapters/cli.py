@@ -1,9 +1,10 @@
 """Run a validated pipeline of programs, joined by OS pipes, without a shell.
 
-Every stage is exec'd directly (`asyncio.create_subprocess_exec`), all stages share one new
-process group, and a timeout or a cancelled call kills that whole group and reaps it, so no
-process outlives the call. Output is read incrementally and only the first `max_bytes` are kept;
-the rest is drained and counted, so a command that prints gigabytes costs time, not memory.
+Every stage is exec'd directly (`asyncio.create_subprocess_exec`) as the leader of a new process
+group of its own, and a timeout or a cancelled call kills every one of those groups and reaps
+the stages, so no process of the pipeline (nor a child a stage started) outlives the call.
+Output is read incrementally and only the first `max_bytes` are kept; the rest is drained and
+counted, so a command that prints gigabytes costs time, not memory.
 """
 
 from __future__ import annotations
@@ -98,19 +99,20 @@ async def _feed(stream: asyncio.StreamWriter, data: bytes) -> None:
         await stream.wait_closed()
 
 
-def _kill_group(pgid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGKILL)
+def _kill_groups(procs: Sequence[asyncio.subprocess.Process]) -> None:
+    """SIGKILL every stage's process group: the stages and whatever they started."""
+    for proc in procs:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 async def _spawn(stages: Sequence[Stage], stdin: bytes | None) -> list[asyncio.subprocess.Process]:
-    """Start the stages last to first. The last stage leads the process group: it cannot exit
-    before the stages feeding it have started (their pipe's write end is still open here), so
-    the group exists while the others join it."""
+    """Start the stages, last to first, each in a process group of its own. (One group for the
+    whole pipeline would need a leader that outlives the others' start, and any stage may exit
+    at once: sed refusing its script, `head -n 0`.)"""
     programs = [resolve(s) for s in stages]
     pipes = [os.pipe() for _ in stages[:-1]]  # pipes[i] joins stage i to stage i+1
     procs: list[asyncio.subprocess.Process] = []
-    pgid: int | None = None
     try:
         for i in reversed(range(len(stages))):
             last, first = i == len(stages) - 1, i == 0
@@ -128,10 +130,8 @@ async def _spawn(stages: Sequence[Stage], stdin: bytes | None) -> list[asyncio.s
                 stdout=asyncio.subprocess.PIPE if last else pipes[i][1],
                 stderr=asyncio.subprocess.PIPE,
                 env=dict(stages[i].env),
-                process_group=0 if pgid is None else pgid,
+                process_group=0,
             )
-            if pgid is None:
-                pgid = proc.pid
             procs.insert(0, proc)
             # The parent's copies must be closed, or the reader never sees end-of-file.
             if not last:
@@ -139,8 +139,7 @@ async def _spawn(stages: Sequence[Stage], stdin: bytes | None) -> list[asyncio.s
             if not first:
                 os.close(pipes[i - 1][0])
     except BaseException:
-        if pgid is not None:
-            _kill_group(pgid)
+        _kill_groups(procs)
         for proc in procs:
             with contextlib.suppress(ProcessLookupError):
                 await proc.wait()
@@ -166,7 +165,6 @@ async def run_pipeline(
         raise ValueError("a pipeline needs at least one stage")
     started = time.monotonic()
     procs = await _spawn(stages, stdin)
-    pgid = procs[-1].pid
     tasks: list[asyncio.Task[tuple[bytes, int]]] = []
     ticker: asyncio.Task[None] | None = None
 
@@ -200,7 +198,7 @@ async def run_pipeline(
     finally:
         if ticker is not None:
             ticker.cancel()
-        _kill_group(pgid)  # the group is empty after a normal exit; this only reaps stragglers
+        _kill_groups(procs)  # empty after a normal exit; this only catches stragglers
         for task in tasks:
             task.cancel()
         for proc in procs:

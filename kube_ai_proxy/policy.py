@@ -149,6 +149,18 @@ CLUSTER_SCOPED = frozenset(
         "flowschemas flowschema FlowSchema",
         "prioritylevelconfigurations prioritylevelconfiguration PriorityLevelConfiguration",
         "componentstatuses componentstatus cs ComponentStatus",
+        # Kubernetes 1.31-1.35 additions, as `kubectl api-resources --namespaced=false` lists them
+        "servicecidrs servicecidr ServiceCIDR",
+        "ipaddresses ipaddress ip IPAddress",
+        "volumeattributesclasses volumeattributesclass vac VolumeAttributesClass",
+        "deviceclasses deviceclass DeviceClass",
+        "resourceslices resourceslice ResourceSlice",
+        "devicetaintrules devicetaintrule DeviceTaintRule",
+        "mutatingadmissionpolicies mutatingadmissionpolicy MutatingAdmissionPolicy",
+        "mutatingadmissionpolicybindings mutatingadmissionpolicybinding "
+        "MutatingAdmissionPolicyBinding",
+        "clustertrustbundles clustertrustbundle ClusterTrustBundle",
+        "storageversionmigrations storageversionmigration StorageVersionMigration",
     )
     for name in entry.split()
 )
@@ -176,8 +188,6 @@ _ISTIOCTL_CLUSTER_LEVEL = frozenset(
     "version completion manifest validate tag remote-clusters install upgrade "
     "uninstall verify-install".split()
 )
-# verbs that read manifests from -f
-_MANIFEST_VERBS = frozenset({"apply", "create", "delete", "replace", "diff", "get", "describe"})
 
 _UNNAMESPACED_RAW_PREFIXES = ("/version", "/healthz", "/livez", "/readyz", "/openapi", "/api")
 _RAW_NAMESPACE = re.compile(r"^/apis?/(?:[^/]+/)*?namespaces/([^/?]+)")
@@ -220,6 +230,10 @@ def manifest_documents(text: str) -> Iterator[dict[str, Any]]:
         docs = list(yaml.safe_load_all(text))
     except yaml.YAMLError as exc:
         raise invalid(f"the manifest is not valid YAML or JSON: {exc}") from None
+    except RecursionError:
+        # PyYAML composes nodes recursively: `[[[[...` thousands deep would otherwise crash the
+        # call instead of answering it.
+        raise invalid("the manifest is nested too deeply to be checked") from None
     for doc in docs:
         if not isinstance(doc, dict):
             continue
@@ -264,7 +278,10 @@ class Policy:
         if target.level not in _MODE_LEVELS[self.access]:
             raise denied(self._level_message(command, target.level))
         if self.allowed_namespaces:
-            if target.all_namespaces:
+            # -A is refused wherever it stands, also where the target does not depend on it
+            # (`delete --raw PATH -A`): the rule is simpler to hold than the exceptions.
+            every = command.tool != "argocd" and command.bool_flag("all-namespaces")
+            if target.all_namespaces or every:
                 raise denied(
                     "all namespaces (-A) is not allowed; use -n with one of the allowed "
                     f"namespaces: {', '.join(self.allowed_namespaces)}"
@@ -344,11 +361,23 @@ class Policy:
         documents: list[dict[str, Any]] = []
         # -f takes comma lists (-f a.yaml,b.yaml) and directories (-R: recursively).
         filenames = [p for v in command.values("filename") if v for p in v.split(",") if p]
-        if top in _MANIFEST_VERBS and filenames:
+        # Every kubectl command with -f reads its objects from there, not only apply and
+        # create: `label -f -`, `scale -f -`, `wait -f -` act on the manifest's objects.
+        if filenames:
             texts = [stdin or "" for f in filenames if f == "-"]
             paths = (f for f in filenames if f != "-")
             texts += list(_manifest_files(paths, command.bool_flag("recursive")))
             documents = [d for text in texts for d in manifest_documents(text)]
+        if top == "apply" and command.bool_flag("prune"):
+            # --prune deletes what matches and is not in the manifest, cluster-scoped objects
+            # included: kubectl's default allow-list has Namespaces and PersistentVolumes.
+            if self.allowed_namespaces:
+                raise denied(
+                    "`kubectl apply --prune` deletes objects outside the manifest's namespaces "
+                    "(Namespaces and PersistentVolumes included), so it cannot be checked "
+                    "against the allowed namespaces; delete what must go with `kubectl delete`"
+                )
+            level = "admin"
         if command.values("kustomize") and level == "write":
             # What a kustomization produces is not known before it is built.
             if self.allowed_namespaces:
@@ -362,6 +391,8 @@ class Policy:
         )
         if cluster_scoped and level == "write":
             level = "admin"
+        if verb[:2] == ("cluster-info", "dump"):
+            return self._cluster_info_dump(command, level)
         if top in _CLUSTER_LEVEL_VERBS or verb[:2] == ("top", "node"):
             return Target(level, frozenset())
         all_ns = command.bool_flag("all-namespaces")
@@ -382,11 +413,20 @@ class Policy:
             namespaces.add(str(namespace or default))
         return Target(level, frozenset(namespaces))
 
+    def _cluster_info_dump(self, command: CliCommand, level: Level) -> Target:
+        """`kubectl cluster-info dump` reads the pods, logs and events of namespaces: those of
+        --namespaces, every one with -A, and by default kube-system and the current one."""
+        if command.bool_flag("all-namespaces"):
+            return Target(level, frozenset(), all_namespaces=True)
+        named = [n for v in command.values("namespaces") if v for n in v.split(",") if n]
+        return Target(level, frozenset(named or ("kube-system", self.namespace_of(command))))
+
     def _raw_path(self, command: CliCommand, path: str, level: Level) -> Target:
         """`kubectl get --raw PATH`: the path is the request, so the path is what is checked."""
+        _check_raw_path(path)
         if command.verb[:1] != ("get",):
             level = "admin"
-        if "/proxy" in path.split("?")[0]:
+        if _RAW_INTO_PODS.search(path.split("?")[0]):
             level = "admin"  # a proxy path reaches into pods and services
         match = _RAW_NAMESPACE.match(path)
         if match:
@@ -401,6 +441,32 @@ class Policy:
         # A cluster-wide list through a raw path reads every namespace.
         listing = re.match(r"^/apis?/", path) is not None and _lists_namespaced(path)
         return Target(level, frozenset(), all_namespaces=listing)
+
+
+# Subresources that reach into pods, nodes and services: the API server's proxy, and exec,
+# attach and port-forward (which need an upgraded connection, but are no reads either way).
+_RAW_INTO_PODS = re.compile(r"/(proxy|exec|attach|portforward)(/|$)")
+
+
+def _check_raw_path(path: str) -> None:
+    """kubectl sends --raw through Go's url.Parse and path.Join, which decode %-escapes,
+    resolve `.` and `..`, merge `//` and drop a #fragment: `/api/v1/namespaces/web/../kube-system/
+    secrets` requests kube-system's Secrets. Only a path that those leave as it is can be checked
+    as written."""
+    route = path.split("?", 1)[0]
+    segments = route.split("/")[1:]
+    if (
+        not route.startswith("/")
+        or "%" in route
+        or "#" in path
+        or any(s in (".", "..") for s in segments)
+        or "" in segments[:-1]
+    ):
+        raise denied(
+            f"raw path {path!r} is not in its plain form; write it as an absolute path without "
+            "`.` or `..` segments, `//`, %-escapes or a #fragment (e.g. "
+            "/api/v1/namespaces/NAME/pods)"
+        )
 
 
 def _namespace_names(args: Sequence[str]) -> list[str]:

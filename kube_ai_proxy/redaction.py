@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from kube_ai_proxy.commands import CliCommand
-from kube_ai_proxy.errors import denied
+from kube_ai_proxy.errors import CommandError, denied
 
 REDACTED = "REDACTED"
 _LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
@@ -79,15 +79,55 @@ def contains_secret(obj: Any) -> bool:
     return False
 
 
+def _json_stream(text: str) -> list[Any] | None:
+    """The JSON documents of `text`, one after another (`kubectl get -w -o json`, the API
+    server's watch events); None when it is not such a stream."""
+    decoder = json.JSONDecoder()
+    values: list[Any] = []
+    pos, end = 0, len(text)
+    while True:
+        while pos < end and text[pos] in " \t\r\n":
+            pos += 1
+        if pos == end:
+            return values or None
+        try:
+            value, pos = decoder.raw_decode(text, pos)
+        except ValueError:
+            return None
+        values.append(value)
+
+
+def _too_deep() -> CommandError:
+    # Python's parsers recurse: an object nested thousands deep (a custom resource can be)
+    # cannot be read, so it cannot be checked either.
+    return CommandError(
+        "cli_error",
+        "the output is nested too deeply to be checked for Secret values, so none of it is "
+        "returned; narrow the command (a name, -l, -o name).",
+    )
+
+
 def redact_json_text(text: str) -> str | None:
     """kubectl's `-o json` output, redacted; None when the text is not JSON."""
     try:
-        value = json.loads(text)
+        values = [json.loads(text)]
+    except RecursionError:
+        raise _too_deep() from None
     except ValueError:
-        return None
-    if not contains_secret(value):
+        # Several documents in a row (watch output) are no JSON document, but each holds
+        # objects all the same.
+        try:
+            stream = _json_stream(text)
+        except RecursionError:
+            raise _too_deep() from None
+        if stream is None:
+            return None
+        values = stream
+    if not any(contains_secret(value) for value in values):
         return text
-    return json.dumps(redact_object(value), indent=4, ensure_ascii=False) + "\n"
+    return "".join(
+        json.dumps(redact_object(value), indent=4, ensure_ascii=False) + "\n" for value in values
+    )
 
 
 def redact_yaml_text(text: str) -> str | None:
@@ -101,6 +141,8 @@ def redact_yaml_text(text: str) -> str | None:
             doc = yaml.safe_load(chunk)
         except yaml.YAMLError:
             return None
+        except RecursionError:
+            raise _too_deep() from None
         if contains_secret(doc):
             changed = True
             comments = "".join(line + "\n" for line in chunk.splitlines() if line.startswith("#"))
@@ -217,6 +259,9 @@ _FIELD_FORMATS = frozenset(
     }
 )
 _SECRET_TYPES = frozenset({"secret", "secrets"})
+# Formats kubectl prints whole objects in. kubectl lowercases them (`-o JSON` is JSON); kyaml is
+# the YAML subset of kubectl v1.34 and later.
+_OBJECT_FORMATS = frozenset({"json", "yaml", "kyaml"})
 _ALLOW_HINT = (
     "Secret values are never shown (K8S_MCP_ALLOW_SECRETS is off); use -o yaml or -o json, "
     "where they appear as REDACTED, or `kubectl describe secret` for their sizes"
@@ -290,16 +335,81 @@ def _helm_structured(text: str, values_only: bool, fmt: str) -> str:
     return yaml.safe_dump(redacted, default_flow_style=False, sort_keys=False)
 
 
+def kubectl_output_format(command: CliCommand) -> str:
+    """The format kubectl prints in: `-o`'s name in lower case, or go-template when --template
+    is given without -o (kubectl keeps that for backward compatibility)."""
+    fmt = (command.value("output") or "").split("=", 1)[0].lower()
+    if not fmt and command.value("template"):
+        return "go-template"
+    return fmt
+
+
+def _kubeconfig_user(user: dict[str, Any]) -> dict[str, Any]:
+    copy = dict(user)
+    for key in ("token", "password"):
+        if isinstance(copy.get(key), str):
+            copy[key] = REDACTED
+    provider = copy.get("auth-provider")
+    if isinstance(provider, dict) and isinstance(provider.get("config"), dict):
+        copy["auth-provider"] = {**provider, "config": redact_values(provider["config"])}
+    plugin = copy.get("exec")
+    if isinstance(plugin, dict) and isinstance(plugin.get("env"), list):
+        env = [
+            {**var, "value": REDACTED} if isinstance(var, dict) and "value" in var else var
+            for var in plugin["env"]
+        ]
+        copy["exec"] = {**plugin, "env": env}
+    return copy
+
+
+def redact_kubeconfig_text(text: str) -> str | None:
+    """`kubectl config view` (YAML, JSON or KYAML) without the credentials kubectl leaves in
+    it: it hides tokens and key data, not the auth-provider's tokens and client secret nor the
+    environment of exec plugins. None when the text is not a kubeconfig."""
+    try:
+        config = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+    if not isinstance(config, dict) or not isinstance(config.get("users"), list):
+        return None
+    users = [
+        {**entry, "user": _kubeconfig_user(entry["user"])}
+        if isinstance(entry, dict) and isinstance(entry.get("user"), dict)
+        else entry
+        for entry in config["users"]
+    ]
+    redacted = {**config, "users": users}
+    if redacted == config:
+        return text
+    if text.lstrip().startswith("{"):
+        return json.dumps(redacted, indent=4, ensure_ascii=False) + "\n"
+    return yaml.safe_dump(redacted, default_flow_style=False, sort_keys=False)
+
+
 def output_guard(command: CliCommand) -> Callable[[str], str] | None:
     """How to redact this command's output before anything else sees it (pipe stages
     included); None when it cannot print a Secret value. Raises CommandError for an output
     format that cannot be redacted."""
     verb = command.verb
     if command.tool == "kubectl":
-        fmt = (command.value("output") or "").split("=", 1)[0]
+        fmt = kubectl_output_format(command)
         if command.has("raw"):
             return lambda text: redact_json_text(text) or text
-        if fmt in ("json", "yaml"):
+        if verb == ("config", "view"):
+            return lambda text: redact_kubeconfig_text(text) or text
+        if verb == ("set", "env") and command.bool_flag("resolve"):
+            raise denied(
+                "`kubectl set env --resolve` prints the values of the Secrets that variables "
+                f"refer to: {_ALLOW_HINT}."
+            )
+        if verb == ("apply", "view-last-applied") and _may_name_secrets(command):
+            # It prints the applied manifest, Secret data included, and several objects run
+            # together with no separator, so they cannot be told apart to be redacted.
+            raise denied(
+                "`kubectl apply view-last-applied` prints a Secret's applied manifest, data "
+                f"included: {_ALLOW_HINT}."
+            )
+        if fmt in _OBJECT_FORMATS:
             return lambda text: redact_text(text) or text
         if fmt in _FIELD_FORMATS and _may_name_secrets(command):
             raise denied(

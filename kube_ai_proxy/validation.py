@@ -133,6 +133,13 @@ KUBECTL = ToolRules(
             # --flatten inlines and prints them too (tokens, client keys), --raw or not
             "flatten": "it prints the kubeconfig's credentials",
         },
+        ("kustomize",): {
+            # There -o names the file or directory the build is written to.
+            "output": _WRITES,
+            # LoadRestrictionsNone lets a kustomization read files outside its own directory,
+            # past K8S_MCP_ALLOWED_PATHS.
+            "load-restrictor": "it lets the kustomization read files outside its directory",
+        },
     },
     # There `--user` names the subject of a binding, not who kubectl authenticates as.
     local_meanings={
@@ -389,6 +396,8 @@ def check_command(command: CliCommand, limits: Limits) -> None:
             _, eq, path = flag.value.partition("=")
             if eq:
                 _check_path(f"`--output={flag.value}`", path, limits.allowed_paths)
+    if command.tool == "kubectl" and command.verb == ("config", "view"):
+        _check_kubeconfig_format(command)
     # Without `=FILE`, a file format reads the file named by --template
     # (`-o go-template-file --template=/etc/passwd`).
     if any(_is_file_format(v) for v in command.values("output")):
@@ -396,6 +405,24 @@ def check_command(command: CliCommand, limits: Limits) -> None:
             if template is not None:
                 check_read_path("template", template, limits.allowed_paths)
     _check_path_operands(rules, command, limits)
+
+
+# kubectl formats that pick fields out of what it prints; kubectl uses go-template when
+# --template is given without -o.
+_FIELD_FORMATS = ("jsonpath", "go-template", "template", "custom-columns")
+
+
+def _check_kubeconfig_format(command: CliCommand) -> None:
+    """`kubectl config view` hides tokens and key data, not an auth-provider's tokens nor an
+    exec plugin's environment; a format that picks fields could print them, whatever the access
+    mode and K8S_MCP_ALLOW_SECRETS."""
+    fmt = (command.value("output") or "").split("=", 1)[0].lower()
+    if (fmt or ("go-template" if command.value("template") else "")).startswith(_FIELD_FORMATS):
+        raise denied(
+            f"`kubectl config view` with `-o {fmt or 'go-template'}` could print the "
+            "kubeconfig's credentials; use -o yaml or -o json (credentials appear as REDACTED), "
+            "`kubectl config current-context` or `kubectl config get-contexts`."
+        )
 
 
 def _check_path_operands(rules: ToolRules, command: CliCommand, limits: Limits) -> None:

@@ -2,19 +2,29 @@
 """A stand-in for kubectl/helm/istioctl/argocd in the fast tests.
 
 It prints what it was given, as JSON: argv and environment (and stdin when FAKE_CLI_STDIN is
-set). FAKE_CLI_MODE changes its behaviour: `sleep` starts a child and sleeps (for timeout
-tests), `flood` prints FAKE_CLI_BYTES bytes, `fail` writes to stderr and exits 3, `help`-style
-calls print a usage text.
+set; only the environment's names when FAKE_CLI_ENV is `names`). FAKE_CLI_MODE changes its
+behaviour: `sleep` starts a child and sleeps (for timeout tests), `flood` prints FAKE_CLI_BYTES
+bytes, `fail` writes to stderr and exits 3, `payload` prints FAKE_CLI_PAYLOAD as it is (what a
+real CLI would print), `help`-style calls print a usage text. When FAKE_CLI_MARKER names a
+file, every run appends a line to it first, so a test can tell that the CLI ran at all.
 """
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
 
+# As the real CLIs (Go programs) do: a write to a pipe nobody reads any more (`| head`) ends the
+# program with SIGPIPE instead of a Python traceback.
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 mode = os.environ.get("FAKE_CLI_MODE", "echo")
 name = os.path.basename(sys.argv[0])
+
+if os.environ.get("FAKE_CLI_MARKER"):
+    with open(os.environ["FAKE_CLI_MARKER"], "a") as marker:
+        marker.write(json.dumps({"program": name, "argv": sys.argv[1:]}) + "\n")
 
 if "--help" in sys.argv[1:]:
     print(f"Usage: {name} {' '.join(a for a in sys.argv[1:] if a != '--help')} [flags]")
@@ -38,11 +48,15 @@ elif mode == "flood":
 elif mode == "fail":
     print('error: the server doesn\'t have a resource type "podz"', file=sys.stderr)
     sys.exit(3)
+elif mode == "payload":
+    sys.stdout.write(os.environ.get("FAKE_CLI_PAYLOAD", ""))
 elif mode == "warn":
     print("NAME   READY")
     print("Warning: something is deprecated", file=sys.stderr)
 else:
-    report = {"argv": sys.argv[1:], "program": name, "env": dict(os.environ)}
+    env = dict(os.environ)
+    shown = sorted(env) if os.environ.get("FAKE_CLI_ENV") == "names" else env
+    report = {"argv": sys.argv[1:], "program": name, "env": shown}
     if os.environ.get("FAKE_CLI_STDIN"):
         report["stdin"] = sys.stdin.read()
     print(json.dumps(report))
