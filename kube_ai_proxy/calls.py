@@ -43,6 +43,10 @@ CLI_INSTALL_HINTS: Mapping[Tool, str] = {
     "argocd": "see https://argo-cd.readthedocs.io/en/stable/cli_installation/",
 }
 
+# A manifest passed in `stdin` is parsed by the policy before anything runs; bounded so one
+# call cannot hold the server up for the others.
+_MAX_STDIN = 4 * 1024 * 1024
+
 # Output of a command whose Secrets are redacted is held whole in memory up to this size.
 _REDACTION_BUFFER = 16 * 1024 * 1024
 
@@ -126,12 +130,18 @@ class Runtime:
         started = time.monotonic()
         command_plan: Plan | None = None
         try:
+            if request.stdin is not None and len(request.stdin) > _MAX_STDIN:
+                raise CommandError(
+                    "invalid_command",
+                    f"`stdin` is {len(request.stdin)} characters; at most {_MAX_STDIN} are "
+                    "accepted. Split the manifest into several calls.",
+                )
             command_plan = plan(
                 self.specs, tool, request.command, self.limits, context=request.context
             )
             command = command_plan.command
             target = self.policy.check(command, request.stdin)
-            guard = None if self.settings.allow_secrets else output_guard(command)
+            guard = output_guard(command, allow_secrets=self.settings.allow_secrets)
             if self.settings.rbac_preflight:
                 await self._preflight(command, target, request.stdin)
             handler = native_handler(command) if self.settings.native else None
@@ -363,7 +373,7 @@ def _json_data(text: str) -> dict[str, Any] | None:
         return None
     try:
         value = json.loads(stripped)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to be worth it
         return None
     if isinstance(value, dict):
         return value

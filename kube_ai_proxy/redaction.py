@@ -386,17 +386,31 @@ def redact_kubeconfig_text(text: str) -> str | None:
     return yaml.safe_dump(redacted, default_flow_style=False, sort_keys=False)
 
 
-def output_guard(command: CliCommand) -> Callable[[str], str] | None:
+def _describe_tokens(text: str) -> str:
+    """`kubectl describe secret` prints sizes, except a service-account token, which it prints
+    whole: the token becomes its size too."""
+    return _DESCRIBED_TOKEN.sub(lambda m: f"{m.group(1)}{len(m.group(2))} bytes", text)
+
+
+_DESCRIBED_TOKEN = re.compile(r"(?m)^(token:[ \t]+)(?!\d+ bytes$)(\S+)$")
+
+
+def output_guard(command: CliCommand, allow_secrets: bool = False) -> Callable[[str], str] | None:
     """How to redact this command's output before anything else sees it (pipe stages
     included); None when it cannot print a Secret value. Raises CommandError for an output
-    format that cannot be redacted."""
+    format that cannot be redacted. Kubeconfig credentials are redacted even when Secrets are
+    allowed: they are the server's own identity, not cluster data."""
     verb = command.verb
+    if command.tool == "kubectl" and verb == ("config", "view"):
+        return lambda text: redact_kubeconfig_text(text) or text
+    if allow_secrets:
+        return None
     if command.tool == "kubectl":
         fmt = kubectl_output_format(command)
         if command.has("raw"):
             return lambda text: redact_json_text(text) or text
-        if verb == ("config", "view"):
-            return lambda text: redact_kubeconfig_text(text) or text
+        if verb == ("describe",) and _may_name_secrets(command):
+            return _describe_tokens
         if verb == ("set", "env") and command.bool_flag("resolve"):
             raise denied(
                 "`kubectl set env --resolve` prints the values of the Secrets that variables "

@@ -122,7 +122,7 @@ def test_guarded_commands_redact_their_output(line: str, output: str) -> None:
 
 @pytest.mark.parametrize(
     "line",
-    ["kubectl get pods", "kubectl get secrets", "kubectl describe secret db", "helm list -A"],
+    ["kubectl get pods", "kubectl get secrets", "kubectl describe pod db", "helm list -A"],
 )
 def test_commands_that_print_no_secret_values_are_not_buffered(line: str) -> None:
     assert guard_for(line) is None
@@ -211,3 +211,43 @@ def test_discovery_builds_api_paths(discovery: Discovery) -> None:
     assert nodes is not None
     assert nodes.path("ignored") == "/api/v1/nodes"
     assert discovery.resolve("widgets") is None
+
+
+def test_described_service_account_tokens_become_sizes() -> None:
+    guard = guard_for("kubectl describe secret sa-token -n web")
+    assert guard is not None
+    described = (
+        "Name:         sa-token\nType:  kubernetes.io/service-account-token\n\nData\n====\n"
+        f"ca.crt:     1107 bytes\nnamespace:  3 bytes\ntoken:      {VALUE}\n"
+    )
+    redacted = guard(described)
+    assert VALUE not in redacted
+    assert f"token:      {len(VALUE)} bytes" in redacted
+    assert "ca.crt:     1107 bytes" in redacted
+    assert guard_for("kubectl describe pods web-0") is None
+
+
+def test_kubeconfig_credentials_stay_hidden_even_when_secrets_are_allowed() -> None:
+    command = plan(CliSpecs(), "kubectl", "kubectl config view", Limits()).command
+    guard = output_guard(command, allow_secrets=True)
+    assert guard is not None
+    secret_guard = output_guard(
+        plan(CliSpecs(), "kubectl", "kubectl get secret x -o yaml", Limits()).command,
+        allow_secrets=True,
+    )
+    assert secret_guard is None
+
+
+async def test_oversized_stdin_is_refused_before_anything_runs(
+    fake_bin: Path, make_client: Any
+) -> None:
+    async with make_client() as client:
+        raw = await client.call_tool(
+            "execute_kubectl",
+            {"command": "kubectl apply -f -", "stdin": "x" * (4 * 1024 * 1024 + 1)},
+            raise_on_error=False,
+        )
+    assert raw.is_error
+    assert raw.structured_content is not None
+    assert raw.structured_content["error"]["code"] == "invalid_command"
+    assert "at most 4194304" in raw.structured_content["error"]["message"]
