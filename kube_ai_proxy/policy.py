@@ -80,13 +80,14 @@ ISTIOCTL_VERBS: Mapping[_V, Level] = {
         "version, analyze, proxy-status, proxy-config, experimental describe, "
         "experimental precheck, experimental check-inject, experimental proxy-status, "
         "experimental version, experimental envoy-stats, experimental metrics, "
-        "experimental authz, authz check, verify-install, tag list, tag generate, "
-        "manifest generate, manifest translate, validate, waypoint list, waypoint status, "
-        "waypoint generate, ztunnel-config, remote-clusters, completion",
+        "experimental authz, experimental config, tag list, tag generate, manifest generate, "
+        "manifest translate, validate, waypoint list, waypoint status, waypoint generate, "
+        "ztunnel-config, remote-clusters, completion",
     ),
     **_levels(
         "write",
-        "install, upgrade, uninstall, tag set, tag remove, waypoint apply, waypoint delete",
+        "install, manifest install, upgrade, uninstall, tag set, tag remove, waypoint apply, "
+        "waypoint delete",
     ),
     **_levels(
         "admin",
@@ -101,7 +102,8 @@ ARGOCD_VERBS: Mapping[_V, Level] = {
         "app logs, app wait, proj list, proj get, proj windows list, proj role list, "
         "proj role get, cluster list, cluster get, repo list, repo get, repocreds list, "
         "cert list, gpg list, gpg get, account list, account get, account get-user-info, "
-        "account can-i, appset list, appset get, completion",
+        "account can-i, appset list, appset get, appset generate, app get-resource, "
+        "app actions list, proj role list-tokens, completion",
     ),
     **_levels(
         "write",
@@ -185,8 +187,7 @@ _HELM_CLUSTER_LEVEL = frozenset(
     "version env search show template lint verify repo completion dependency plugin".split()
 )
 _ISTIOCTL_CLUSTER_LEVEL = frozenset(
-    "version completion manifest validate tag remote-clusters install upgrade "
-    "uninstall verify-install".split()
+    "version completion manifest validate tag remote-clusters install upgrade uninstall".split()
 )
 
 _UNNAMESPACED_RAW_PREFIXES = ("/version", "/healthz", "/livez", "/readyz", "/openapi", "/api")
@@ -338,6 +339,10 @@ class Policy:
         if command.tool == "helm":
             return self._simple(command, level, _HELM_CLUSTER_LEVEL)
         if command.tool == "istioctl":
+            if command.verb == ("proxy-config", "log") and (
+                command.has("level") or command.has("reset")
+            ):
+                level = "write"  # it changes the proxy's log levels
             return self._simple(command, level, _ISTIOCTL_CLUSTER_LEVEL)
         # Argo CD scopes access by its own projects and RBAC, not by kube namespaces.
         return Target(level, frozenset())

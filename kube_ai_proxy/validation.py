@@ -224,27 +224,32 @@ ISTIOCTL = ToolRules(
         **_reasons(
             _IDENTITY,
             "kubeconfig",
-            "istioNamespace-override",
+            # impersonation, on every istioctl command
+            "as",
+            "as-group",
+            "as-uid",
             # the control-plane (xDS) connection of `x proxy-status`, `x version`...
             "xds-address",
             "xds-port",
             "xds-label",
-            "xds-san",
             "authority",
             "cert-dir",
             "insecure",
             "plaintext",
         ),
-        **_reasons(_WRITES, "output-dir", "output-file"),
+        # analyze across other kube contexts, which the allowed-contexts check does not see
+        "remote-contexts": "it reads other kube contexts; run one call per context with "
+        "`context` instead",
+        **_reasons(_WRITES, "output-dir"),
     },
     path_flags=frozenset(
         {
             "filename",
             "file",
-            "values",
             "meshConfigFile",  # kube-inject
             "injectConfigFile",
             "valuesFile",
+            "operatorFileName",  # kube-inject: an IstioOperator file
             "manifests",  # install, manifest generate: a local charts directory
         }
     ),
@@ -259,7 +264,8 @@ ISTIOCTL = ToolRules(
     refused_verb_flags={
         ("kube-inject",): {"output": _WRITES},
         ("manifest", "generate"): {"output": _WRITES},
-        ("experimental", "workload"): {"output": _WRITES},
+        ("manifest", "translate"): {"output": _WRITES},
+        ("experimental", "workload", "entry", "configure"): {"output": _WRITES},
     },
     path_operands={("analyze",): ("all", None)},
 )
@@ -288,13 +294,30 @@ ARGOCD = ToolRules(
             "repo-server-name",
             "redis-haproxy-name",
             "redis-compress",
+            "controller-name",
+            # kube client flags on `version`, `configure` and the bare group commands
+            "kubeconfig",
+            "token",
+            "user",
+            "username",
+            "password",
+            "cluster",
+            "context",
+            "insecure-skip-tls-verify",
+            "proxy-url",
         ),
         **_reasons(_WRITES, "out"),
+    },
+    # There these flags are the repository's credentials or an output format, not ours.
+    local_meanings={
+        ("repo", "add"): frozenset({"username", "password"}),
+        ("repocreds", "add"): frozenset({"username", "password"}),
+        ("app", "actions", "list"): frozenset({"out"}),
     },
     path_flags=frozenset(
         {
             "file",
-            "values",
+            # (--values names files in the application's source repository, not local ones)
             "values-literal-file",
             "local",  # app diff/sync --local: manifests from a local directory
             "local-repo-root",
@@ -316,6 +339,7 @@ ARGOCD = ToolRules(
         ("context",): _WRITES,
         ("admin",): "it bypasses Argo CD's API and its RBAC",
         ("account", "generate-token"): "it mints credentials",
+        ("account", "session-token"): "it prints the server's own token",
         ("cluster", "add"): "it reads a local kubeconfig and grants Argo CD access to a cluster",
     },
     path_operands={("appset", "create"): ("all", None), ("appset", "generate"): ("all", None)},
@@ -373,6 +397,7 @@ def check_command(command: CliCommand, limits: Limits) -> None:
         raise denied(f"`{command.verb_text}` is never run here: {reason}.")
     verb_flags = rules.refused_verb_flags.get(command.verb, {})
     harmless = rules.local_meanings.get(command.verb, frozenset())
+    # (Both are keyed by the full subcommand path: the flags belong to that command alone.)
     for flag in command.flags:
         why = verb_flags.get(flag.name)
         if flag.name not in harmless:

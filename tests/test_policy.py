@@ -66,7 +66,10 @@ READS = [
     "helm list -A",
     "helm get values wp",
     "istioctl proxy-status",
+    "istioctl proxy-config log web-0",
     "argocd app list",
+    "argocd app actions list guestbook",
+    "argocd proj role list-tokens default ci",
 ]
 WRITES = [
     "kubectl apply -f -",
@@ -79,6 +82,8 @@ WRITES = [
     "helm install wp repo/chart",
     "helm uninstall wp",
     "argocd app sync guestbook",
+    "istioctl proxy-config log web-0 --level debug",
+    "istioctl manifest install",
 ]
 ADMIN = [
     "kubectl exec -it web-0 -- sh",

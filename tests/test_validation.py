@@ -585,3 +585,41 @@ def test_symlinked_allowed_directory_is_matched_by_its_real_path(
     alias.symlink_to(tree.allowed)
     run_plan(f"kubectl apply -f {alias}/cm.yaml", tree.limits)
     assert os.path.realpath(alias) == str(tree.allowed)
+
+
+@pytest.mark.parametrize(
+    ("line", "fragment"),
+    [
+        ("istioctl ps --as=admin", "`--as` is refused"),
+        ("istioctl ps --as-group=system:masters --as=x", "is refused"),
+        ("istioctl analyze --remote-contexts=prod", "`--remote-contexts` is refused"),
+        ("istioctl manifest translate --output=/tmp/x", "`--output` is refused"),
+        ("istioctl x workload entry configure -o /tmp/x", "`--output` is refused"),
+        ("argocd version --kubeconfig=/etc/k", "`--kubeconfig` is refused"),
+        ("argocd version --token=x", "`--token` is refused"),
+        ("argocd app list --controller-name=x", "`--controller-name` is refused"),
+        ("argocd account session-token", "prints the server's own token"),
+    ],
+)
+def test_istioctl_and_argocd_redirects_found_in_their_real_command_trees(
+    line: str, fragment: str
+) -> None:
+    with pytest.raises(CommandError) as caught:
+        plan(CliSpecs(), line.split()[0], line, Limits())  # type: ignore[arg-type]
+    assert caught.value.code == "policy_denied"
+    assert fragment in caught.value.message
+
+
+def test_argocd_flags_that_are_not_ours_where_they_appear() -> None:
+    specs = CliSpecs()
+    plan(
+        specs, "argocd", "argocd repo add https://git.example/r --username u --password p", Limits()
+    )
+    plan(specs, "argocd", "argocd app actions list guestbook --out json", Limits())
+    plan(
+        specs,
+        "argocd",
+        "argocd app create g --values values-prod.yaml --repo x --path p "
+        "--dest-server s --dest-namespace n",
+        Limits(),
+    )
