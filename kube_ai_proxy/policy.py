@@ -84,11 +84,9 @@ ISTIOCTL_VERBS: Mapping[_V, Level] = {
         "manifest translate, validate, waypoint list, waypoint status, waypoint generate, "
         "ztunnel-config, remote-clusters, completion",
     ),
-    **_levels(
-        "write",
-        "install, manifest install, upgrade, uninstall, tag set, tag remove, waypoint apply, "
-        "waypoint delete",
-    ),
+    **_levels("write", "waypoint apply, waypoint delete"),
+    # Installing, upgrading or tagging the mesh changes CRDs and webhooks: cluster-scoped.
+    **_levels("admin", "install, manifest install, upgrade, uninstall, tag set, tag remove"),
     **_levels(
         "admin",
         "create-remote-secret, admin, experimental injector, kube-inject",

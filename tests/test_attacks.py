@@ -212,6 +212,7 @@ RAW_WATCH_EVENTS = "".join(
 # --- the cases --------------------------------------------------------------------------------
 
 RO: Mapping[str, Any] = {"access": "read-only"}
+STANDARD: Mapping[str, Any] = {"access": "standard"}
 ADMIN: Mapping[str, Any] = {"access": "admin"}
 NS: Mapping[str, Any] = {"allowed_namespaces": ["web", "api"]}
 NS_ADMIN: Mapping[str, Any] = {**NS, **ADMIN}
@@ -762,7 +763,7 @@ ISTIOCTL = [
     Attack("istioctl manifest generate --manifests=/etc", DENIED, LOCAL_FILE),
     Attack("istioctl install -f /etc/passwd", DENIED, LOCAL_FILE),
     Attack("istioctl create-remote-secret", DENIED, PRIVILEGED),
-    Attack("istioctl install", DENIED, CHANGES, RO),
+    Attack("istioctl install", DENIED, PRIVILEGED, STANDARD),
 ]
 
 LOCAL_FILES = [

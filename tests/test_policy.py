@@ -83,7 +83,6 @@ WRITES = [
     "helm uninstall wp",
     "argocd app sync guestbook",
     "istioctl proxy-config log web-0 --level debug",
-    "istioctl manifest install",
 ]
 ADMIN = [
     "kubectl exec -it web-0 -- sh",
@@ -105,6 +104,9 @@ ADMIN = [
     "kubectl auth reconcile -f -",
     "kubectl get --raw /api/v1/namespaces/web/services/web:80/proxy/",
     "istioctl create-remote-secret",
+    "istioctl install",
+    "istioctl manifest install",
+    "istioctl tag set canary --revision 1-31",
     "argocd proj create p",
 ]
 
