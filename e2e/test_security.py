@@ -219,12 +219,19 @@ async def viewer(
         yield client
 
 
+@pytest.mark.parametrize("native", [True, False], ids=["native", "cli"])
 async def test_rbac_preflight_allows_what_the_identity_may_do(
-    viewer: Client[StdioTransport], cluster: Cluster
+    server_env: dict[str, str], viewer_kubeconfig: Path, cluster: Cluster, native: bool
 ) -> None:
-    raw = await call(viewer, "execute_kubectl", f"kubectl get pods -n {cluster.viewer_namespace}")
+    env = {
+        **server_env,
+        "KUBECONFIG": str(viewer_kubeconfig),
+        "K8S_MCP_NATIVE": str(native).lower(),
+    }
+    async with mcp_server.stdio_client(env) as client:
+        raw = await call(client, "execute_kubectl", f"kubectl get pods -n {cluster.viewer_namespace}")
     assert not raw.is_error, raw.structured_content
-    assert raw.structured_content["backend"] == "cli"
+    assert raw.structured_content["backend"] == ("native" if native else "cli")
 
 
 @pytest.mark.parametrize(
@@ -259,17 +266,23 @@ async def test_rbac_preflight_refuses_before_anything_runs(
     assert "nothing was run" in message
 
 
+@pytest.mark.parametrize(
+    ("native", "code"), [(True, "rbac_denied"), (False, "cli_error")], ids=["native", "cli"]
+)
 async def test_without_preflight_the_api_server_still_refuses(
-    server_env: dict[str, str], viewer_kubeconfig: Path
+    server_env: dict[str, str], viewer_kubeconfig: Path, native: bool, code: str
 ) -> None:
     env = {
         **server_env,
         "KUBECONFIG": str(viewer_kubeconfig),
         "K8S_MCP_RBAC_PREFLIGHT": "false",
+        "K8S_MCP_NATIVE": str(native).lower(),
     }
     async with mcp_server.stdio_client(env) as client:
         raw = await call(client, "execute_kubectl", "kubectl get pods -n default")
     result = raw.structured_content
-    assert result["error"]["code"] == "cli_error"
-    assert result["backend"] == "cli"
+    # The API server's 403, as each backend reports it: after the request was made, not before
+    assert result["error"]["code"] == code, result
+    assert result["backend"] == ("native" if native else "cli")
     assert "forbidden" in result["error"]["message"]
+    assert "nothing was run" not in result["error"]["message"]
