@@ -45,8 +45,8 @@ e2e-deps: ## install the MCP Inspector CLI used by the end-to-end suite (npm)
 
 e2e: install e2e-deps ## end-to-end tests against a real control plane (built from source on first run)
 	@# Built here rather than inside pytest, whose capture would hide the progress lines of a
-	@# first build that takes minutes.
-	$(PY) -m e2e.harness binaries
+	@# first build that takes minutes. --full: istioctl and argocd too (their e2e tests).
+	$(PY) -m e2e.harness binaries --full
 	$(PY) -m pytest e2e -q -p no:cacheprovider
 
 cluster-up: install ## start the local control plane (kwokctl, binary runtime) and print its kubeconfig

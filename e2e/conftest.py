@@ -25,7 +25,6 @@ from fastmcp.client.transports import StdioTransport, StreamableHttpTransport
 
 from e2e import mcp_server
 from e2e.harness import (
-    STEPS,
     VIEWER_NAMESPACE,
     CacheLayout,
     Cluster,
@@ -34,12 +33,15 @@ from e2e.harness import (
     ensure_binaries,
     up,
 )
+from e2e.harness.binaries import FULL_STEPS
 from e2e.harness.lifecycle import answers
 from e2e.inspector import INSPECTOR_BIN, Inspector, missing_prerequisite
 from e2e.mcp_server import HttpServer, server_environment
 
 # What the server runs against someone else's cluster: only the client tools.
-CLIENT_STEPS = tuple(step for step in STEPS if step.name in ("kubernetes", "helm"))
+CLIENT_STEPS = tuple(
+    step for step in FULL_STEPS if step.name in ("kubernetes", "helm", "istioctl", "argocd")
+)
 
 
 @pytest.fixture(scope="session")

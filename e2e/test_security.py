@@ -229,7 +229,9 @@ async def test_rbac_preflight_allows_what_the_identity_may_do(
         "K8S_MCP_NATIVE": str(native).lower(),
     }
     async with mcp_server.stdio_client(env) as client:
-        raw = await call(client, "execute_kubectl", f"kubectl get pods -n {cluster.viewer_namespace}")
+        raw = await call(
+            client, "execute_kubectl", f"kubectl get pods -n {cluster.viewer_namespace}"
+        )
     assert not raw.is_error, raw.structured_content
     assert raw.structured_content["backend"] == ("native" if native else "cli")
 

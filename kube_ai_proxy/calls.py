@@ -10,12 +10,14 @@ import asyncio
 import functools
 import json
 import os
+import shlex
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.cli import PipelineResult, ProgressHook, Stage, run_pipeline
+from adapters.argocd import ArgoCD, ArgoCDConfig, parse_server
+from adapters.cli import PipelineResult, ProgressHook, Stage, resolve, run_pipeline
 from adapters.errors import BackendError
 from adapters.helm import Helm, HelmCall
 from adapters.kubernetes import KubeAPI, KubeClients
@@ -24,7 +26,15 @@ from kube_ai_proxy.clispec import CliSpecs, Tool
 from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.config import Settings
 from kube_ai_proxy.errors import CommandError
-from kube_ai_proxy.native import Handler, NativeContext, native_handler
+from kube_ai_proxy.native import (
+    ArgoCDContext,
+    ArgoCDHandler,
+    Handler,
+    NativeAnswer,
+    NativeContext,
+    argocd_handler,
+    native_handler,
+)
 from kube_ai_proxy.pipeline import Plan, plan
 from kube_ai_proxy.policy import Target, policy_for
 from kube_ai_proxy.rbac import preflight
@@ -51,7 +61,7 @@ _MAX_STDIN = 4 * 1024 * 1024
 _REDACTION_BUFFER = 16 * 1024 * 1024
 
 # Variables of this server that no child process needs to see.
-_PRIVATE_ENV = ("K8S_MCP_AUTH_TOKEN",)
+_PRIVATE_ENV = ("K8S_MCP_AUTH_TOKEN", "ARGOCD_PASSWORD")
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,8 @@ class Runtime:
         self.helm = Helm()  # runs nothing until a helm command is answered natively
         self.help_cache: dict[tuple[str, ...], str] = {}
         self.audit = AuditLog(settings.audit_log)
+        self._argocd: ArgoCD | None = None  # opened by the first Argo CD call that needs it
+        self._argocd_versions: dict[str, dict[str, Any]] = {}
 
     async def __aenter__(self) -> Runtime:
         self.audit.open()
@@ -83,7 +95,35 @@ class Runtime:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.kube.aclose()
+        if self._argocd is not None:
+            await self._argocd.aclose()
         self.audit.close()
+
+    def argocd(self) -> ArgoCD | None:
+        """The Argo CD API client, when ARGOCD_SERVER and credentials are set; None otherwise
+        (argocd commands then run the CLI, with its own configuration)."""
+        settings = self.settings
+        if self._argocd is None and settings.argocd_server:
+            config = ArgoCDConfig(
+                server=settings.argocd_server,
+                token=(
+                    settings.argocd_auth_token.get_secret_value()
+                    if settings.argocd_auth_token
+                    else None
+                ),
+                username=settings.argocd_username,
+                password=(
+                    settings.argocd_password.get_secret_value()
+                    if settings.argocd_password
+                    else None
+                ),
+                insecure=settings.argocd_insecure,
+                ca_file=settings.argocd_ca_file,
+                timeout=settings.max_timeout,
+            )
+            if config.has_credentials:
+                self._argocd = ArgoCD(config)
+        return self._argocd
 
     def cli_env(self, tool: Tool) -> dict[str, str]:
         """The CLI's environment: the server's own, minus its secrets, plus its cluster access."""
@@ -97,12 +137,36 @@ class Runtime:
             env["KUBERC"] = "off"
         if tool == "argocd":
             if settings.argocd_server:
-                env["ARGOCD_SERVER"] = settings.argocd_server
+                env.update(self._argocd_cli_settings())
             if settings.argocd_auth_token:
                 env["ARGOCD_AUTH_TOKEN"] = settings.argocd_auth_token.get_secret_value()
         else:
             env.pop("ARGOCD_AUTH_TOKEN", None)
         return env
+
+    def _argocd_cli_settings(self) -> dict[str, str]:
+        """ARGOCD_SERVER as the argocd CLI takes it (host:port) and, in ARGOCD_OPTS (the CLI's
+        default flags, after any the environment already sets), how to reach it: plaintext for
+        an http:// URL, a gRPC-web root path, the CA file, or no TLS verification."""
+        settings = self.settings
+        assert settings.argocd_server is not None
+        try:
+            address = parse_server(settings.argocd_server)
+        except BackendError:
+            return {"ARGOCD_SERVER": settings.argocd_server}
+        options = [os.environ.get("ARGOCD_OPTS", "")]
+        if address.plaintext:
+            options.append("--plaintext")
+        if address.root_path:
+            options.append(f"--grpc-web-root-path={shlex.quote(address.root_path)}")
+        if settings.argocd_insecure:
+            options.append("--insecure")
+        elif settings.argocd_ca_file:
+            options.append(f"--server-crt={shlex.quote(settings.argocd_ca_file)}")
+        return {
+            "ARGOCD_SERVER": address.cli_address,
+            "ARGOCD_OPTS": " ".join(option for option in options if option),
+        }
 
     def effective_argv(self, command_plan: Plan) -> list[str]:
         """The first stage's argv with the server's context applied when none was given."""
@@ -145,9 +209,12 @@ class Runtime:
             if self.settings.rbac_preflight:
                 await self._preflight(command, target, request.stdin)
             handler = native_handler(command) if self.settings.native else None
+            argocd = argocd_handler(command) if self.settings.native else None
             result = None
             if handler is not None:
                 result = await self._run_native(handler, command_plan, request)
+            elif argocd is not None:
+                result = await self._run_argocd(argocd, command_plan, request)
             if result is None:
                 result = await self._run_cli(command_plan, request, progress, guard)
         except CommandError as exc:
@@ -182,10 +249,15 @@ class Runtime:
     ) -> CommandResult:
         tool = command_plan.command.tool
         timeout = self.timeout_for(request)
+        env = self.cli_env(tool)
+        argocd = self.argocd() if tool == "argocd" else None
+        if argocd is not None and "ARGOCD_AUTH_TOKEN" not in env:
+            # A username and password: the CLI gets the session token, never the password.
+            env["ARGOCD_AUTH_TOKEN"] = await argocd.token()
         stages = [
             Stage(
                 self.effective_argv(command_plan),
-                self.cli_env(tool),
+                env,
                 install_hint=CLI_INSTALL_HINTS[tool],
             ),
             *self._pipe_stages(command_plan),
@@ -267,11 +339,67 @@ class Runtime:
             timeout=timeout,
             helm=helm,
         )
+        source = "helm" if command.tool == "helm" else "the API server"
+        return await self._native_result(
+            command_plan, functools.partial(handler, command, ctx), source, timeout, started
+        )
+
+    async def _run_argocd(
+        self, handler: ArgoCDHandler, command_plan: Plan, request: Request
+    ) -> CommandResult | None:
+        """An Argo CD read answered from its REST API; None: not configured for it (no server
+        or no credentials), or the handler deferred, so the CLI runs."""
+        started = time.monotonic()
+        argocd = self.argocd()
+        if argocd is None:
+            return None
+        timeout = self.timeout_for(request)
+        env = self.cli_env("argocd")
+
+        async def client_version() -> dict[str, Any]:
+            # The CLI's own build, asked once per binary: `argocd version` prints it too.
+            program = resolve(Stage(["argocd"], env, install_hint=CLI_INSTALL_HINTS["argocd"]))
+            if program not in self._argocd_versions:
+                outcome = await run_pipeline(
+                    [Stage([program, "version", "--client", "-o", "json"], env)],
+                    timeout=timeout,
+                    max_bytes=1024 * 1024,
+                )
+                if outcome.exit_code != 0:
+                    raise BackendError(
+                        "unavailable", f"`argocd version --client` failed: {outcome.stderr}"
+                    )
+                self._argocd_versions[program] = json.loads(outcome.stdout)["client"]
+            return self._argocd_versions[program]
+
+        ctx = ArgoCDContext(
+            argocd=argocd,
+            budget=self.settings.max_output,
+            allow_secrets=self.settings.allow_secrets,
+            timeout=timeout,
+            client_version=client_version,
+            app_url_base=_app_url_base(argocd),
+        )
+        return await self._native_result(
+            command_plan,
+            functools.partial(handler, command_plan.command, ctx),
+            "Argo CD",
+            timeout,
+            started,
+        )
+
+    async def _native_result(
+        self,
+        command_plan: Plan,
+        answer_call: Callable[[], Awaitable[NativeAnswer]],
+        source: str,
+        timeout: float,
+        started: float,
+    ) -> CommandResult | None:
         try:
             async with asyncio.timeout(timeout):
-                answer = await handler(command, ctx)
+                answer = await answer_call()
         except TimeoutError:
-            source = "helm" if command.tool == "helm" else "the API server"
             raise BackendError(
                 "timeout",
                 f"{source} did not answer within {timeout:g}s; raise `timeout` (up to the "
@@ -364,6 +492,21 @@ class Runtime:
             next=next_hint if truncated else None,
             error=error,
         )
+
+
+def _app_url_base(argocd: ArgoCD) -> str | None:
+    """The application URL's base the argocd CLI prints (appURLDefault) when given the same
+    server: its address, `:443` added when it has no port and dropped again for HTTPS. Not
+    known when the environment adds options of its own (ARGOCD_OPTS) or a gRPC-web path."""
+    address = argocd.address
+    if address.root_path or os.environ.get("ARGOCD_OPTS"):
+        return None
+    server = address.cli_address
+    if ":" not in server:
+        server += ":443"
+    if address.plaintext:
+        return f"http://{server}"
+    return f"https://{server.removesuffix(':443')}"
 
 
 def _json_data(text: str) -> dict[str, Any] | None:

@@ -102,17 +102,33 @@ class Settings(BaseSettings):
     argocd_server: str | None = Field(
         default=None,
         validation_alias=_env("ARGOCD_SERVER"),
-        description="Argo CD API server, host[:port].",
+        description="Argo CD API server: host[:port] (HTTPS), or an https:// or http:// URL.",
     )
     argocd_auth_token: SecretStr | None = Field(
         default=None,
         validation_alias=_env("ARGOCD_AUTH_TOKEN"),
         description="Argo CD API token.",
     )
+    argocd_username: str | None = Field(
+        default=None,
+        validation_alias=_env("ARGOCD_USERNAME"),
+        description="Argo CD user whose session token is used when there is no API token.",
+    )
+    argocd_password: SecretStr | None = Field(
+        default=None,
+        validation_alias=_env("ARGOCD_PASSWORD"),
+        description="That user's password (exchanged for a session token, never given to a CLI).",
+    )
     argocd_insecure: bool = Field(
         default=False,
         validation_alias=_env("ARGOCD_INSECURE"),
         description="Skip TLS verification of the Argo CD server.",
+    )
+    argocd_ca_file: str | None = Field(
+        default=None,
+        validation_alias=_env("ARGOCD_CA_FILE"),
+        description="PEM file of the CA that signed the Argo CD server's certificate, trusted "
+        "besides the system's CAs.",
     )
 
     @field_validator("allowed_namespaces", "allowed_contexts", "allowed_paths", mode="before")

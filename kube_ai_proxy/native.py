@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from adapters.argocd import ArgoCD
 from adapters.helm import HelmClient
 from adapters.kubernetes import KubeAPI
 from kube_ai_proxy.commands import CliCommand
@@ -49,6 +50,25 @@ class NativeContext:
 
 
 Handler = Callable[[CliCommand, NativeContext], Awaitable[NativeAnswer]]
+
+
+@dataclass(frozen=True)
+class ArgoCDContext:
+    """What an Argo CD handler needs: Argo CD's API (no Kubernetes client: a server may reach
+    Argo CD without a kubeconfig), and the server's choices."""
+
+    argocd: ArgoCD
+    budget: int  # characters of output
+    allow_secrets: bool
+    timeout: float  # seconds the call may take
+    # The argocd CLI's own version (`argocd version --client -o json`), asked when needed
+    client_version: Callable[[], Awaitable[dict[str, Any]]] | None = None
+    # Where the CLI says an application's page is when Argo CD's settings name no URL
+    # (`https://HOST[:PORT]`, from the address the CLI is given); None when not known
+    app_url_base: str | None = None
+
+
+ArgoCDHandler = Callable[[CliCommand, ArgoCDContext], Awaitable[NativeAnswer]]
 
 
 @dataclass(frozen=True)
@@ -92,3 +112,12 @@ def native_handler(command: CliCommand) -> Handler | None:
     if kubectl_describe.can_serve(command):
         return kubectl_describe.native_describe
     return kubectl_info.handler_for(command)
+
+
+def argocd_handler(command: CliCommand) -> ArgoCDHandler | None:
+    """The Argo CD handler that serves this command exactly, if there is one."""
+    from kube_ai_proxy import argocd_reads
+
+    if command.tool == "argocd" and argocd_reads.can_serve(command):
+        return argocd_reads.native_argocd
+    return None

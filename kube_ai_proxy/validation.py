@@ -308,11 +308,13 @@ ARGOCD = ToolRules(
         ),
         **_reasons(_WRITES, "out"),
     },
-    # There these flags are the repository's credentials or an output format, not ours.
+    # There these flags are the repository's credentials or proxy, an output format, or a
+    # filter (`app list -c`: applications by destination cluster), not ours.
     local_meanings={
         ("repo", "add"): frozenset({"username", "password"}),
-        ("repocreds", "add"): frozenset({"username", "password"}),
+        ("repocreds", "add"): frozenset({"username", "password", "proxy-url"}),
         ("app", "actions", "list"): frozenset({"out"}),
+        ("app", "list"): frozenset({"cluster"}),
     },
     path_flags=frozenset(
         {

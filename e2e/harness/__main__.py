@@ -1,7 +1,7 @@
 """`python -m e2e.harness binaries|up|down|status`, run from the repository root.
 
 binaries           build missing binaries into the cache (etcd, Kubernetes, kwok, helm); or: build.
-                   --full: istioctl and argocd too (another quarter of an hour or more, cold)
+                   --full: istioctl and argocd too (another 13 min or so, cold), as make e2e does
 up                 build, start the cluster (or reuse the running one), print its kubeconfigs
 down               delete the cluster and its processes; the binaries stay cached
 status             does the cluster run, where are its kubeconfigs (exit 1 when it does not)
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--full",
         action="store_true",
-        help="binaries/build: also istioctl and argocd, which no e2e test needs yet",
+        help="binaries/build: also istioctl and argocd (their e2e tests; `make e2e` builds them)",
     )
     args = parser.parse_args(argv)
     if args.full and args.command not in ("binaries", "build"):

@@ -6,8 +6,9 @@ one release; see the comment at the top of each go.mod for why a wrapper is need
 in `<cache>/bin/` and are rebuilt only when missing or when their wrapper module or link flags
 change: a stamp per step holds a hash of go.mod, go.sum, the packages and the link flags.
 
-`STEPS` is what `make e2e` builds; `FULL_STEPS` adds istioctl and argocd, which take another
-quarter of an hour cold and which no e2e test runs yet. To add a tool: add its wrapper module
+`STEPS` is what the cluster needs (`up` builds it); `FULL_STEPS`, what `make e2e` builds, adds
+istioctl and argocd (e2e/test_istioctl.py, e2e/test_argocd.py), which take another quarter of
+an hour cold. To add a tool: add its wrapper module
 under e2e/gomod/ and one `BuildStep`. A multi-call program such as argocd is one `Binary` with
 the name it must run under.
 """
@@ -298,8 +299,8 @@ STEPS: tuple[BuildStep, ...] = (
     ),
 )
 
-# `python -m e2e.harness binaries --full`: also the CLIs no e2e test runs yet, whose command
-# specs (kube_ai_proxy/specs/) are generated from the real binaries.
+# `python -m e2e.harness binaries --full` (`make e2e`): also istioctl and argocd, which their e2e
+# tests run and from which their command specs (kube_ai_proxy/specs/) are generated.
 FULL_STEPS: tuple[BuildStep, ...] = (
     *STEPS,
     BuildStep(

@@ -5,7 +5,8 @@ It prints what it was given, as JSON: argv and environment (and stdin when FAKE_
 set; only the environment's names when FAKE_CLI_ENV is `names`). FAKE_CLI_MODE changes its
 behaviour: `sleep` starts a child and sleeps (for timeout tests), `flood` prints FAKE_CLI_BYTES
 bytes, `fail` writes to stderr and exits 3, `payload` prints FAKE_CLI_PAYLOAD as it is (what a
-real CLI would print), `help`-style calls print a usage text. When FAKE_CLI_MARKER names a
+real CLI would print), `slow` works for FAKE_CLI_SECONDS and then succeeds (a sync or an install
+that waits), `help`-style calls print a usage text. When FAKE_CLI_MARKER names a
 file, every run appends a line to it first, so a test can tell that the CLI ran at all.
 """
 
@@ -50,6 +51,9 @@ elif mode == "fail":
     sys.exit(3)
 elif mode == "payload":
     sys.stdout.write(os.environ.get("FAKE_CLI_PAYLOAD", ""))
+elif mode == "slow":
+    time.sleep(float(os.environ.get("FAKE_CLI_SECONDS", "5")))
+    print("done")
 elif mode == "warn":
     print("NAME   READY")
     print("Warning: something is deprecated", file=sys.stderr)
