@@ -9,18 +9,20 @@ objects are built and thrown away. Nothing here knows about MCP.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import aiohttp
-from kubernetes_asyncio import config as kube_config
-from kubernetes_asyncio.client import ApiClient, Configuration
-from kubernetes_asyncio.config import ConfigException
+from typing import TYPE_CHECKING, Any
 
 from adapters.errors import BackendError, BackendErrorCode
+
+if TYPE_CHECKING:
+    # kubernetes_asyncio and aiohttp are imported on first use (KubeClients._client), not with
+    # this module: importing kubernetes_asyncio.client loads every API and model class, about
+    # 0.5 s of the server's start-up that a tools/list answer should not wait for.
+    from kubernetes_asyncio.client import ApiClient
 
 JSON = "application/json"
 TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
@@ -194,6 +196,8 @@ class KubeAPI:
         """One request; the decoded JSON body, or BackendError with the API's own message.
         With `warnings`, the texts of the API server's 299 warnings (deprecations, which
         kubectl prints as `Warning: TEXT`) are appended to it."""
+        import aiohttp  # loaded with the client already; see TYPE_CHECKING above
+
         headers = {"Accept": accept}
         if content_type:
             headers["Content-Type"] = content_type
@@ -234,6 +238,8 @@ class KubeAPI:
         """GET a text body (logs), keeping at most max_bytes; True when it was cut. With
         `until` (a time.monotonic() deadline), a body that is still streaming (follow) is read
         until then and what arrived is returned."""
+        import aiohttp
+
         try:
             response = await self.client.call_api(
                 path,
@@ -381,6 +387,32 @@ def _api_error(status: int, body: str) -> BackendError:
     return BackendError(code, message or f"HTTP {status}")
 
 
+def _without_env_lookups(client: ApiClient) -> ApiClient:
+    """kubernetes-asyncio's aiohttp session trusts the environment, so every request looked
+    up ~/.netrc and the proxy variables again, each in a worker thread (two thread hops per
+    API request, a few ms on the hot path). The API server's address is fixed per client, so
+    its proxy is looked up once, here, and kept; netrc is not a source of kube credentials."""
+    from aiohttp.helpers import get_env_proxy_for_url
+    from yarl import URL
+
+    configuration = client.configuration
+    rest = client.rest_client
+    if not configuration.proxy:
+        try:
+            proxy, auth = get_env_proxy_for_url(URL(str(configuration.host)))
+        except LookupError:
+            pass  # no proxy for this host (none set, or NO_PROXY names it)
+        else:
+            rest.proxy = str(proxy)
+            if auth is not None:
+                rest.proxy_headers = {
+                    **(rest.proxy_headers or {}),
+                    "Proxy-Authorization": auth.encode(),
+                }
+    rest.pool_manager._trust_env = False
+    return client
+
+
 class KubeClients:
     """API clients by kube context, created on first use; `aclose()` closes them all."""
 
@@ -399,8 +431,12 @@ class KubeClients:
             return api
 
     async def _client(self, context: str | None) -> ApiClient:
+        from kubernetes_asyncio import config as kube_config
+        from kubernetes_asyncio.client import ApiClient, Configuration
+        from kubernetes_asyncio.config import ConfigException
+
         try:
-            return await kube_config.new_client_from_config(
+            client = await kube_config.new_client_from_config(
                 config_file=self.kubeconfig, context=context, persist_config=False
             )
         except (ConfigException, FileNotFoundError, OSError) as exc:
@@ -410,7 +446,7 @@ class KubeClients:
                     kube_config.load_incluster_config(  # type: ignore[no-untyped-call]
                         client_configuration=configuration
                     )
-                    return ApiClient(configuration=configuration)
+                    return _without_env_lookups(ApiClient(configuration=configuration))
                 except ConfigException:
                     pass
             raise BackendError(
@@ -418,6 +454,17 @@ class KubeClients:
                 f"no usable kubeconfig ({exc}); set KUBECONFIG or --kubeconfig, or run the "
                 "server inside a pod with a service account",
             ) from None
+        return _without_env_lookups(client)
+
+    async def warm_up(self) -> None:
+        """Do ahead of time what makes a first call slow: import the client library (in a
+        worker thread, so the event loop keeps answering) and open the default context's
+        client. No request is sent; a failure here is left to the call that meets it again."""
+        try:
+            await asyncio.to_thread(importlib.import_module, "kubernetes_asyncio.client")
+            await self.get()
+        except Exception:  # noqa: S110 - only a head start; the call reports errors
+            pass
 
     async def aclose(self) -> None:
         for api in self._apis.values():

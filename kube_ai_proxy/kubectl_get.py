@@ -165,14 +165,20 @@ async def _fetch(request: _Request, section: _Section, names: list[str]) -> list
                 raise
             _add(section, body)
         return missing
-    chunk = int(request.command.value("chunk-size") or 500) or 500
+    given = request.command.value("chunk-size")
+    chunk = int(given or 500) or 500
+    # Objects print at a few KB each, so the budget holds a few dozen of them: -o json|yaml
+    # pages start at 50 and grow fourfold up to the chunk size, rather than fetching and
+    # decoding 500 objects (megabytes) to print 15. Page sizes do not change the output.
+    page = chunk if given or request.output not in ("json", "yaml") else min(50, chunk)
     token = ""
     while True:
-        query = [*request.query(), ("limit", chunk)]
+        query = [*request.query(), ("limit", page)]
+        page = min(page * 4, chunk)
         if token:
             query.append(("continue", token))
         body = await api.request("GET", resource.path(namespace), query=query, accept=accept)
-        _add(section, body, list_kind=resource.kind)
+        _add(section, body, list_kind=resource.kind, budget=request.ctx.budget)
         token = (body.get("metadata") or {}).get("continue") or ""
         if not token:
             return missing
@@ -182,11 +188,21 @@ async def _fetch(request: _Request, section: _Section, names: list[str]) -> list
             return missing
 
 
-def _add(section: _Section, body: dict[str, Any], list_kind: str | None = None) -> None:
+def _add(
+    section: _Section, body: dict[str, Any], list_kind: str | None = None, budget: int = 0
+) -> None:
     if body.get("kind") == "Table":
         if section.table is None:
             section.table = {"columnDefinitions": body.get("columnDefinitions", []), "rows": []}
         rows = body.get("rows") or []
+        for row in rows:
+            meta = (row.get("object") or {}).get("metadata")
+            if isinstance(meta, dict):
+                # Only these are read (_table_rows); the rest of each row's metadata
+                # (managedFields and all, most of a Table's bytes) would otherwise stay in
+                # memory with every page until the answer is printed.
+                kept = {k: meta[k] for k in ("name", "namespace", "labels") if k in meta}
+                row["object"] = {"metadata": kept}
         section.table["rows"].extend(rows)
         section.size += sum(len(str(c)) + 3 for row in rows for c in row.get("cells", ()))
     elif "items" in body and list_kind is not None:
@@ -194,7 +210,12 @@ def _add(section: _Section, body: dict[str, Any], list_kind: str | None = None) 
         for item in body["items"]:
             # Items of a list carry no kind; kubectl fills it in.
             section.objects.append({"apiVersion": version, "kind": list_kind, **item})
-        section.size += len(json.dumps(body["items"]))
+        # Sized item by item, and only until the budget is passed: paging stops there anyway,
+        # and encoding a whole 500-item page just to measure it cost more than fetching it.
+        for item in body["items"]:
+            if section.size > budget:
+                break
+            section.size += len(json.dumps(item))
     else:
         section.objects.append(body)
 
@@ -203,14 +224,13 @@ def _render(request: _Request, sections: list[_Section]) -> NativeAnswer:
     ctx = request.ctx
     if request.output in ("json", "yaml"):
         objects = [o for s in sections for o in s.objects]
-        if not request.command.bool_flag("show-managed-fields"):
-            objects = [_without_managed_fields(o) for o in objects]
-        if not ctx.allow_secrets:
-            objects = [redact_object(o) for o in objects]
-        single = len(objects) == 1 and _single_named(request.command)
-        value = objects[0] if single else list_object(objects)
-        text = json_text(value) if request.output == "json" else yaml_text(value)
-        return _budgeted(text, value, ctx.budget, _empty_note(request, sections, objects))
+        note = _empty_note(request, sections, objects)
+        if len(objects) == 1 and _single_named(request.command):
+            value = _printable(request, objects[0])
+            text = json_text(value) if request.output == "json" else yaml_text(value)
+            return _budgeted(text, value, ctx.budget, note)
+        text, listed = _list_text(request, objects)
+        return _budgeted(text, listed, ctx.budget, note)
     if request.output == "name":
         lines = [
             f"{kind_prefix(s.resource.kind, s.resource.group)}/{o['metadata']['name']}"
@@ -220,6 +240,41 @@ def _render(request: _Request, sections: list[_Section]) -> NativeAnswer:
         text = "".join(line + "\n" for line in lines)
         return _budgeted(text, {"names": lines}, ctx.budget, _empty_note(request, sections, lines))
     return _render_tables(request, sections)
+
+
+def _printable(request: _Request, obj: dict[str, Any]) -> dict[str, Any]:
+    if not request.command.bool_flag("show-managed-fields"):
+        obj = _without_managed_fields(obj)
+    return obj if request.ctx.allow_secrets else redact_object(obj)
+
+
+# Where the items of a printed List end: JSON closes the array at indentation 4 (items are
+# indented 8 and strings hold no raw newline); YAML goes on with the `kind` key at column 0.
+_ITEMS_END = {"json": "\n    ]", "yaml": "\nkind: List\n"}
+
+
+def _list_text(request: _Request, objects: list[dict[str, Any]]) -> tuple[str, Any]:
+    """The List kubectl prints for `objects`, and the value printed (None when cut short).
+
+    Printing (and redacting) a long list whole only to cut it to the budget was most of the
+    time of `-o json|yaml` on big lists, so the first k items are printed, k doubling, until
+    the printed items alone run past the budget. Up to the end of its last item the text is
+    the whole list's, character for character (only what follows differs), so whatever the
+    budget keeps is exactly what kubectl prints."""
+    render = json_text if request.output == "json" else yaml_text
+    marker = _ITEMS_END[request.output]
+    printable: list[dict[str, Any]] = []
+    count = 16
+    while True:
+        printable += [_printable(request, o) for o in objects[len(printable) : count]]
+        value = list_object(printable)
+        text = render(value)
+        if len(printable) == len(objects):
+            return text, value
+        end = text.rfind(marker) + (1 if request.output == "yaml" else 0)
+        if end > request.ctx.budget:
+            return text[:end], None
+        count *= 2
 
 
 def _without_managed_fields(obj: dict[str, Any]) -> dict[str, Any]:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+import mcp_types as mt
 from fastmcp import FastMCP
+from fastmcp.server.middleware import CallNext, Middleware, MiddlewareContext
 from fastmcp.server.middleware.rate_limiting import RateLimitingMiddleware
+from fastmcp.tools import Tool
 
 from kube_ai_proxy import __version__
 from kube_ai_proxy.calls import Runtime
@@ -24,18 +28,46 @@ head or jq) and a describe_<cli> tool that shows a command's help. Results are s
 next when a call is refused or fails."""
 
 
+class _WarmUp(Middleware):
+    """Once a client has listed the tools, a call is likely next: the Kubernetes client library
+    (imported lazily, which keeps it out of the start-up that tools/list waits for) is loaded
+    then, in the background, rather than by that first call."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.task: asyncio.Task[None] | None = None
+
+    async def on_list_tools(
+        self,
+        context: MiddlewareContext[mt.ListToolsRequest],
+        call_next: CallNext[mt.ListToolsRequest, Sequence[Tool]],
+    ) -> Sequence[Tool]:
+        tools = await call_next(context)
+        if self.task is None:
+            self.task = asyncio.create_task(self.runtime.kube.warm_up())
+        return tools
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+
 def create_server(settings: Settings) -> FastMCP[Any]:
     runtime = Runtime(settings)
+    warm_up = _WarmUp(runtime)
 
     @asynccontextmanager
     async def lifespan(_: FastMCP[Any]) -> AsyncIterator[dict[str, Any]]:
         async with runtime:
-            yield {}
+            try:
+                yield {}
+            finally:
+                warm_up.cancel()
 
     auth = None
     if settings.transport != "stdio" and settings.auth_token is not None:
         auth = BearerToken(settings.auth_token.get_secret_value())
-    middleware = []
+    middleware: list[Middleware] = [warm_up]
     if settings.rate_limit is not None:
         middleware.append(
             RateLimitingMiddleware(max_requests_per_second=settings.rate_limit, global_limit=True)
