@@ -1,5 +1,5 @@
-"""Native api-resources, api-versions, cluster-info and auth can-i against the real kubectl, and
-the list of commands that must go to kubectl itself."""
+"""Native api-resources, api-versions, cluster-info, auth can-i and version against the real
+kubectl, and the list of commands that must go to kubectl itself."""
 
 from __future__ import annotations
 
@@ -52,6 +52,12 @@ def kubectl_text(completed: Any) -> str:
         "kubectl auth can-i get /healthz",
         "kubectl auth can-i create deployments.apps -A",
         "kubectl auth can-i get pods/x --subresource=log",
+        "kubectl version",
+        "kubectl version -o json",
+        "kubectl version -o yaml",
+        "kubectl version --client",
+        "kubectl version --client -o json",
+        "kubectl version --output=yaml --client=false",
     ],
 )
 async def test_info_commands_match_kubectl(
@@ -61,6 +67,15 @@ async def test_info_commands_match_kubectl(
     real = cluster.kubectl(*command.split()[1:])
     assert result["backend"] == "native", result
     assert result["output"].rstrip("\n") == kubectl_text(real)
+
+
+async def test_version_data_is_kubectls_json(
+    client: Client[StdioTransport], cluster: Cluster
+) -> None:
+    result = await run(client, "kubectl version")
+    assert result["backend"] == "native", result
+    assert result["data"] == cluster.kubectl_json("version")
+    assert result["data"]["serverVersion"]["gitVersion"].startswith("v1.")
 
 
 async def test_can_i_no_is_an_answer(
@@ -86,7 +101,7 @@ async def test_can_i_no_is_an_answer(
         "kubectl get pods -A -o jsonpath={.items[*].metadata.name}",
         "kubectl get pods -A -o custom-columns=NAME:.metadata.name",
         "kubectl get --raw /version",
-        "kubectl version",
+        "kubectl version -o wide",
         "kubectl top pods -A",
         "kubectl explain pods",
         "kubectl auth can-i --list",

@@ -87,7 +87,7 @@ class Runtime:
         self.help_cache: dict[tuple[str, ...], str] = {}
         self.audit = AuditLog(settings.audit_log)
         self._argocd: ArgoCD | None = None  # opened by the first Argo CD call that needs it
-        self._argocd_versions: dict[str, dict[str, Any]] = {}
+        self._client_versions: dict[str, dict[str, Any]] = {}  # by program path
 
     async def __aenter__(self) -> Runtime:
         self.audit.open()
@@ -338,11 +338,30 @@ class Runtime:
             allow_secrets=self.settings.allow_secrets,
             timeout=timeout,
             helm=helm,
+            client_version=functools.partial(self.client_version, command.tool, timeout),
         )
         source = "helm" if command.tool == "helm" else "the API server"
         return await self._native_result(
             command_plan, functools.partial(handler, command, ctx), source, timeout, started
         )
+
+    async def client_version(self, tool: Tool, timeout: float) -> dict[str, Any]:
+        """`TOOL version --client -o json` of the binary a command would run, asked once per
+        binary: the native `version` answers print the CLI's own build, which only it knows."""
+        env = self.cli_env(tool)
+        program = resolve(Stage([tool], env, install_hint=CLI_INSTALL_HINTS[tool]))
+        if program not in self._client_versions:
+            outcome = await run_pipeline(
+                [Stage([program, "version", "--client", "-o", "json"], env)],
+                timeout=timeout,
+                max_bytes=1024 * 1024,
+            )
+            if outcome.exit_code != 0:
+                raise BackendError(
+                    "unavailable", f"`{tool} version --client` failed: {outcome.stderr}"
+                )
+            self._client_versions[program] = json.loads(outcome.stdout)
+        return self._client_versions[program]
 
     async def _run_argocd(
         self, handler: ArgoCDHandler, command_plan: Plan, request: Request
@@ -354,23 +373,10 @@ class Runtime:
         if argocd is None:
             return None
         timeout = self.timeout_for(request)
-        env = self.cli_env("argocd")
 
         async def client_version() -> dict[str, Any]:
-            # The CLI's own build, asked once per binary: `argocd version` prints it too.
-            program = resolve(Stage(["argocd"], env, install_hint=CLI_INSTALL_HINTS["argocd"]))
-            if program not in self._argocd_versions:
-                outcome = await run_pipeline(
-                    [Stage([program, "version", "--client", "-o", "json"], env)],
-                    timeout=timeout,
-                    max_bytes=1024 * 1024,
-                )
-                if outcome.exit_code != 0:
-                    raise BackendError(
-                        "unavailable", f"`argocd version --client` failed: {outcome.stderr}"
-                    )
-                self._argocd_versions[program] = json.loads(outcome.stdout)["client"]
-            return self._argocd_versions[program]
+            version: dict[str, Any] = (await self.client_version("argocd", timeout))["client"]
+            return version
 
         ctx = ArgoCDContext(
             argocd=argocd,

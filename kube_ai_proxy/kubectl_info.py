@@ -1,13 +1,17 @@
 """kubectl's informational commands, answered from the API: api-resources, api-versions,
-cluster-info and auth can-i. Each prints what kubectl 1.35 prints, from the same requests."""
+cluster-info, auth can-i and version. Each prints what kubectl 1.35 prints, from the same
+requests."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from adapters.errors import BackendError
 from adapters.kubernetes import AccessRequest, Resource
 from kube_ai_proxy.commands import CliCommand
+from kube_ai_proxy.goprint import go_json_indent
+from kube_ai_proxy.helm_reads import go_yaml
 from kube_ai_proxy.native import ANY, SWITCH, FlagRule, Handler, NativeAnswer, NativeContext, serves
 from kube_ai_proxy.render import tabwrite
 
@@ -35,6 +39,11 @@ _CAN_I_FLAGS = {
     "quiet": SWITCH,
     "context": ANY,
 }
+_VERSION_FLAGS = {
+    "client": FlagRule(frozenset({None, "true", "false"})),  # exactly what bool_flag reads
+    "output": FlagRule(frozenset({None, "", "json", "yaml"})),
+    "context": ANY,
+}
 
 
 def handler_for(command: CliCommand) -> Handler | None:
@@ -46,6 +55,8 @@ def handler_for(command: CliCommand) -> Handler | None:
         return cluster_info if serves(command, {"namespace": ANY, "context": ANY}) else None
     if command.verb == ("auth", "can-i") and len(command.args) == 2:
         return can_i if serves(command, _CAN_I_FLAGS) else None
+    if command.verb == ("version",) and not command.args:
+        return version if serves(command, _VERSION_FLAGS) else None
     return None
 
 
@@ -220,3 +231,82 @@ async def _can_i_resource(
         warnings.append(f"Warning: the server doesn't have a resource type '{base}'{where}")
         return group, base, None
     return resource.group, resource.plural, resource.namespaced
+
+
+# apimachinery's version.Info, in its fields' order; the second group is `omitempty`.
+_INFO_FIELDS = ("major", "minor")
+_INFO_OPTIONAL = (
+    "emulationMajor",
+    "emulationMinor",
+    "minCompatibilityMajor",
+    "minCompatibilityMinor",
+)
+_INFO_REST = (
+    "gitVersion",
+    "gitCommit",
+    "gitTreeState",
+    "buildDate",
+    "goVersion",
+    "compiler",
+    "platform",
+)
+# k8s.io/apimachinery/pkg/util/version.ParseSemantic: what it accepts, and major and minor
+_SEMANTIC = re.compile(
+    r"v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(?:0|[1-9]\d*)"
+    r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?"
+)
+_SUPPORTED_MINOR_SKEW = 1
+
+
+def _info(raw: dict[str, Any]) -> dict[str, str]:
+    """The server's /version as kubectl decodes it into version.Info and encodes it again."""
+    info = {key: str(raw.get(key) or "") for key in _INFO_FIELDS}
+    info |= {key: str(raw[key]) for key in _INFO_OPTIONAL if raw.get(key)}
+    return info | {key: str(raw.get(key) or "") for key in _INFO_REST}
+
+
+def _skew_warning(client: dict[str, Any], server: dict[str, str]) -> str | None:
+    """kubectl's version-skew warning; None when there is none. Raises ValueError where
+    kubectl fails instead (a version that is not semantic)."""
+    parsed = []
+    for info in (client, server):
+        match = _SEMANTIC.fullmatch(str(info.get("gitVersion", "")))
+        if match is None:
+            raise ValueError(info.get("gitVersion"))
+        parsed.append((int(match.group(1)), int(match.group(2))))
+    (client_major, client_minor), (server_major, server_minor) = parsed
+    if client_major == server_major and abs(client_minor - server_minor) <= _SUPPORTED_MINOR_SKEW:
+        return None
+    return (
+        f"version difference between client ({client_major}.{client_minor}) and server "
+        f"({server_major}.{server_minor}) exceeds the supported minor version skew of "
+        f"+/-{_SUPPORTED_MINOR_SKEW}"
+    )
+
+
+async def version(command: CliCommand, ctx: NativeContext) -> NativeAnswer:
+    """The client's part is the kubectl binary's own (`version --client -o json`, asked once
+    per binary), the server's is GET /version: what kubectl prints from the two. Whatever
+    makes kubectl fail (no kubectl, an unreachable server) goes to kubectl, for its error."""
+    if ctx.client_version is None:
+        return NativeAnswer("", None, defer=True)
+    try:
+        value: dict[str, Any] = dict(await ctx.client_version())
+        if not command.bool_flag("client"):
+            value["serverVersion"] = _info(await ctx.api.request("GET", "/version"))
+            warning = _skew_warning(value["clientVersion"], value["serverVersion"])
+        else:
+            warning = None
+    except (BackendError, ValueError, KeyError):
+        return NativeAnswer("", None, defer=True)
+    output = command.value("output") or ""
+    if output == "json":
+        text = go_json_indent(value) + "\n"
+    elif output == "yaml":
+        text = go_yaml(value) + "\n"
+    else:
+        text = f"Client Version: {value['clientVersion'].get('gitVersion', '')}\n"
+        text += f"Kustomize Version: {value.get('kustomizeVersion', '')}\n"
+        if "serverVersion" in value:
+            text += f"Server Version: {value['serverVersion']['gitVersion']}\n"
+    return NativeAnswer(text, value, stderr=f"Warning: {warning}\n" if warning else "")

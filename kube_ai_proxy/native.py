@@ -47,6 +47,8 @@ class NativeContext:
     # helm commands: a pyhelm3 client for this call (the CLI's environment, the call's
     # timeout), built when the handler asks for it
     helm: Callable[[], Awaitable[HelmClient]] | None = None
+    # The CLI's own `version --client -o json`, asked of its binary once per server
+    client_version: Callable[[], Awaitable[dict[str, Any]]] | None = None
 
 
 Handler = Callable[[CliCommand, NativeContext], Awaitable[NativeAnswer]]
