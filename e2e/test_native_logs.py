@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -117,3 +120,32 @@ async def test_workload_logs_pick_a_pod_as_kubectl_does(
     assert result["status"] == "success"
     assert result["output"].splitlines()[0] == log_texts()[-1]
     assert "Found 2 pods, using pod/" in result["output"]
+
+
+async def test_without_kubectl_get_describe_and_logs_still_work(
+    server_env: dict[str, str], tmp_path: Path, pods: list[str]
+) -> None:
+    """The native reads need no kubectl: with none on PATH, they answer as before, and what
+    only kubectl can do says so and how to fix it."""
+    bare = tmp_path / "bin"  # helm only: the server's PATH holds no kubectl anywhere
+    bare.mkdir()
+    (bare / "helm").symlink_to(Path(server_env["PATH"].split(os.pathsep)[0]) / "helm")
+    env = {**server_env, "PATH": str(bare)}
+    assert shutil.which("kubectl", path=env["PATH"]) is None
+    async with mcp_server.stdio_client(env) as client:
+        for command in (
+            f"kubectl get pods -n {NAMESPACE}",
+            f"kubectl get deploy/api -n {NAMESPACE} -o json",
+            f"kubectl describe pod {pods[0]} -n {NAMESPACE}",
+            f"kubectl logs {pods[0]} -n {NAMESPACE} --tail=2",
+            f"kubectl logs -l app=api -n {NAMESPACE} --prefix --tail=1",
+        ):
+            result = await run(client, command)
+            assert result["status"] == "success", (command, result)
+            assert result["backend"] == "native", (command, result)
+            assert result["output"], command
+        only_kubectl = await run(client, "kubectl explain pods")
+    assert only_kubectl["status"] == "error"
+    assert only_kubectl["error"]["code"] == "unavailable", only_kubectl
+    assert "kubectl" in only_kubectl["error"]["message"]
+    assert "PATH" in only_kubectl["error"]["message"]
