@@ -62,6 +62,18 @@ sandbox: cluster-up ## the server on stdio against the local control plane
 	PATH="$$($(PY) -m e2e.harness bin-dir):$$PATH" KUBECONFIG="$$($(PY) -m e2e.harness kubeconfig)" \
 		$(VENV)/bin/kube-ai-proxy
 
+bench: install ## benchmark on the local control plane vs. the floor, kubectl and two peer servers; writes docs/benchmarks.md
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 20+ (Debian: apt-get install nodejs npm)"; exit 1; }
+	$(PY) -m pip install --quiet --require-hashes -r requirements-bench.lock
+	@# `npm install` from the lock, not `npm ci`: kubernetes-mcp-server 0.0.67 lists an optional
+	@# binary package per platform and the lock holds linux-amd64's only (the one it was made
+	@# with), which `npm ci` refuses as out of sync; install keeps to the lock for what it holds.
+	cd e2e/bench && npm install --no-audit --no-fund --loglevel=error
+	@# Built here rather than inside the run, as for e2e: a first build takes minutes.
+	$(PY) -m e2e.harness binaries
+	@# Starts the cluster when none runs, and stops it at the end only then.
+	$(PY) -m e2e.bench
+
 image: ## build the Docker image (needs a Docker engine)
 	@docker info >/dev/null 2>&1 || { echo "make image needs a running Docker engine; none answers here (docker info failed)"; exit 1; }
 	docker build -t kube-ai-proxy:dev .
@@ -70,6 +82,7 @@ lock: install ## re-resolve requirements*.lock from pyproject.toml (needs uv: pi
 	$(PY) -m pip install --quiet uv
 	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -q -o requirements.lock
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -q -o requirements-dev.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra bench -c requirements-dev.lock --generate-hashes --python-version 3.11 -q -o requirements-bench.lock
 
 clean: ## remove the virtualenv and caches (the e2e binary cache in ~/.cache/kube-ai-proxy stays)
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
