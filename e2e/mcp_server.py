@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fastmcp import Client
 from fastmcp.client.transports import StdioTransport, StreamableHttpTransport
@@ -49,9 +50,12 @@ def server_environment(cluster: Cluster, base: Mapping[str, str] | None = None) 
     return environment
 
 
-def stdio_client(env: Mapping[str, str], timeout: float = 120) -> Client[StdioTransport]:
+def stdio_client(
+    env: Mapping[str, str], timeout: float = 120, **options: Any
+) -> Client[StdioTransport]:
     """An MCP client that spawns the server over stdio. Its stderr goes to the test's stderr,
-    which pytest captures and shows when the test fails."""
+    which pytest captures and shows when the test fails. `options` go to the Client (an
+    elicitation handler, a protocol mode)."""
     transport = StdioTransport(
         command=sys.executable,
         args=list(SERVER_ARGS),
@@ -60,7 +64,7 @@ def stdio_client(env: Mapping[str, str], timeout: float = 120) -> Client[StdioTr
         # One server per client: a test must not inherit the state of the previous one.
         keep_alive=False,
     )
-    return Client(transport, timeout=timeout, init_timeout=60)
+    return Client(transport, timeout=timeout, init_timeout=60, **options)
 
 
 def free_port() -> int:

@@ -288,3 +288,34 @@ async def test_without_preflight_the_api_server_still_refuses(
     assert result["backend"] == ("native" if native else "cli")
     assert "forbidden" in result["error"]["message"]
     assert "nothing was run" not in result["error"]["message"]
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"], ids=["2026-07-28", "handshake"])
+async def test_a_delete_waits_for_the_users_yes(
+    server_env: dict[str, str], cluster: Cluster, secrets_namespace: str, mode: Any
+) -> None:
+    """K8S_MCP_CONFIRM=destructive over stdio against the cluster: the user's no leaves the
+    object in place; their yes deletes it."""
+    name = f"confirm-{secrets.token_hex(3)}"
+    cluster.kubectl("create", "configmap", name, "-n", NAMESPACE, "--from-literal=a=b")
+    answers: list[bool] = [False, True]
+    asked: list[str] = []
+
+    async def user(message: str, response_type: Any, params: Any, context: Any) -> Any:
+        asked.append(message)
+        return response_type(value=answers.pop(0))
+
+    env = {**server_env, "K8S_MCP_CONFIRM": "destructive"}
+    command = f"kubectl delete configmap {name} -n {NAMESPACE}"
+    async with mcp_server.stdio_client(env, elicitation_handler=user, mode=mode) as client:
+        refused = await call(client, "execute_kubectl", command)
+        assert refused.structured_content["error"]["code"] == "policy_denied"
+        assert (
+            cluster.kubectl("get", "configmap", name, "-n", NAMESPACE, check=False).returncode == 0
+        )
+        deleted = await call(client, "execute_kubectl", command)
+        assert deleted.structured_content["status"] == "success", deleted.structured_content
+    gone = cluster.kubectl("get", "configmap", name, "-n", NAMESPACE, check=False)
+    assert gone.returncode != 0 and "NotFound" in gone.stderr
+    assert len(asked) == 2
+    assert f"kubectl delete --namespace={NAMESPACE} configmap {name}" in asked[0]

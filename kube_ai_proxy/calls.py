@@ -25,7 +25,8 @@ from kube_ai_proxy.audit import AuditLog
 from kube_ai_proxy.clispec import CliSpecs, Tool
 from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.config import Settings
-from kube_ai_proxy.errors import CommandError
+from kube_ai_proxy.confirmation import Confirm, needs_confirmation, question
+from kube_ai_proxy.errors import CommandError, denied
 from kube_ai_proxy.native import (
     ArgoCDContext,
     ArgoCDHandler,
@@ -189,8 +190,15 @@ class Runtime:
         return min(wanted, self.settings.max_timeout)
 
     async def execute(
-        self, tool: Tool, request: Request, progress: Progress | None = None
+        self,
+        tool: Tool,
+        request: Request,
+        progress: Progress | None = None,
+        confirm: Confirm | None = None,
     ) -> CommandResult:
+        """Run one call. With K8S_MCP_CONFIRM, `confirm` asks the client's user first (it may
+        raise InputRequired, which leaves this call unanswered and unaudited: the client
+        answers and calls again)."""
         started = time.monotonic()
         command_plan: Plan | None = None
         try:
@@ -208,6 +216,8 @@ class Runtime:
             guard = output_guard(command, allow_secrets=self.settings.allow_secrets)
             if self.settings.rbac_preflight:
                 await self._preflight(command, target, request.stdin)
+            if needs_confirmation(self.settings.confirm, command, target.level):
+                await self._confirm(confirm, command_plan)
             handler = native_handler(command) if self.settings.native else None
             argocd = argocd_handler(command) if self.settings.native else None
             result = None
@@ -344,6 +354,24 @@ class Runtime:
         return await self._native_result(
             command_plan, functools.partial(handler, command, ctx), source, timeout, started
         )
+
+    async def _confirm(self, confirm: Confirm | None, command_plan: Plan) -> None:
+        """Ask before running; a refusal says why nothing ran and what to do instead."""
+        command = command_plan.command
+        # What will run, as results and the audit log show it: the server's context applied,
+        # credentials redacted.
+        line = redact_argv_text([self.effective_argv(command_plan)])
+        context = None if command.tool == "argocd" else self.policy.context_of(command)
+        answer = "unsupported" if confirm is None else await confirm(question(line, context))
+        if answer == "decline":
+            raise denied(f"the user did not allow `{line}`; nothing was run.")
+        if answer == "unsupported":
+            raise denied(
+                f"`{line}` needs the user's confirmation (K8S_MCP_CONFIRM="
+                f"{self.settings.confirm}), and this client cannot ask for it (no MCP "
+                "elicitation); nothing was run. Ask the user to run it, or to use a client "
+                "that supports elicitation."
+            )
 
     async def client_version(self, tool: Tool, timeout: float) -> dict[str, Any]:
         """`TOOL version --client -o json` of the binary a command would run, asked once per

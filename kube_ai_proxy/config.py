@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Transport = Literal["stdio", "sse", "streamable-http"]
 AccessMode = Literal["read-only", "standard", "admin"]
+ConfirmMode = Literal["none", "destructive", "writes"]
 CommaList = Annotated[list[str], NoDecode]
 
 
@@ -58,6 +59,12 @@ class Settings(BaseSettings):
     rbac_preflight: bool = Field(
         default=True,
         description="Ask the API server (SelfSubjectAccessReview) before running a command.",
+    )
+    confirm: ConfirmMode = Field(
+        default="none",
+        description="Ask the user (MCP elicitation) before a command runs: destructive asks "
+        "before deletes, uninstalls, rollbacks and syncs; writes before every change. A client "
+        "that cannot be asked is refused.",
     )
     native: bool = Field(
         default=True,

@@ -292,7 +292,7 @@ class Policy:
                     + ", ".join(self.allowed_namespaces)
                 )
         if self.allowed_contexts and command.tool != "argocd":
-            context = self._context(command)
+            context = self.context_of(command)
             if context not in self.allowed_contexts:
                 raise denied(
                     f"kube context {context!r} is not allowed; use --context with one of: "
@@ -318,7 +318,8 @@ class Policy:
             f"server runs in {self.access} mode."
         )
 
-    def _context(self, command: CliCommand) -> str | None:
+    def context_of(self, command: CliCommand) -> str | None:
+        """The kube context a command runs against: its own, the server's, the kubeconfig's."""
         return context_of(command) or self.context or self.kubeconfig.defaults().context
 
     def namespace_of(self, command: CliCommand) -> str:
@@ -328,7 +329,7 @@ class Policy:
             raise denied("give the namespace once (-n NAME); it was given more than once")
         if flag_values and flag_values[0]:
             return flag_values[0]
-        return self.kubeconfig.defaults(self._context(command)).namespace
+        return self.kubeconfig.defaults(self.context_of(command)).namespace
 
     def target(self, command: CliCommand, stdin: str | None) -> Target:
         level = verb_level(command.tool, command.verb) or "admin"

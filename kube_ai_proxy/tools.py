@@ -3,14 +3,17 @@
 import secrets
 from typing import Annotated, Any
 
+import mcp_types as mt
 from fastmcp import Context, FastMCP
 from fastmcp.server.dependencies import get_access_token
+from fastmcp.server.elicitation import AcceptedElicitation
 from fastmcp.tools import ToolResult
 from mcp_types import ToolAnnotations
 from pydantic import Field
 
 from kube_ai_proxy.calls import Request, Runtime
 from kube_ai_proxy.clispec import TOOLS, Tool
+from kube_ai_proxy.confirmation import Answer, Confirm, InputRequired, binding
 from kube_ai_proxy.help import describe
 from kube_ai_proxy.result import CommandResult
 from kube_ai_proxy.textutils import ALLOWED
@@ -101,6 +104,55 @@ def _to_tool_result(result: CommandResult) -> ToolResult:
     )
 
 
+_CONFIRM_KEY = "confirm"
+_CAPABILITIES_META = "io.modelcontextprotocol/clientCapabilities"
+
+
+def _confirm_request(question: str) -> mt.ElicitRequest:
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {"value": {"type": "boolean", "title": "Allow"}},
+        "required": ["value"],
+    }
+    return mt.ElicitRequest(
+        params=mt.ElicitRequestFormParams(message=question, requested_schema=schema)
+    )
+
+
+def _accepted(response: object) -> Answer:
+    """An elicitation's answer: yes only when the user accepted and ticked Allow."""
+    if not isinstance(response, mt.ElicitResult) or response.action != "accept":
+        return "decline"
+    return "accept" if (response.content or {}).get("value") is True else "decline"
+
+
+def _confirmer(ctx: Context, bound: str) -> Confirm:
+    """How this call asks its client's user. On the 2026-07-28 protocol there is no
+    server-to-client request: the first round raises InputRequired (the tool answers with
+    an InputRequiredResult), and the client's retry carries the answer, which counts only
+    for the same command (`request_state`, sealed by the framework, is its binding)."""
+
+    async def confirm(question: str) -> Answer:
+        rc = ctx.request_context
+        if ctx._is_modern_protocol():
+            capabilities = ((rc.meta if rc else None) or {}).get(_CAPABILITIES_META) or {}
+            if not capabilities.get("elicitation"):
+                return "unsupported"
+            responses = ctx.input_responses
+            if responses is None or ctx.request_state != bound or _CONFIRM_KEY not in responses:
+                raise InputRequired(question)
+            return _accepted(responses[_CONFIRM_KEY])
+        client = ctx.session.client_capabilities
+        if client is None or client.elicitation is None:
+            return "unsupported"
+        answer = await ctx.elicit(question, response_type=bool, response_title="Allow")
+        if isinstance(answer, AcceptedElicitation) and answer.data is True:
+            return "accept"
+        return "decline"
+
+    return confirm
+
+
 def _add_tools(mcp: FastMCP[Any], runtime: Runtime, tool: Tool) -> None:
     read_only = runtime.settings.access == "read-only"
     output_schema = CommandResult.model_json_schema()
@@ -132,13 +184,21 @@ def _add_tools(mcp: FastMCP[Any], runtime: Runtime, tool: Tool) -> None:
             str | None,
             Field(description=_context_description(tool, runtime)),
         ] = None,
-    ) -> ToolResult:
+    ) -> ToolResult | mt.InputRequiredResult:
         async def progress(done: float, total: float, message: str) -> None:
             await ctx.report_progress(done, total, message)
 
         token = get_access_token()
         request = Request(command, timeout, stdin, context, token.client_id if token else None)
-        return _to_tool_result(await runtime.execute(tool, request, progress))
+        bound = binding(tool, command, stdin, context)
+        try:
+            result = await runtime.execute(tool, request, progress, _confirmer(ctx, bound))
+        except InputRequired as asked:
+            return mt.InputRequiredResult(
+                input_requests={_CONFIRM_KEY: _confirm_request(asked.question)},
+                request_state=bound,
+            )
+        return _to_tool_result(result)
 
     async def describe_tool(
         command: Annotated[

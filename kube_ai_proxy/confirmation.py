@@ -1,0 +1,85 @@
+"""Asking the user before a command runs (K8S_MCP_CONFIRM): which commands need it, the
+question, and how the answer binds to the command it was asked for.
+
+A model may be talked into a delete by text it read in the cluster; a person confirming it in
+the client is the one check that text cannot forge. The question goes through MCP elicitation:
+a server-to-client request on handshake-era sessions, an `InputRequiredResult` the client
+answers by retrying the call on the 2026-07-28 protocol. A client that cannot be asked is
+refused, never assumed to agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Literal
+
+from kube_ai_proxy.commands import CliCommand
+from kube_ai_proxy.config import ConfirmMode
+from kube_ai_proxy.policy import Level
+
+Answer = Literal["accept", "decline", "unsupported"]
+# Asks the client's user a question (the command and what it does); the callback may also
+# raise InputRequired to have the client answer and retry the call.
+Confirm = Callable[[str], Awaitable[Answer]]
+
+_V = tuple[str, ...]
+
+
+def _verbs(text: str) -> frozenset[_V]:
+    return frozenset(tuple(v.split()) for v in text.split(","))
+
+
+# What deletes, replaces or rolls back: asked for in `destructive` mode.
+DESTRUCTIVE: Mapping[str, frozenset[_V]] = {
+    "kubectl": _verbs("delete, drain, replace, rollout undo, taint, cordon"),
+    "helm": _verbs("uninstall, rollback"),
+    "istioctl": _verbs("uninstall, waypoint delete, tag remove, upgrade, install"),
+    "argocd": _verbs(
+        "app delete, app sync, app rollback, app delete-resource, app terminate-op, "
+        "proj delete, cluster rm, repo rm, appset delete"
+    ),
+}
+
+
+class InputRequired(Exception):
+    """The client must answer `question` and call again (2026-07-28 protocol)."""
+
+    def __init__(self, question: str) -> None:
+        super().__init__(question)
+        self.question = question
+
+
+def needs_confirmation(mode: ConfirmMode, command: CliCommand, level: Level) -> bool:
+    """Whether this command is asked about in this mode. A dry run changes nothing."""
+    if mode == "none" or level == "read" or _dry_run(command):
+        return False
+    if mode == "writes":
+        return True
+    verbs = DESTRUCTIVE[command.tool]
+    return any(command.verb[:length] in verbs for length in range(1, len(command.verb) + 1))
+
+
+def _dry_run(command: CliCommand) -> bool:
+    values = command.values("dry-run")
+    # `--dry-run` alone is a dry run in all four CLIs; kubectl's `--dry-run=none` and the
+    # others' `--dry-run=false` run for real.
+    return bool(values) and values[-1] not in ("none", "false")
+
+
+def question(command_line: str, context: str | None) -> str:
+    lines = ["An AI assistant wants to run:", "", f"    {command_line}", ""]
+    if context:
+        lines += [f"against kube context {context}.", ""]
+    lines.append("It changes or removes what runs in the cluster. Allow it?")
+    return "\n".join(lines)
+
+
+def binding(tool: str, command: str, stdin: str | None, context: str | None) -> str:
+    """What an answer is bound to: a confirmation given for one command line (and stdin, and
+    context) does not approve another one sent with it."""
+    digest = hashlib.sha256()
+    for part in (tool, command, stdin or "", context or ""):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
