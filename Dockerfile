@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1.7
 #
-# kube-ai-proxy with kubectl and helm, for Claude Desktop (stdio: `docker run -i`) and for
+# kube-ai-proxy with kubectl, helm, istioctl and argocd, for Claude Desktop (stdio: `docker run -i`) and for
 # clusters (K8S_MCP_TRANSPORT=streamable-http). `make image` builds it.
 #
 # The CLIs are built from the same pinned Go modules the tests run (e2e/gomod/*): every module
@@ -16,10 +16,15 @@ ARG TARGETARCH=amd64
 # Kept equal to e2e/gomod/*/go.mod by tests/test_dockerfile.py.
 ARG KUBERNETES_VERSION=v1.35.4
 ARG HELM_VERSION=v3.22.0
+# The version stamps e2e/harness/binaries.py links into istioctl and argocd (see there why).
+ARG ISTIOCTL_LDFLAGS="-s -w -X istio.io/istio/pkg/version.buildVersion=1.31.0 -X istio.io/istio/pkg/version.buildGitRevision=eed52ebb66ad -X istio.io/istio/pkg/version.buildStatus=Clean -X istio.io/istio/pkg/version.buildTag=1.31.0"
+ARG ARGOCD_LDFLAGS="-s -w -X github.com/argoproj/argo-cd/v3/common.version=3.5.7 -X github.com/argoproj/argo-cd/v3/common.buildDate=2026-11-02T19:17:57Z -X github.com/argoproj/argo-cd/v3/common.gitCommit=unknown -X github.com/argoproj/argo-cd/v3/common.gitTreeState=clean -X github.com/argoproj/argo-cd/v3/common.gitTag=v3.5.7 -X github.com/argoproj/argo-cd/v3/common.kubectlVersion=v0.36.1 -X github.com/argoproj/argo-cd/v3/common.extraBuildInfo=gitops-engine@v0.0.0-20260914071520-c9c369efcc5b"
 ENV CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} GOFLAGS=-trimpath
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 COPY e2e/gomod/kubernetes/go.mod e2e/gomod/kubernetes/go.sum /src/kubernetes/
 COPY e2e/gomod/helm/go.mod e2e/gomod/helm/go.sum /src/helm/
+COPY e2e/gomod/istioctl/go.mod e2e/gomod/istioctl/go.sum /src/istioctl/
+COPY e2e/gomod/argocd/go.mod e2e/gomod/argocd/go.sum /src/argocd/
 WORKDIR /src/kubernetes
 # The same version stamps Kubernetes' own build sets: without them kubectl reports v0.0.0.
 RUN minor="$(cut -d. -f2 <<<"${KUBERNETES_VERSION}")" \
@@ -33,6 +38,11 @@ WORKDIR /src/helm
 RUN go build -o /out/helm \
       -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=${HELM_VERSION} -X helm.sh/helm/v3/internal/version.gitTreeState=clean" \
       helm.sh/helm/v3/cmd/helm
+WORKDIR /src/istioctl
+RUN go build -ldflags "${ISTIOCTL_LDFLAGS}" -o /out/istioctl istio.io/istio/istioctl/cmd/istioctl
+WORKDIR /src/argocd
+# Argo CD's multi-call binary, under the name that makes it the CLI.
+RUN go build -ldflags "${ARGOCD_LDFLAGS}" -o /out/argocd github.com/argoproj/argo-cd/v3/cmd
 
 FROM ${PYTHON_IMAGE} AS wheel
 WORKDIR /src
@@ -50,7 +60,7 @@ COPY requirements.lock /tmp/requirements.lock
 RUN pip install --no-cache-dir --require-hashes -r /tmp/requirements.lock && rm /tmp/requirements.lock
 COPY --from=wheel /wheels /wheels
 RUN pip install --no-cache-dir --no-deps /wheels/*.whl && rm -rf /wheels
-COPY --from=clis /out/kubectl /out/helm /usr/local/bin/
+COPY --from=clis /out/kubectl /out/helm /out/istioctl /out/argocd /usr/local/bin/
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin appuser \
     && install -d -o appuser -g appuser -m 0700 /home/appuser/.kube
 # appuser, by number: Kubernetes can only check runAsNonRoot against a numeric user.

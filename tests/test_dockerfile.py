@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from dockerfile_parse import DockerfileParser
 
+from e2e.harness import binaries
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -65,6 +67,11 @@ def test_cli_versions_match_the_tested_ones(dockerfile: DockerfileParser) -> Non
     helm = go_mod_version("helm", "helm.sh/helm/v3")
     assert f"ARG KUBERNETES_VERSION={kubernetes}" in text
     assert f"ARG HELM_VERSION={helm}" in text
+    # istioctl and argocd: the link flags (version stamps) of the binaries e2e tests.
+    assert f'ARG ISTIOCTL_LDFLAGS="{" ".join(binaries._istioctl_ldflags())}"' in text
+    assert f'ARG ARGOCD_LDFLAGS="{" ".join(binaries._argocd_ldflags())}"' in text
+    for tool in ("kubectl", "helm", "istioctl", "argocd"):
+        assert f"/out/{tool} " in text, f"{tool} is not copied into the image"
     # Built for the platform being built for.
     assert "GOARCH=${TARGETARCH}" in text
     assert "ARG TARGETARCH" in text
