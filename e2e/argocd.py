@@ -819,6 +819,24 @@ def seed_objects(namespace: str) -> list[dict[str, Any]]:
     return objects
 
 
-def seed(cluster: Cluster, namespace: str) -> None:
-    manifest = {"apiVersion": "v1", "kind": "List", "items": seed_objects(namespace)}
+def seed(cluster: Cluster, server: ArgoCD) -> None:
+    """The seed objects, applied with kubectl, and the guestbook application, made the way a
+    user makes one: with the argocd CLI."""
+    manifest = {"apiVersion": "v1", "kind": "List", "items": seed_objects(server.namespace)}
     cluster.kubectl("apply", "-f", "-", input=json.dumps(manifest))
+    created = server.cli(
+        "app",
+        "create",
+        "guestbook",
+        "--repo",
+        REPO_URL,
+        "--path",
+        "guestbook",
+        "--dest-server",
+        "https://kubernetes.default.svc",
+        "--dest-namespace",
+        "default",
+        "--validate=false",
+    )
+    if created.returncode != 0:
+        raise HarnessError(f"argocd app create guestbook failed: {created.stderr}")

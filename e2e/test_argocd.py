@@ -120,23 +120,7 @@ def words(command: str, namespace: str) -> list[str]:
 def argocd(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ArgoCD]:
     try:
         with argocd_server(cluster, tmp_path_factory.mktemp("argocd")) as server:
-            seed(cluster, server.namespace)
-            # The guestbook application is made the way a user makes one.
-            created = server.cli(
-                "app",
-                "create",
-                "guestbook",
-                "--repo",
-                REPO_URL,
-                "--path",
-                "guestbook",
-                "--dest-server",
-                "https://kubernetes.default.svc",
-                "--dest-namespace",
-                "default",
-                "--validate=false",
-            )
-            assert created.returncode == 0, created.stderr
+            seed(cluster, server)
             yield server
     except HarnessError as error:
         pytest.fail(str(error), pytrace=False)

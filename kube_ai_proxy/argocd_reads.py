@@ -38,7 +38,7 @@ from kube_ai_proxy.goprint import (
     table,
     tabwriter,
 )
-from kube_ai_proxy.helm_reads import CannotRender, go_json, go_yaml
+from kube_ai_proxy.helm_reads import CannotRender, go_json, go_yaml, within_budget
 from kube_ai_proxy.native import ANY, SWITCH, ArgoCDContext, FlagRule, NativeAnswer, serves
 from kube_ai_proxy.redaction import redact_object
 
@@ -862,23 +862,7 @@ def _bounded(command: CliCommand, answer: Answer, budget: int) -> NativeAnswer:
     hint = _hint(command)
     if answer.rows is not None and (len(text) > budget or len(go_json(data)) > budget):
         return _cut_rows(command, answer, budget)
-    if len(text) > budget:
-        return NativeAnswer(
-            text,
-            None,
-            truncated=True,
-            next=f"The output ({len(text)} characters) was cut to the budget; {hint}.",
-        )
-    size = len(go_json(data))
-    if size > budget:
-        return NativeAnswer(
-            text,
-            None,
-            truncated=True,
-            next=f"The data ({size} characters) is larger than the budget and was left out; "
-            f"{hint}.",
-        )
-    return NativeAnswer(text, data)
+    return within_budget(text, data, budget, hint)
 
 
 def _cut_rows(command: CliCommand, answer: Answer, budget: int) -> NativeAnswer:

@@ -703,10 +703,9 @@ _HINTS: Mapping[tuple[str, ...], str] = {
 }
 
 
-def _bounded(command: CliCommand, text: str, data: dict[str, Any], budget: int) -> NativeAnswer:
+def within_budget(text: str, data: dict[str, Any], budget: int, hint: str) -> NativeAnswer:
     """The answer, with `data` left out when it is larger than the output budget (as the CLI
-    path leaves out a JSON answer that was cut)."""
-    hint = _HINTS[command.verb]
+    path leaves out a JSON answer that was cut); `hint` says how to ask for less."""
     if len(text) > budget:
         return NativeAnswer(
             text,
@@ -758,4 +757,4 @@ async def native_helm(command: CliCommand, ctx: NativeContext) -> NativeAnswer:
             "`helm get values` and `helm history` still answer",
             error_code="api_error",
         )
-    return _bounded(command, text, data, ctx.budget)
+    return within_budget(text, data, ctx.budget, _HINTS[command.verb])

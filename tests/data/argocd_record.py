@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 
 from adapters.argocd import ArgoCD, ArgoCDConfig
-from e2e.argocd import REPO_URL, argocd_server, seed
+from e2e.argocd import argocd_server, seed
 from e2e.harness import CacheLayout, up
 from e2e.test_argocd import COMMANDS, DEFERRED, FAILURES, normalized
 from kube_ai_proxy import argocd_reads
@@ -132,22 +132,7 @@ async def adapter_cases(address: str, ca_file: Path, password: str) -> dict[str,
 async def record() -> dict[str, Any]:
     cluster = up(CacheLayout.from_env())
     with tempfile.TemporaryDirectory() as tmp, argocd_server(cluster, Path(tmp)) as server:
-        seed(cluster, server.namespace)
-        created = server.cli(
-            "app",
-            "create",
-            "guestbook",
-            "--repo",
-            REPO_URL,
-            "--path",
-            "guestbook",
-            "--dest-server",
-            "https://kubernetes.default.svc",
-            "--dest-namespace",
-            "default",
-            "--validate=false",
-        )
-        assert created.returncode == 0, created.stderr
+        seed(cluster, server)
         version = server.cli("version", "--client", "-o", "json")
         client_version = json.loads(version.stdout)["client"]
         config = ArgoCDConfig(
