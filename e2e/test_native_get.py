@@ -49,6 +49,30 @@ def workload(cluster: Cluster) -> Iterator[str]:
         "lines because it is wider than eighty characters, as kubectl prints it",
         check=False,
     )
+    # Strings go-yaml quotes in its own ways: single quotes, double quotes with escapes,
+    # plain, and a folded double-quoted line.
+    quoting = {
+        "lead": "  leading spaces",
+        "colon": "key: value",
+        "indicator": "- dash",
+        "hash": "#comment",
+        "quote": "'single'",
+        "dq": '"double"',
+        "yes": "yes",
+        "num": "0x1F",
+        "tab": "tab\there",
+        "trail": "trailing ",
+        "q": "?q",
+        "star": "*ref",
+        "long": "word " * 30 + "\nsecond line",
+    }
+    manifest = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "quoting", "namespace": NAMESPACE},
+        "data": quoting,
+    }
+    cluster.kubectl("apply", "-f", "-", input=json.dumps(manifest))
     cluster.kubectl("-n", NAMESPACE, "expose", "deployment", "web", "--port=80", check=False)
     cluster.kubectl(
         "-n",
@@ -115,6 +139,8 @@ async def test_tables_match_kubectl(
         "kubectl get deploy web -n {ns} -o json",
         "kubectl get deploy web -n {ns} -o yaml",
         "kubectl get cm settings -n {ns} -o yaml",
+        "kubectl get cm quoting -n {ns} -o yaml",
+        "kubectl get cm -n {ns} -o yaml",
         "kubectl get pods -n {ns} -o json",
         "kubectl get pods,svc -n {ns} -o yaml",
         "kubectl get nodes -o json",

@@ -30,15 +30,18 @@ from urllib.parse import quote
 from adapters.errors import BackendError
 from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.goprint import (
+    CannotRender,
     bytes_prefix,
     encoded,
     encoded_list,
+    go_json,
     go_time,
     go_time_value,
+    go_yaml,
     table,
     tabwriter,
 )
-from kube_ai_proxy.helm_reads import CannotRender, go_json, go_yaml, within_budget
+from kube_ai_proxy.helm_reads import within_budget
 from kube_ai_proxy.native import ANY, SWITCH, ArgoCDContext, FlagRule, NativeAnswer, serves
 from kube_ai_proxy.redaction import redact_object
 

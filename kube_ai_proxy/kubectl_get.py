@@ -15,6 +15,7 @@ from typing import Any
 from adapters.errors import BackendError
 from adapters.kubernetes import JSON, TABLE, KubeAPI, Resource
 from kube_ai_proxy.commands import CliCommand
+from kube_ai_proxy.goprint import CannotRender
 from kube_ai_proxy.native import ANY, SWITCH, FlagRule, NativeAnswer, NativeContext, serves
 from kube_ai_proxy.redaction import redact_object
 from kube_ai_proxy.render import (
@@ -225,11 +226,14 @@ def _render(request: _Request, sections: list[_Section]) -> NativeAnswer:
     if request.output in ("json", "yaml"):
         objects = [o for s in sections for o in s.objects]
         note = _empty_note(request, sections, objects)
-        if len(objects) == 1 and _single_named(request.command):
-            value = _printable(request, objects[0])
-            text = json_text(value) if request.output == "json" else yaml_text(value)
-            return _budgeted(text, value, ctx.budget, note)
-        text, listed = _list_text(request, objects)
+        try:
+            if len(objects) == 1 and _single_named(request.command):
+                value = _printable(request, objects[0])
+                text = json_text(value) if request.output == "json" else yaml_text(value)
+                return _budgeted(text, value, ctx.budget, note)
+            text, listed = _list_text(request, objects)
+        except CannotRender:
+            return NativeAnswer("", None, defer=True)  # kubectl prints it
         return _budgeted(text, listed, ctx.budget, note)
     if request.output == "name":
         lines = [

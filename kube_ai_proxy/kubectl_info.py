@@ -10,8 +10,7 @@ from typing import Any
 from adapters.errors import BackendError
 from adapters.kubernetes import AccessRequest, Resource
 from kube_ai_proxy.commands import CliCommand
-from kube_ai_proxy.goprint import go_json_indent
-from kube_ai_proxy.helm_reads import go_yaml
+from kube_ai_proxy.goprint import go_json_indent, go_yaml
 from kube_ai_proxy.native import ANY, SWITCH, FlagRule, Handler, NativeAnswer, NativeContext, serves
 from kube_ai_proxy.render import tabwrite
 

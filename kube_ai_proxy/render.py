@@ -10,11 +10,10 @@ plain style would change their meaning.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import yaml
+from kube_ai_proxy.goprint import go_yaml
 
 _MIN_WIDTH = 6
 _PADDING = 3
@@ -56,8 +55,10 @@ def format_labels(labels: Mapping[str, str] | None) -> str:
     return ",".join(f"{k}={labels[k]}" for k in sorted(labels))
 
 
-def json_text(value: Any) -> str:
-    text = json.dumps(value, indent=4, sort_keys=True, ensure_ascii=False)
+def json_text(value: Any, *, sort_keys: bool = True) -> str:
+    """json.MarshalIndent(value, "", "    "): map keys sorted, or (sort_keys=False, for a
+    typed Go object) the struct's field order as `value` holds it."""
+    text = json.dumps(value, indent=4, sort_keys=sort_keys, ensure_ascii=False)
     # Go's encoder escapes HTML-significant characters and the JS line separators.
     for char, escaped in (
         ("&", "\\u0026"),
@@ -70,49 +71,10 @@ def json_text(value: Any) -> str:
     return text + "\n"
 
 
-class _GoStyleDumper(yaml.SafeDumper):
-    """Double-quoted strings where quoting is needed, as go-yaml (sequences inside mappings
-    are indentless in both)."""
-
-
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    if "\n" in value:
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
-    node = dumper.represent_scalar("tag:yaml.org,2002:str", value)
-    if _needs_quotes(value):
-        node.style = '"'
-    return node
-
-
-# Strings YAML would read back as something else (null, bool, number, timestamp) or that
-# start or contain indicators: these are quoted, as go-yaml quotes them.
-_PLAIN_UNSAFE = re.compile(
-    r"^(|~|null|true|false|yes|no|on|off|y|n"
-    r"|[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?"
-    r"|0x[0-9a-f_]+|0o?[0-7_]+|[-+]?\.inf|\.nan"
-    r"|\d{4}-\d\d?-\d\d?([Tt ].*)?"
-    r"|[-?:,\[\]{}#&*!|>'\"%@`].*|.*(: | #).*|.*[:\s])$",
-    re.IGNORECASE,
-)
-
-
-def _needs_quotes(value: str) -> bool:
-    return bool(_PLAIN_UNSAFE.match(value)) or value != value.strip()
-
-
-_GoStyleDumper.add_representer(str, _represent_str)
-
-
 def yaml_text(value: Any) -> str:
-    dumped: str = yaml.dump(
-        value,
-        Dumper=_GoStyleDumper,
-        default_flow_style=False,
-        sort_keys=True,
-        allow_unicode=True,
-        width=80,
-    )
-    return dumped
+    """What kubectl's -o yaml prints (sigs.k8s.io/yaml); raises CannotRender for the few
+    strings go-yaml would print differently from this port, which kubectl then prints."""
+    return go_yaml(value)
 
 
 def kind_prefix(kind: str, group: str) -> str:

@@ -34,8 +34,7 @@ from kube_ai_proxy import argocd_reads
 from kube_ai_proxy.clispec import CliSpecs
 from kube_ai_proxy.commands import CliCommand, parse_command
 from kube_ai_proxy.config import Settings
-from kube_ai_proxy.goprint import go_time, tabwriter
-from kube_ai_proxy.helm_reads import CannotRender
+from kube_ai_proxy.goprint import CannotRender, go_time, tabwriter
 from kube_ai_proxy.native import ArgoCDContext, NativeAnswer, argocd_handler
 from kube_ai_proxy.server import create_server
 

@@ -27,7 +27,8 @@ from adapters.helm import Helm, HelmCall, HelmClient, HelmCommand
 from kube_ai_proxy import helm_reads
 from kube_ai_proxy.clispec import CliSpecs
 from kube_ai_proxy.commands import CliCommand
-from kube_ai_proxy.helm_reads import CannotRender, go_json, go_yaml, render, uitable
+from kube_ai_proxy.goprint import CannotRender, go_json, go_yaml, uitable
+from kube_ai_proxy.helm_reads import render
 from kube_ai_proxy.native import NativeContext, native_handler
 from kube_ai_proxy.pipeline import plan
 from kube_ai_proxy.validation import Limits

@@ -28,7 +28,7 @@ from e2e.harness.cluster import tool_environment
 from e2e.test_native_describe import NAMESPACE, NODE, create_workload, delete_workload
 from kube_ai_proxy import kubectl_describe
 from kube_ai_proxy.clispec import CliSpecs
-from kube_ai_proxy.native import NativeAnswer, NativeContext
+from kube_ai_proxy.native import Handler, NativeAnswer, NativeContext
 from kube_ai_proxy.pipeline import plan
 from kube_ai_proxy.validation import Limits
 from tests.test_describe_recorded import replay
@@ -102,12 +102,15 @@ def _forward(kwargs: dict[str, Any], warnings: list[str]) -> None:
         kwargs["warnings"].extend(warnings)
 
 
-async def record_case(real: KubeAPI, cluster: Cluster, line: str) -> dict[str, Any] | None:
+async def record_both(
+    real: KubeAPI, cluster: Cluster, line: str, handler: Handler
+) -> tuple[NativeAnswer, dict[str, Any]]:
+    """The handler's answer to `line` (every API exchange recorded), then kubectl's, between
+    two clock readings: a case to keep once replaying it gives kubectl's text."""
     command = plan(CliSpecs(), "kubectl", line, Limits()).command
     api = RecordingAPI(real)
     ctx = NativeContext(api, command.value("namespace") or "default", 50_000, False, 60)
-    answer: NativeAnswer = await kubectl_describe.native_describe(command, ctx)
-    assert not answer.defer, line
+    answer: NativeAnswer = await handler(command, ctx)
     env = tool_environment(
         {**os.environ, "KUBECONFIG": str(cluster.kubeconfig)}, cluster.tool_state
     )
@@ -120,12 +123,17 @@ async def record_case(real: KubeAPI, cluster: Cluster, line: str) -> dict[str, A
         check=False,
     )
     finished = time.time()
-    case = {
+    return answer, {
         "command": line,
         "exchanges": api.exchanges,
         "kubectl": {"stdout": ran.stdout, "stderr": ran.stderr, "exit_code": ran.returncode},
         "clock": [started, finished],
     }
+
+
+async def record_case(real: KubeAPI, cluster: Cluster, line: str) -> dict[str, Any] | None:
+    answer, case = await record_both(real, cluster, line, kubectl_describe.native_describe)
+    assert not answer.defer, line
     if await replay(case) is None:
         return None
     return case
