@@ -101,7 +101,14 @@ def serves(command: CliCommand, flags: Mapping[str, FlagRule]) -> bool:
 def native_handler(command: CliCommand) -> Handler | None:
     """The handler that serves this command exactly, if there is one."""
     # Imported here: the handlers import this module for NativeAnswer and NativeContext.
-    from kube_ai_proxy import helm_reads, kubectl_describe, kubectl_get, kubectl_info, kubectl_logs
+    from kube_ai_proxy import (
+        helm_reads,
+        kubectl_describe,
+        kubectl_events,
+        kubectl_get,
+        kubectl_info,
+        kubectl_logs,
+    )
 
     if command.tool == "helm":
         return helm_reads.native_helm if helm_reads.can_serve(command) else None
@@ -113,6 +120,8 @@ def native_handler(command: CliCommand) -> Handler | None:
         return kubectl_logs.native_logs
     if kubectl_describe.can_serve(command):
         return kubectl_describe.native_describe
+    if kubectl_events.can_serve(command):
+        return kubectl_events.native_events
     return kubectl_info.handler_for(command)
 
 
