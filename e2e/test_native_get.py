@@ -240,3 +240,28 @@ async def test_a_large_list_is_cut_to_the_budget(
     assert len(result["output"]) <= 1000
     assert result["output"].startswith("NAME")
     assert "sed -n" in result["next"]
+
+
+async def test_pipes_see_the_whole_answer_not_the_budgets_cut(
+    server_env: dict[str, str], cluster: Cluster, workload: str
+) -> None:
+    """The output budget applies to what comes out of the pipe, as on the CLI path: with a
+    budget far smaller than the answer, `| jq` and `| tail` still read all of it."""
+    env = {**server_env, "K8S_MCP_MAX_OUTPUT": "1000"}
+    as_json = cluster.kubectl("get", "pods", "-n", workload, "-o", "json").stdout
+    as_yaml = cluster.kubectl("get", "pods", "-n", workload, "-o", "yaml").stdout
+    assert min(len(as_json), len(as_yaml)) > 1000  # the budget would cut the answer itself
+    names = "".join(f"{pod['metadata']['name']}\n" for pod in json.loads(as_json)["items"])
+    cases = {
+        f"kubectl get pods -n {workload} -o json | jq -r .items[].metadata.name": names,
+        f"kubectl get pods -n {workload} -o yaml | tail -n 3": "".join(
+            as_yaml.splitlines(keepends=True)[-3:]
+        ),
+    }
+    async with mcp_server.stdio_client(env) as client:
+        for command, expected in cases.items():
+            raw = await client.call_tool("execute_kubectl", {"command": command})
+            result = raw.structured_content or {}
+            assert result["backend"] == "native", result
+            assert result["output"] == expected, command
+            assert not result["truncated"]

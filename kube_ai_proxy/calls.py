@@ -344,7 +344,7 @@ class Runtime:
         ctx = NativeContext(
             api=await self.kube.get(context),
             namespace=self.policy.namespace_of(command),
-            budget=self.settings.max_output,
+            budget=self._native_budget(command_plan),
             allow_secrets=self.settings.allow_secrets,
             timeout=timeout,
             helm=helm,
@@ -408,7 +408,7 @@ class Runtime:
 
         ctx = ArgoCDContext(
             argocd=argocd,
-            budget=self.settings.max_output,
+            budget=self._native_budget(command_plan),
             allow_secrets=self.settings.allow_secrets,
             timeout=timeout,
             client_version=client_version,
@@ -421,6 +421,12 @@ class Runtime:
             timeout,
             started,
         )
+
+    def _native_budget(self, command_plan: Plan) -> int:
+        """What a native answer may hold. Piped, it is the pipe stages' input, not what the
+        caller sees: as much as the CLI path lets its first stage print, so `| grep` finds a
+        row the output budget would have cut."""
+        return _REDACTION_BUFFER if command_plan.pipes else self.settings.max_output
 
     async def _native_result(
         self,
@@ -462,7 +468,11 @@ class Runtime:
             timeout=max(timeout - (time.monotonic() - started), 0.1),
             max_bytes=4 * self.settings.max_output,
         )
-        return self._render_outcome(command_plan, outcome, "native", answer.stderr)
+        result = self._render_outcome(command_plan, outcome, "native", answer.stderr)
+        if answer.truncated and not result.truncated:
+            # The pipe stages saw only part of the answer: say so, and how to narrow it.
+            return result.model_copy(update={"truncated": True, "next": answer.next})
+        return result
 
     def _render_cli(self, command_plan: Plan, outcome: PipelineResult) -> CommandResult:
         return self._render_outcome(command_plan, outcome, "cli", "")
