@@ -104,6 +104,13 @@ def create(layout: CacheLayout, timeout_seconds: int = 300) -> None:
         f"kwok-controller=cidr={POD_CIDR}",
         "--extra-args",
         f"kube-apiserver=service-cluster-ip-range={SERVICE_CIDR}",
+        # One scheduler and one controller manager: no lease to hold. With leader election on,
+        # an API server slowed by thousands of pods (make bench) let the lease lapse, and both
+        # exited ("leaderelection lost"), leaving a cluster whose new pods never ran.
+        "--extra-args",
+        "kube-scheduler=leader-elect=false",
+        "--extra-args",
+        "kube-controller-manager=leader-elect=false",
         # kwokctl adds its context to this file; its default is ~/.kube/config.
         "--kubeconfig",
         str(layout.kubeconfig),
