@@ -132,9 +132,10 @@ async def run(cluster: Cluster, plan: Plan, work_dir: Path) -> dict[str, Any]:
                     await asyncio.sleep(2)  # let kwok's last status writes settle
                     if size == plan.sizes[0]:
                         results["cold_start"] = await _cold_starts(launches, plan)
+                    fresh = await _fresh_server_rss(launches["ours-stdio"], size)
                     results["sizes"][str(size)] = await _measure_size(
                         size, plan, api, cluster, servers, results["peer_tools"]
-                    )
+                    ) | {"rss_fresh": fresh}
                     if size == plan.sizes[0] and plan.soak_seconds > 0:
                         results["soak"] = await _soak(servers["ours-http"], plan, size)
                 results["meta"]["load_after"] = os.getloadavg()
@@ -284,6 +285,20 @@ async def _measure_size(
         "rss": sequential_peak,
         "rss_concurrent": concurrent_peak,
     }
+
+
+async def _fresh_server_rss(launch: Launch, size: int, calls: int = 3) -> float | None:
+    """The peak RSS of a new server that answers each command a few times, one call at a
+    time. The long-running servers' figures also hold what Python's allocator keeps after
+    their concurrent phases (and after the smaller sizes): freed memory is not returned."""
+    async with connect_stdio(launch) as server:
+        for scenario in SCENARIOS:
+            call = _ours_call(server.client, scenario)
+            for _ in range(calls):
+                await call()
+        peak = peak_rss_mb(server.pid)
+    say(f"  [{size} pods] a new server's peak RSS over sequential calls: {peak or 0:.0f} MB")
+    return peak
 
 
 async def _series(label: str, call: Call, count: int, seconds: float) -> dict[str, Any]:

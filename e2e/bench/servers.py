@@ -40,14 +40,14 @@ def kms_binary() -> Path:
     name = f"kubernetes-mcp-server-{sys.platform}-{arch}"
     path = NODE_MODULES / name / "bin" / name
     if not path.is_file():
-        raise RuntimeError(f"{path} is missing: run `npm ci` in {BENCH_DIR} (or `make bench`)")
+        raise RuntimeError(f"{path} is missing: run `npm install` in {BENCH_DIR} (or `make bench`)")
     return path
 
 
 def msk_script() -> Path:
     path = NODE_MODULES / "mcp-server-kubernetes" / "dist" / "index.js"
     if not path.is_file():
-        raise RuntimeError(f"{path} is missing: run `npm ci` in {BENCH_DIR} (or `make bench`)")
+        raise RuntimeError(f"{path} is missing: run `npm install` in {BENCH_DIR} (or `make bench`)")
     return path
 
 
