@@ -134,6 +134,7 @@ def _confirmer(ctx: Context, bound: str) -> Confirm:
 
     async def confirm(question: str) -> Answer:
         rc = ctx.request_context
+        # fastmcp's own test of the protocol era; it has no public one.
         if ctx._is_modern_protocol():
             capabilities = ((rc.meta if rc else None) or {}).get(_CAPABILITIES_META) or {}
             if not capabilities.get("elicitation"):
