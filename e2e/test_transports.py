@@ -6,9 +6,11 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 from fastmcp import Client
 from fastmcp.client.transports import StdioTransport, StreamableHttpTransport
 
+from e2e import mcp_server
 from e2e.harness import Cluster
 from e2e.inspector import Inspector, call_tool_args
 from e2e.mcp_server import HttpServer
@@ -64,17 +66,22 @@ def test_inspector_over_stdio_and_http(
     assert "execute_kubectl" in {tool["name"] for tool in over_http.result["tools"]}
 
 
+@pytest.mark.parametrize("native", [True, False], ids=["native", "cli"])
 async def test_stdio_client_pipes_real_kubectl_into_jq(
-    stdio_client: Client[StdioTransport],
+    server_env: dict[str, str], native: bool
 ) -> None:
-    """The skeleton's acceptance: a real kubectl, a real jq, one structured result."""
-    result = await stdio_client.call_tool(
-        "execute_kubectl",
-        {"command": "kubectl version --client -o json | jq .clientVersion.major"},
-    )
+    """The skeleton's acceptance: a real kubectl, a real jq, one structured result. `version`
+    is native (its client part is still the real kubectl's own answer, asked once); with the
+    native backend off, kubectl's output itself goes through jq."""
+    env = {**server_env, "K8S_MCP_NATIVE": str(native).lower()}
+    async with mcp_server.stdio_client(env) as client:
+        result = await client.call_tool(
+            "execute_kubectl",
+            {"command": "kubectl version --client -o json | jq .clientVersion.major"},
+        )
     content = _structured(result)
     assert content["status"] == "success"
-    assert content["backend"] == "cli"
+    assert content["backend"] == ("native" if native else "cli")
     assert content["exit_code"] == 0
     assert content["output"] == '"1"\n'
     assert content["command"] == (

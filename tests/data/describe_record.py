@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -145,26 +146,41 @@ async def main() -> None:
     cluster = up(CacheLayout.from_env())
     create_workload(cluster)
     clients = KubeClients(str(cluster.kubeconfig), None)
-    cases = []
     try:
         real = await clients.get(None)
-        for template in COMMANDS:
-            line = template.format(ns=NAMESPACE)
-            for _attempt in range(5):
-                case = await record_case(real, cluster, line)
-                if case is not None:
-                    cases.append(case)
-                    break
-                await asyncio.sleep(2)
-            else:
-                sys.exit(f"{line}: the native text never matched kubectl's; see the e2e test")
+        lines = [template.format(ns=NAMESPACE) for template in COMMANDS]
+        cases = await record_cases(real, cluster, lines, record_case)
     finally:
         await clients.aclose()
         delete_workload(cluster, wait=False)
+    write_cases(OUT, cases)
+
+
+Recorder = Callable[[KubeAPI, Cluster, str], Awaitable[dict[str, Any] | None]]
+
+
+async def record_cases(
+    real: KubeAPI, cluster: Cluster, lines: list[str], record: Recorder
+) -> list[dict[str, Any]]:
+    """A case per line, each recorded again (up to five times) until it replays exactly."""
+    cases = []
+    for line in lines:
+        for _attempt in range(5):
+            case = await record(real, cluster, line)
+            if case is not None:
+                cases.append(case)
+                break
+            await asyncio.sleep(2)
+        else:
+            sys.exit(f"{line}: the native text never matched kubectl's; see the e2e test")
+    return cases
+
+
+def write_cases(out: Path, cases: list[dict[str, Any]]) -> None:
     # One case a line: a re-recording shows which cases changed.
     lines = ",\n".join(json.dumps(case, sort_keys=True) for case in cases)
-    OUT.write_text('{"cases": [\n' + lines + "\n]}\n")
-    print(f"{len(cases)} cases in {OUT}")
+    out.write_text('{"cases": [\n' + lines + "\n]}\n")
+    print(f"{len(cases)} cases in {out}")
 
 
 if __name__ == "__main__":

@@ -13,8 +13,6 @@ a command the handler leaves to kubectl, once it does so again); otherwise it is
 from __future__ import annotations
 
 import asyncio
-import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +30,7 @@ from kube_ai_proxy import kubectl_events
 from kube_ai_proxy.clispec import CliSpecs
 from kube_ai_proxy.pipeline import plan
 from kube_ai_proxy.validation import Limits
-from tests.data.describe_record import record_both
+from tests.data.describe_record import record_both, record_cases, write_cases
 from tests.test_kubectl_events import replay
 
 OUT = Path(__file__).parent / "events-recorded.json"
@@ -69,26 +67,14 @@ async def main() -> None:
     create_events(cluster)
     create_odd_events(cluster)
     clients = KubeClients(str(cluster.kubeconfig), None)
-    cases = []
     try:
         real = await clients.get(None)
-        for template in COMMANDS:
-            line = template.format(ns=NAMESPACE, empty=EMPTY, odd=ODD)
-            for _attempt in range(5):
-                case = await record_case(real, cluster, line)
-                if case is not None:
-                    cases.append(case)
-                    break
-                await asyncio.sleep(2)
-            else:
-                sys.exit(f"{line}: the native text never matched kubectl's; see the e2e test")
+        lines = [t.format(ns=NAMESPACE, empty=EMPTY, odd=ODD) for t in COMMANDS]
+        cases = await record_cases(real, cluster, lines, record_case)
     finally:
         await clients.aclose()
         delete_events(cluster, wait=False, namespaces=(NAMESPACE, EMPTY, ODD))
-    # One case a line: a re-recording shows which cases changed.
-    lines = ",\n".join(json.dumps(case, sort_keys=True) for case in cases)
-    OUT.write_text('{"cases": [\n' + lines + "\n]}\n")
-    print(f"{len(cases)} cases in {OUT}")
+    write_cases(OUT, cases)
 
 
 if __name__ == "__main__":
