@@ -191,9 +191,11 @@ def _add_tools(mcp: FastMCP[Any], runtime: Runtime, tool: Tool) -> None:
 
         token = get_access_token()
         request = Request(command, timeout, stdin, context, token.client_id if token else None)
-        bound = binding(tool, command, stdin, context)
+        # Only a server that asks before running needs an answer's binding.
+        bound = binding(tool, command, stdin, context) if runtime.settings.confirm != "none" else ""
         try:
-            result = await runtime.execute(tool, request, progress, _confirmer(ctx, bound))
+            confirm = _confirmer(ctx, bound) if bound else None
+            result = await runtime.execute(tool, request, progress, confirm)
         except InputRequired as asked:
             return mt.InputRequiredResult(
                 input_requests={_CONFIRM_KEY: _confirm_request(asked.question)},

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,3 +59,17 @@ async def client(
 ) -> AsyncIterator[Client[Any]]:
     async with make_client() as connected:
         yield connected
+
+
+@pytest.fixture
+def utc() -> Iterator[None]:
+    """The process's local zone is UTC (as when kubectl printed the recorded times)."""
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if saved is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = saved
+    time.tzset()

@@ -9,8 +9,6 @@ the window in which kubectl ran; some such moment must give kubectl's text exact
 from __future__ import annotations
 
 import json
-import os
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -24,6 +22,9 @@ from kube_ai_proxy.clispec import CliSpecs
 from kube_ai_proxy.native import NativeAnswer, NativeContext
 from kube_ai_proxy.pipeline import plan
 from kube_ai_proxy.validation import Limits
+
+# kubectl printed times in UTC when the cases were recorded.
+pytestmark = pytest.mark.usefixtures("utc")
 
 DATA = Path(__file__).parent / "data"
 CASES: list[dict[str, Any]] = json.loads((DATA / "describe-recorded.json").read_text())["cases"]
@@ -102,20 +103,6 @@ async def replay(case: dict[str, Any]) -> NativeAnswer | None:
         if _agrees(answer, case["kubectl"]):
             return answer
     return None
-
-
-@pytest.fixture(autouse=True)
-def utc() -> Iterator[None]:
-    """kubectl printed times in UTC when the cases were recorded."""
-    saved = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if saved is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = saved
-    time.tzset()
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["command"] for c in CASES])

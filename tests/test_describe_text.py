@@ -6,9 +6,6 @@ label selectors. And the describers' own helpers, on kubectl's documented behavi
 from __future__ import annotations
 
 import json
-import os
-import time
-from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -106,19 +103,6 @@ def test_values_print_as_fmt_v() -> None:
     assert go_value([1, "a", 1.5]) == "[1 a 1.5]"
     assert go_value({"b": 1, "a": [2]}) == "map[a:[2] b:1]"
     assert go_quote('a"b\\c\nd\x1b') == '"a\\"b\\\\c\\nd\\x1b"'
-
-
-@pytest.fixture
-def utc() -> Iterator[None]:
-    saved = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if saved is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = saved
-    time.tzset()
 
 
 @pytest.mark.usefixtures("utc")
