@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import os
 import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from adapters.errors import BackendError, BackendErrorCode
@@ -439,7 +441,8 @@ class KubeClients:
             client = await kube_config.new_client_from_config(
                 config_file=self.kubeconfig, context=context, persist_config=False
             )
-        except (ConfigException, FileNotFoundError, OSError) as exc:
+        except Exception as exc:
+            # Not only ConfigException: the loader lets its YAML parser's errors through.
             if context is None and self.kubeconfig is None:
                 try:
                     configuration = Configuration()
@@ -449,12 +452,40 @@ class KubeClients:
                     return _without_env_lookups(ApiClient(configuration=configuration))
                 except ConfigException:
                     pass
-            raise BackendError(
-                "unavailable",
-                f"no usable kubeconfig ({exc}); set KUBECONFIG or --kubeconfig, or run the "
-                "server inside a pod with a service account",
-            ) from None
+            raise BackendError("unavailable", self.no_cluster(context, exc)) from None
         return _without_env_lookups(client)
+
+    def no_cluster(self, context: str | None, exc: Exception) -> str:
+        """Why no client could be made for `context`, and what the person running the server
+        can do about it (a command can name no kubeconfig of its own: that is refused)."""
+        value = self.kubeconfig or os.environ.get("KUBECONFIG")
+        files = [Path(p).expanduser() for p in (value or "").split(os.pathsep) if p]
+        if not files:
+            files = [Path.home() / ".kube" / "config"]
+        present = [f for f in files if f.is_file()]
+        shown = os.pathsep.join(str(f) for f in files)
+        detail = " ".join(str(exc).split())  # a YAML error spans several lines
+        if not present:
+            where = f"KUBECONFIG names {shown}" if value else f"KUBECONFIG is not set and {shown}"
+            why = f"there is no kubeconfig ({where}, which does not exist)"
+        elif context is not None:
+            why = f"the kubeconfig ({shown}) cannot be used for context {context!r}: {detail}"
+        else:
+            why = f"the kubeconfig ({shown}) cannot be used: {detail}"
+        return (
+            f"this command needs a cluster, and {why}. Start the server with "
+            "KUBECONFIG=/path/to/kubeconfig (and K8S_CONTEXT=NAME to pick a context), run "
+            "`make sandbox` in a kube-ai-proxy checkout to serve a local cluster, or run the "
+            "server in a pod with a service account."
+        )
+
+    async def unusable(self, context: str | None = None) -> str | None:
+        """Why no client can be made for `context` (what `get` would raise), or None."""
+        try:
+            await self.get(context)
+        except BackendError as exc:
+            return exc.message
+        return None
 
     async def warm_up(self) -> None:
         """Do ahead of time what makes a first call slow: import the client library (in a

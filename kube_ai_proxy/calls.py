@@ -288,7 +288,16 @@ class Runtime:
             )
         else:
             outcome = await self._run_redacted(stages, stdin, timeout, max_bytes, hook, guard)
-        return self._render_cli(command_plan, outcome)
+        result = self._render_cli(command_plan, outcome)
+        if result.error is not None and tool != "argocd":
+            # The CLI's own words for a missing cluster ("connection to the server
+            # localhost:8080 was refused") do not say that no kubeconfig was found.
+            context = context_of(command_plan.command) or self.settings.context
+            problem = await self.kube.unusable(context)
+            if problem is not None:
+                error = ErrorInfo(code="unavailable", message=f"{result.error.message}\n{problem}")
+                result = result.model_copy(update={"error": error})
+        return result
 
     async def _run_redacted(
         self,
@@ -342,7 +351,7 @@ class Runtime:
             call = HelmCall(self.cli_env("helm"), timeout, _REDACTION_BUFFER, context)
             helm = functools.partial(self.helm.client, call)
         ctx = NativeContext(
-            api=await self.kube.get(context),
+            kube=functools.partial(self.kube.get, context),
             namespace=self.policy.namespace_of(command),
             budget=self._native_budget(command_plan),
             allow_secrets=self.settings.allow_secrets,

@@ -115,13 +115,14 @@ class _Defer(Exception):
 
 
 async def native_describe(command: CliCommand, ctx: NativeContext) -> NativeAnswer:
+    api = await ctx.kube()
     source = _ApiSource(
-        ctx.api,
+        api,
         show_events=command.value("show-events") != "false",
         chunk_size=int(command.value("chunk-size") or 500),
     )
     try:
-        targets = await _resolve_all(ctx.api, command.args)
+        targets = await _resolve_all(api, command.args)
         found = await _read(command, ctx, source, targets)
         if found.errors and len(command.args) == 2:
             found = await _prefix_matches(command, ctx, source, targets[0], found)

@@ -92,11 +92,12 @@ def _types(command: CliCommand) -> list[str] | None:
 
 async def native_events(command: CliCommand, ctx: NativeContext) -> NativeAnswer:
     all_namespaces = command.bool_flag("all-namespaces")
+    api = await ctx.kube()
     try:
-        selector = await _for_selector(ctx.api, command.value("for") or "")
+        selector = await _for_selector(api, command.value("for") or "")
         namespace = None if all_namespaces else ctx.namespace
         page = int(command.value("chunk-size") or _PAGE) or _PAGE
-        listed = await _list(ctx.api, namespace, selector, page)
+        listed = await _list(api, namespace, selector, page)
     except BackendError as exc:
         if exc.code == "rbac_denied":
             message = f"Error from server (Forbidden): {exc.message}"

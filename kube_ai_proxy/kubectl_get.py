@@ -70,6 +70,7 @@ class _Section:
 class _Request:
     command: CliCommand
     ctx: NativeContext
+    api: KubeAPI
     output: str
     all_namespaces: bool
 
@@ -109,13 +110,14 @@ async def _resolve(api: KubeAPI, kind: str) -> list[Resource]:
 
 async def native_get(command: CliCommand, ctx: NativeContext) -> NativeAnswer:
     output = command.value("output") or ""
-    request = _Request(command, ctx, output, command.bool_flag("all-namespaces"))
+    api = await ctx.kube()
+    request = _Request(command, ctx, api, output, command.bool_flag("all-namespaces"))
     sections: list[_Section] = []
     errors: list[str] = []
     error_code: ErrorCode | None = None
     try:
         for kind, names in _targets(command.args):
-            for resource in await _resolve(ctx.api, kind):
+            for resource in await _resolve(api, kind):
                 section = _Section(resource)
                 sections.append(section)
                 missing = await _fetch(request, section, names)
@@ -150,7 +152,7 @@ async def native_get(command: CliCommand, ctx: NativeContext) -> NativeAnswer:
 
 async def _fetch(request: _Request, section: _Section, names: list[str]) -> list[str]:
     """Fill the section; return the names that were not found."""
-    api = request.ctx.api
+    api = request.api
     resource = section.resource
     accept = TABLE if request.output in ("", "wide") else JSON
     namespace = request.namespace_for(resource)

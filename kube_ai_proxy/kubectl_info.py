@@ -68,7 +68,7 @@ def _bool_value(text: str | None) -> bool:
 
 
 async def api_resources(command: CliCommand, ctx: NativeContext) -> NativeAnswer:
-    discovery = await ctx.api.discovery(refresh=True)
+    discovery = await (await ctx.kube()).discovery(refresh=True)
     resources = [r for r in discovery.resources if r.verbs]
     if command.has("api-group"):
         resources = [r for r in resources if r.group == command.value("api-group")]
@@ -123,16 +123,17 @@ def _resource_data(r: Resource) -> dict[str, Any]:
 
 
 async def api_versions(command: CliCommand, ctx: NativeContext) -> NativeAnswer:  # noqa: ARG001
-    versions = sorted((await ctx.api.discovery(refresh=True)).group_versions)
+    versions = sorted((await (await ctx.kube()).discovery(refresh=True)).group_versions)
     return NativeAnswer("".join(v + "\n" for v in versions), {"versions": versions})
 
 
 async def cluster_info(command: CliCommand, ctx: NativeContext) -> NativeAnswer:
     # kubectl looks in kube-system unless -n says otherwise (not the context's namespace).
     namespace = command.value("namespace") or "kube-system"
-    host = ctx.api.host
+    api = await ctx.kube()
+    host = api.host
     try:
-        listed = await ctx.api.request(
+        listed = await api.request(
             "GET",
             f"/api/v1/namespaces/{namespace}/services",
             query=[("labelSelector", "kubernetes.io/cluster-service=true")],
@@ -203,7 +204,7 @@ async def can_i(command: CliCommand, ctx: NativeContext) -> NativeAnswer:
             name=name or None,
             subresource=subresource or None,
         )
-    allowed, reason = await ctx.api.access_review(request, ttl=0)
+    allowed, reason = await (await ctx.kube()).access_review(request, ttl=0)
     text = "yes\n" if allowed else "no" + (f" - {reason}" if reason else "") + "\n"
     if command.bool_flag("quiet"):
         text = ""
@@ -221,7 +222,7 @@ async def _can_i_resource(
     if resource_arg == "*":
         return "", "*", None
     try:
-        resource = await ctx.api.resolve(resource_arg)
+        resource = await (await ctx.kube()).resolve(resource_arg)
     except BackendError as exc:
         if exc.code != "not_found":
             raise
@@ -292,7 +293,7 @@ async def version(command: CliCommand, ctx: NativeContext) -> NativeAnswer:
     try:
         value: dict[str, Any] = dict(await ctx.client_version())
         if not command.bool_flag("client"):
-            value["serverVersion"] = _info(await ctx.api.request("GET", "/version"))
+            value["serverVersion"] = _info(await (await ctx.kube()).request("GET", "/version"))
             warning = _skew_warning(value["clientVersion"], value["serverVersion"])
         else:
             warning = None

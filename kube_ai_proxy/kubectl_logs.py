@@ -132,7 +132,7 @@ async def _pods_for(
 
 
 async def native_logs(command: CliCommand, ctx: NativeContext) -> NativeAnswer:
-    api = ctx.api
+    api = await ctx.kube()
     namespace = ctx.namespace
     notes: list[str] = []
     try:
@@ -250,7 +250,7 @@ async def _read(
     for stream in streams:
         path = f"/api/v1/namespaces/{ctx.namespace}/pods/{stream.pod}/log"
         try:
-            body, cut = await ctx.api.stream_text(
+            body, cut = await (await ctx.kube()).stream_text(
                 path, _query(command, stream, budget_bytes), budget_bytes, until=deadline
             )
         except BackendError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -59,6 +60,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         config_main(words[1:])
         return
     settings = settings_from(words)
+    # The kubeconfig loader warns "Config not found" on every attempt; a call that needs the
+    # cluster says so itself, with what to do about it.
+    logging.getLogger("kubernetes_asyncio.config.kube_config").setLevel(logging.ERROR)
     # Imported here so --help and --version answer without loading the MCP stack.
     from kube_ai_proxy.server import create_server
 

@@ -39,7 +39,9 @@ class NativeAnswer:
 class NativeContext:
     """What a handler needs besides the command: the API, and the server's choices."""
 
-    api: KubeAPI
+    # The API server of the command's context, opened when a handler first asks: a command
+    # that needs no cluster (`version --client`) answers without a kubeconfig.
+    kube: Callable[[], Awaitable[KubeAPI]]
     namespace: str  # the command's namespace (-n, else the context's default)
     budget: int  # characters of output
     allow_secrets: bool

@@ -18,15 +18,33 @@ FAKE_CLI = Path(__file__).parent / "fakes" / "fake_cli.py"
 CLIS = ("kubectl", "helm", "istioctl", "argocd")
 
 
+# A cluster that is configured but never reached: the fast suite has no API server, and a
+# developer's ~/.kube/config must not change what it sees.
+UNREACHED_KUBECONFIG = """\
+apiVersion: v1
+kind: Config
+clusters: [{name: unreached, cluster: {server: "https://127.0.0.1:9"}}]
+users: [{name: tester, user: {token: fast-suite}}]
+contexts: [{name: unreached, context: {cluster: unreached, user: tester}}]
+current-context: unreached
+"""
+
+
+@pytest.fixture(scope="session")
+def unreached_kubeconfig(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("kube") / "config"
+    path.write_text(UNREACHED_KUBECONFIG)
+    return path
+
+
 @pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No setting leaks in from the developer's shell."""
+def clean_env(monkeypatch: pytest.MonkeyPatch, unreached_kubeconfig: Path) -> None:
+    """No setting leaks in from the developer's shell; KUBECONFIG names a cluster that is
+    configured but not reached (tests of a missing one set their own)."""
     for name in list(os.environ):
-        if name.startswith(("K8S_MCP_", "ARGOCD_", "FAKE_CLI_")) or name in (
-            "KUBECONFIG",
-            "K8S_CONTEXT",
-        ):
+        if name.startswith(("K8S_MCP_", "ARGOCD_", "FAKE_CLI_")) or name == "K8S_CONTEXT":
             monkeypatch.delenv(name)
+    monkeypatch.setenv("KUBECONFIG", str(unreached_kubeconfig))
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from kube_ai_proxy.clispec import CliSpecs
 from kube_ai_proxy.native import NativeAnswer, NativeContext
 from kube_ai_proxy.pipeline import plan
 from kube_ai_proxy.validation import Limits
+from tests.fakes.kube import kube_of
 
 # kubectl printed times in UTC when the cases were recorded.
 pytestmark = pytest.mark.usefixtures("utc")
@@ -87,7 +88,7 @@ def _agrees(answer: NativeAnswer, kubectl: dict[str, Any]) -> bool:
 async def run_case(case: dict[str, Any], now: float) -> tuple[NativeAnswer, ReplayAPI]:
     command = plan(CliSpecs(), "kubectl", case["command"], Limits()).command
     api = ReplayAPI(case["exchanges"])
-    ctx = NativeContext(api, command.value("namespace") or "default", 50_000, False, 60)
+    ctx = NativeContext(kube_of(api), command.value("namespace") or "default", 50_000, False, 60)
     original = kubectl_describe._now
     kubectl_describe._now = lambda: now
     try:
@@ -170,7 +171,7 @@ async def test_chunk_size_pages_the_list() -> None:
 async def test_a_small_budget_describes_fewer_objects() -> None:
     case = _case("kubectl describe jobs")
     command = plan(CliSpecs(), "kubectl", case["command"], Limits()).command
-    ctx = NativeContext(ReplayAPI(case["exchanges"]), "e2e-describe", 10, False, 60)
+    ctx = NativeContext(kube_of(ReplayAPI(case["exchanges"])), "e2e-describe", 10, False, 60)
     answer = await kubectl_describe.native_describe(command, ctx)
     assert answer.truncated
     assert answer.next is not None and "fit the output budget" in answer.next

@@ -12,6 +12,7 @@ from kube_ai_proxy.commands import parse_command
 from kube_ai_proxy.kubectl_get import _list_text, _Request
 from kube_ai_proxy.native import NativeContext
 from kube_ai_proxy.render import json_text, list_object, yaml_text
+from tests.fakes.kube import kube_of
 
 
 def _pod(index: int) -> dict[str, Any]:
@@ -32,9 +33,9 @@ def _pod(index: int) -> dict[str, Any]:
 def _request(output: str, budget: int) -> _Request:
     command = parse_command(CliSpecs()["kubectl"], ["get", "pods", "-o", output])
     ctx = NativeContext(
-        api=cast(Any, None), namespace="bench", budget=budget, allow_secrets=False, timeout=5
+        kube=kube_of(None), namespace="bench", budget=budget, allow_secrets=False, timeout=5
     )
-    return _Request(command, ctx, output, all_namespaces=False)
+    return _Request(command, ctx, cast(Any, None), output, all_namespaces=False)
 
 
 def _whole(output: str, objects: list[dict[str, Any]]) -> str:

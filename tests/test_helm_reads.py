@@ -32,6 +32,7 @@ from kube_ai_proxy.helm_reads import render
 from kube_ai_proxy.native import NativeContext, native_handler
 from kube_ai_proxy.pipeline import plan
 from kube_ai_proxy.validation import Limits
+from tests.fakes.kube import kube_of
 
 DATA = Path(__file__).parent / "data"
 RECORDED: dict[str, Any] = json.loads((DATA / "helm-recorded.json").read_text())
@@ -184,7 +185,7 @@ def _ctx(client: FakeClient, budget: int = 50_000) -> NativeContext:
         return client  # type: ignore[return-value]
 
     return NativeContext(
-        api=None,  # type: ignore[arg-type]
+        kube=kube_of(None),
         namespace="default",
         budget=budget,
         allow_secrets=False,

@@ -22,6 +22,7 @@ from kube_ai_proxy.errors import CommandError
 from kube_ai_proxy.native import NativeAnswer, NativeContext, native_handler
 from kube_ai_proxy.pipeline import plan
 from kube_ai_proxy.validation import Limits
+from tests.fakes.kube import kube_of
 from tests.test_describe_recorded import ReplayAPI
 
 RECORDING = Path(__file__).parent / "data" / "events-recorded.json"
@@ -45,7 +46,7 @@ async def run_case(
 ) -> tuple[NativeAnswer, ReplayAPI]:
     command = parsed(case["command"])
     api = ReplayAPI(case["exchanges"])
-    ctx = NativeContext(api, command.value("namespace") or "default", budget, False, 60)
+    ctx = NativeContext(kube_of(api), command.value("namespace") or "default", budget, False, 60)
     original = kubectl_events._now
     kubectl_events._now = lambda: now
     try:
@@ -280,7 +281,7 @@ class _Forbidden(ReplayAPI):
 
 
 async def test_forbidden_is_kubectls_error() -> None:
-    ctx = NativeContext(_Forbidden([]), "web", 50_000, False, 60)
+    ctx = NativeContext(kube_of(_Forbidden([])), "web", 50_000, False, 60)
     answer = await kubectl_events.native_events(parsed("kubectl events -n web"), ctx)
     assert answer.exit_code == 1
     assert answer.error_code == "rbac_denied"
@@ -290,6 +291,6 @@ async def test_forbidden_is_kubectls_error() -> None:
 
 
 async def test_an_unknown_for_type_is_left_to_kubectl() -> None:
-    ctx = NativeContext(ReplayAPI([]), "web", 50_000, False, 60)
+    ctx = NativeContext(kube_of(ReplayAPI([])), "web", 50_000, False, 60)
     answer = await kubectl_events.native_events(parsed("kubectl events --for widgets/x"), ctx)
     assert answer.defer

@@ -3,7 +3,7 @@ client version and the server's /version (the e2e suite compares them with the r
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
@@ -12,6 +12,7 @@ from kube_ai_proxy.clispec import CliSpecs
 from kube_ai_proxy.commands import parse_command
 from kube_ai_proxy.kubectl_info import handler_for, version
 from kube_ai_proxy.native import NativeAnswer, NativeContext
+from tests.fakes.kube import kube_of
 
 CLIENT = {
     "clientVersion": {"major": "1", "minor": "35", "gitVersion": "v1.35.4", "platform": "x"},
@@ -41,7 +42,7 @@ async def _run(text: str, server: dict[str, Any] | BackendError = SERVER) -> Nat
         return CLIENT
 
     ctx = NativeContext(
-        api=cast(Any, _API(server)),
+        kube=kube_of(_API(server)),
         namespace="default",
         budget=50_000,
         allow_secrets=False,

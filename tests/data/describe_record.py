@@ -32,6 +32,7 @@ from kube_ai_proxy.clispec import CliSpecs
 from kube_ai_proxy.native import Handler, NativeAnswer, NativeContext
 from kube_ai_proxy.pipeline import plan
 from kube_ai_proxy.validation import Limits
+from tests.fakes.kube import kube_of
 from tests.test_describe_recorded import replay
 
 OUT = Path(__file__).parent / "describe-recorded.json"
@@ -110,7 +111,7 @@ async def record_both(
     two clock readings: a case to keep once replaying it gives kubectl's text."""
     command = plan(CliSpecs(), "kubectl", line, Limits()).command
     api = RecordingAPI(real)
-    ctx = NativeContext(api, command.value("namespace") or "default", 50_000, False, 60)
+    ctx = NativeContext(kube_of(api), command.value("namespace") or "default", 50_000, False, 60)
     answer: NativeAnswer = await handler(command, ctx)
     env = tool_environment(
         {**os.environ, "KUBECONFIG": str(cluster.kubeconfig)}, cluster.tool_state

@@ -1,0 +1,1 @@
+"""Stand-ins for what the fast suite cannot run: CLIs, API servers."""
