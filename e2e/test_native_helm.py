@@ -13,11 +13,13 @@ the data.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import shlex
 import subprocess
 import tempfile
+import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -159,17 +161,28 @@ def helm(cluster: Cluster, *args: str, check: bool = True) -> subprocess.Complet
     )
 
 
+def _next_second() -> None:
+    """Wait for the clock's next whole second. helm sorts by date (`list -d`) on whole seconds
+    and leaves releases deployed in the same second in a random order (its latest-revision
+    filter iterates a Go map and sort.Sort is not stable), so two runs of `helm list -d` agree
+    only when every release was deployed in a second of its own."""
+    time.sleep(1 - time.time() % 1)
+
+
 def install_releases(cluster: Cluster) -> None:
     """blog (two revisions: the chart's defaults, then TRICKY_VALUES) and shop (one, with a
-    description), in NAMESPACE; nothing is done for a release already there."""
+    description), in NAMESPACE, each revision deployed in a second of its own; nothing is
+    done for a release already there."""
     listed = helm(cluster, "list", "-n", NAMESPACE, "-q", "-a").stdout.split()
     if "blog" not in listed:
         helm(cluster, "install", "blog", str(CHART), "-n", NAMESPACE, "--create-namespace")
+        _next_second()
         with tempfile.TemporaryDirectory() as tmp:
             values = Path(tmp) / "values.json"
             values.write_text(json.dumps(TRICKY_VALUES))
             helm(cluster, "upgrade", "blog", str(CHART), "-n", NAMESPACE, "-f", str(values))
     if "shop" not in listed:
+        _next_second()
         helm(
             cluster,
             "install",
@@ -432,13 +445,17 @@ async def test_answers_larger_than_the_budget(
 async def test_all_namespaces_match_helm(
     exact: Client[StdioTransport], cluster: Cluster, releases: str, template: str
 ) -> None:
-    # Other tests may install or remove releases meanwhile: both run again until they agree.
+    # Earlier tests delete their namespaces without waiting; their releases' Secrets go with
+    # them. helm sorts on the name alone and leaves equal names (in two namespaces) in a
+    # random order, so the listing is compared once nothing is being deleted and no name is
+    # in two namespaces.
+    await asyncio.to_thread(cluster.settle)
     words = shlex.split(template)[1:]
-    for _ in range(5):
-        result = await _call(exact, template)
-        real = helm(cluster, *words)
-        if result["output"] == real.stdout:
-            break
+    listed = json.loads(helm(cluster, "list", "-A", "-a", "-o", "json").stdout)
+    names = [release["name"] for release in listed]
+    assert len(names) == len(set(names)), f"a release name is in two namespaces: {listed}"
+    result = await _call(exact, template)
+    real = helm(cluster, *words)
     assert result["backend"] == "native"
     assert result["output"] == real.stdout
     assert "e2e-helm" in result["output"]

@@ -68,6 +68,25 @@ class Cluster:
     def kubectl_json(self, *args: str) -> Any:
         return json.loads(self.kubectl(*args, "-o", "json").stdout)
 
+    def settle(self, timeout: float = 180) -> None:
+        """Wait until no namespace is being deleted: what earlier tests removed with
+        `--wait=false` (their releases' Secrets among it) is gone, so a cluster-wide listing
+        sees only what exists now."""
+        listed = self.kubectl_json("get", "namespaces")
+        terminating = [
+            f"namespace/{item['metadata']['name']}"
+            for item in listed.get("items", [])
+            if item.get("status", {}).get("phase") == "Terminating"
+        ]
+        if terminating:
+            self.kubectl(
+                "wait",
+                "--for=delete",
+                *terminating,
+                f"--timeout={int(timeout)}s",
+                timeout=timeout + 30,
+            )
+
     def env(self) -> dict[str, str]:
         """The environment a child process (helm, a script) needs to use this cluster with the
         built tools as admin."""
