@@ -8,11 +8,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help install run test lint format e2e e2e-deps cluster-up cluster-down cluster-status \
+.PHONY: help install run test lint format e2e e2e-repeat e2e-deps cluster-up cluster-down cluster-status \
 	sandbox bench image lock clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
 
 install: $(STAMP) ## create .venv and install the locked dependencies and the package
 
@@ -24,8 +24,10 @@ $(STAMP): pyproject.toml requirements-dev.lock
 	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
 
-run: install ## run the server on stdio (configure with K8S_MCP_* variables, see README)
-	$(VENV)/bin/kube-ai-proxy
+run: ## the server on stdio: your kubeconfig's cluster, else the local one (started on first use)
+	@# stdout is the MCP stream: what make and the install print goes to stderr.
+	@$(MAKE) --no-print-directory install >&2
+	@$(PY) -m e2e.harness.serve $(VENV)/bin/kube-ai-proxy
 
 test: install ## fast tests: no cluster, no network
 	$(PY) -m pytest tests -q
@@ -48,6 +50,11 @@ e2e: install e2e-deps ## end-to-end tests against a real control plane (built fr
 	@# first build that takes minutes. --full: istioctl and argocd too (their e2e tests).
 	$(PY) -m e2e.harness binaries --full
 	$(PY) -m pytest e2e -q -p no:cacheprovider
+
+N ?= 3
+e2e-repeat: install e2e-deps ## the end-to-end suite N times (default 3) on one cluster, each in a new shuffled order
+	$(PY) -m e2e.harness binaries --full
+	$(PY) -m e2e.repeat $(N)
 
 cluster-up: install ## start the local control plane (kwokctl, binary runtime) and print its kubeconfig
 	$(PY) -m e2e.harness up
