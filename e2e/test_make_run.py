@@ -1,0 +1,104 @@
+"""`make run` as a newcomer runs it: no kubeconfig anywhere, an MCP client on its stdio. It serves
+the local cluster, says so on stderr, and its stdout carries JSON-RPC only."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from e2e.harness import CacheLayout, Cluster
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def pod(cluster: Cluster) -> Iterator[tuple[str, str]]:
+    namespace = f"e2e-make-run-{uuid.uuid4().hex[:6]}"
+    cluster.kubectl("create", "namespace", namespace)
+    cluster.kubectl("run", "hello", "-n", namespace, "--image=busybox:1.36", "--", "sleep", "3600")
+    cluster.kubectl("wait", "-n", namespace, "--for=condition=Ready", "pod/hello", "--timeout=90s")
+    yield namespace, "hello"
+    cluster.kubectl("delete", "namespace", namespace, "--wait=false")
+
+
+def _newcomer_env(home: Path, cache: CacheLayout) -> dict[str, str]:
+    """A shell with no kubeconfig (HOME has no .kube) and nothing of the server's set; the
+    binary cache is the one this run built, so nothing is built again."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("K8S_MCP_", "K8S_CONTEXT", "ARGOCD_", "MAKE", "MFLAGS"))
+        and key != "KUBECONFIG"
+    }
+    env["HOME"] = str(home)
+    env["KAP_CACHE"] = str(cache.root)
+    return env
+
+
+def _message(ident: int, method: str, params: dict[str, Any]) -> bytes:
+    body = {"jsonrpc": "2.0", "id": ident, "method": method, "params": params}
+    return json.dumps(body).encode() + b"\n"
+
+
+async def _answer(stdout: asyncio.StreamReader, ident: int, seen: list[Any]) -> Any:
+    while True:
+        line = await asyncio.wait_for(stdout.readline(), timeout=300)
+        assert line, f"make run closed stdout before answering request {ident}"
+        message = json.loads(line)  # anything but JSON-RPC on stdout fails here
+        seen.append(message)
+        if message.get("id") == ident:
+            return message
+
+
+async def test_make_run_without_a_kubeconfig_serves_the_local_cluster(
+    cluster: Cluster, cache_layout: CacheLayout, pod: tuple[str, str], tmp_path: Path
+) -> None:
+    namespace, name = pod
+    proc = await asyncio.create_subprocess_exec(
+        "make",
+        "run",
+        cwd=REPO,
+        env=_newcomer_env(tmp_path, cache_layout),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    seen: list[Any] = []
+    try:
+        init = {
+            "protocolVersion": "2025-06-18",
+            "clientInfo": {"name": "newcomer", "version": "1"},
+            "capabilities": {},
+        }
+        proc.stdin.write(_message(1, "initialize", init))
+        await _answer(proc.stdout, 1, seen)
+        proc.stdin.write(b'{"jsonrpc": "2.0", "method": "notifications/initialized"}\n')
+        call = {"name": "execute_kubectl", "arguments": {"command": "kubectl get pods -A"}}
+        proc.stdin.write(_message(2, "tools/call", call))
+        answer = await _answer(proc.stdout, 2, seen)
+        proc.stdin.close()
+        rest, stderr = await asyncio.wait_for(proc.communicate(), timeout=60)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert all(json.loads(line)["jsonrpc"] == "2.0" for line in rest.splitlines())
+    result = answer["result"]["structuredContent"]
+    assert result["status"] == "success", result
+    assert result["backend"] == "native"
+    rows = [line.split() for line in result["output"].splitlines()]
+    assert rows[0][:3] == ["NAMESPACE", "NAME", "READY"]
+    assert [namespace, name, "1/1", "Running"] in [row[:4] for row in rows]
+    said = stderr.decode()
+    assert "no usable kubeconfig (KUBECONFIG is not set and there is no" in said, said
+    assert f"serving the local cluster {cluster.name}" in said
+    assert "make cluster-down" in said
+    assert "KUBECONFIG=/path/to/kubeconfig make run" in said
