@@ -37,7 +37,11 @@ def _refuse(what: str, hint: str) -> NoReturn:
 
 
 def _check_dollar(line: str, i: int, *, in_double_quotes: bool = False) -> None:
-    nxt = line[i + 1] if i + 1 < len(line) else ""
+    # The shell removes a backslash-newline before it reads `$`: `$\<newline>?` is `$?`.
+    j = i + 1
+    while line.startswith("\\\n", j):
+        j += 2
+    nxt = line[j] if j < len(line) else ""
     if nxt in _PARAMETER_START:
         _refuse(
             f"`${nxt}` (a variable or command substitution)",

@@ -142,6 +142,10 @@ REFUSED: list[tuple[str, str]] = [
     ("a )", "`)`"),
     ("a $(id)", "`$(` (a variable or command substitution)"),
     ('a "$(id)"', "`$(`"),
+    # A backslash-newline between `$` and what follows is gone before the shell expands.
+    ("a $\\\n(id)", "`$(`"),
+    ('a "$\\\nHOME"', "`$H`"),
+    ("a $\\\n\\\n'x'", "`$'...`"),
     ("a x$(id)y", "`$(`"),
     ("a $((1+1))", "`$(`"),
     ("a `id`", "a backtick (command substitution)"),
@@ -344,6 +348,7 @@ def test_dash_is_a_posix_shell_here() -> None:
 @given(SHELL_LINES)
 @example('grep "Running$"')
 @example("a \\\nb 'c\nd'")
+@example("$\\\n?")  # the shell joins the lines first: `$?`
 def test_accepted_lines_split_as_a_posix_shell_splits_them(line: str) -> None:
     stages = split_or_error(line)
     # Only single stages: for more the shell would run a pipeline (splitting is covered above).
