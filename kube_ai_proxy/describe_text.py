@@ -156,7 +156,8 @@ def go_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return str(value)
+        # Go decodes an integer outside int64 as a float64, wherever in the object it is.
+        return str(value) if -(2**63) <= value < 2**63 else go_float(float(value))
     if isinstance(value, float):
         return go_float(value)
     if isinstance(value, list):
@@ -227,6 +228,10 @@ def go_string_list(values: Sequence[Any]) -> str:
 # --- sort -----------------------------------------------------------------------------------
 
 
+# pdqsort sorts up to this many elements by insertion, which keeps ties in their input order.
+_INSERTION_SORT_MAX = 12
+
+
 def go_sort(items: list[T], less: Callable[[T, T], bool]) -> None:
     """Go's sort.Sort / sort.Slice (pdqsort, not stable), in place: elements that tie end up
     in the order Go leaves them in, which kubectl prints."""
@@ -277,7 +282,7 @@ class _Pdq:
         was_balanced, was_partitioned = True, True
         while True:
             length = b - a
-            if length <= 12:
+            if length <= _INSERTION_SORT_MAX:
                 self.insertion(a, b)
                 return
             if limit == 0:
@@ -424,6 +429,7 @@ class _Pdq:
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 ZERO_TIME = "Mon, 01 Jan 0001 00:00:00 +0000"  # Go's zero time.Time, which JSON null becomes
+_GO_ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
 
 
 def parse_time(text: str | None) -> datetime | None:
@@ -446,9 +452,13 @@ def rfc1123z(text: str | None) -> str:
     )
 
 
+# time.Time.Sub saturates at the largest time.Duration (about 292 years) rather than overflow.
+_MAX_DURATION_SECONDS = (2**63 - 1) / 10**9
+
+
 def human_duration(seconds: float) -> str:
-    """apimachinery's duration.HumanDuration."""
-    whole = math.trunc(seconds)
+    """apimachinery's duration.HumanDuration of a time.Duration of `seconds`."""
+    whole = math.trunc(min(seconds, _MAX_DURATION_SECONDS))
     if whole < -1:
         return "<invalid>"
     if whole < 0:
@@ -479,9 +489,10 @@ def human_duration(seconds: float) -> str:
 
 
 def since(text: str | None, now: float) -> str:
-    """kubectl's translateTimestampSince: the age of a timestamp, or <unknown> for none."""
+    """kubectl's translateTimestampSince: the age of a timestamp, or <unknown> for none (or
+    for Go's zero time, which IsZero too)."""
     moment = parse_time(text)
-    if moment is None:
+    if moment is None or moment == _GO_ZERO_TIME:
         return "<unknown>"
     return human_duration(now - moment.timestamp())
 
@@ -520,6 +531,13 @@ def selector_string(selector: Mapping[str, Any] | None) -> str:
     for expr in selector.get("matchExpressions") or []:
         requirements.append((expr["key"], _requirement(expr)))
     ordered = list(requirements)
+    keys = [key for key, _ in ordered]
+    random_order = len(selector.get("matchLabels") or {}) > 1
+    if random_order and len(ordered) > _INSERTION_SORT_MAX and len(set(keys)) < len(keys):
+        # Go ranges over matchLabels (a map: a random order) to build what it sorts; past
+        # insertion sort's 12 elements, pdqsort leaves requirements on one key in an order
+        # that depends on that random order, so kubectl itself prints either.
+        raise Inexact("a label selector with several requirements on one key")
     go_sort(ordered, lambda a, b: a[0] < b[0])
     return ",".join(text for _, text in ordered)
 

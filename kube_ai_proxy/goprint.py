@@ -388,6 +388,21 @@ def ansic(timestamp: str) -> str:
     )
 
 
+def go_upper(text: str) -> str:
+    """strings.ToUpper: each rune by Unicode's simple case mapping. Python's str.upper uses
+    the full mapping, which differs where it yields several characters (`ß` -> `SS`, which
+    Go leaves as it is); for those the simple mapping is not known here."""
+    if text.isascii():
+        return text.upper()
+    out = []
+    for char in text:
+        upper = char.upper()
+        if len(upper) != 1:
+            raise CannotRender(f"the upper case of {char!r}")
+        out.append(upper)
+    return "".join(out)
+
+
 # unicode.IsSpace: what strings.TrimSpace trims.
 GO_SPACE = (
     "\t\n\v\f\r \x85\xa0\u1680"
@@ -399,32 +414,40 @@ GO_SPACE = (
 # --- text/tabwriter, Go's Time.String() ----------------------------------------------------
 
 
-def tabwriter(text: str) -> str:
-    """What text/tabwriter.NewWriter(w, 0, 0, 2, ' ', 0) writes for `text`: cells end at
-    a tab, lines at a newline; a column's cells are padded to its widest cell plus two
-    within each block of consecutive lines that have that column; a line without a tab (or a
-    form feed) ends every block. Widths count runes, as Go's does."""
+_LINE_END = re.compile(r"[\n\f]")
+_CELL_END = re.compile(r"[\t\v]")
+
+
+def tabwriter(text: str, minwidth: int = 0, padding: int = 2, remember_widths: bool = False) -> str:
+    """What text/tabwriter.NewWriter(w, minwidth, _, padding, ' ', 0) writes for `text`: cells
+    end at a tab (or \\v), lines at a newline; a column's cells are padded to its widest cell
+    plus `padding` (at least `minwidth`) within each block of consecutive lines that have that
+    column; a line of one cell (or a form feed) flushes, ending every block. Widths count
+    runes, as Go's do. `remember_widths` is the RememberWidths flag of kubectl's fork
+    (github.com/liggitt/tabwriter): a column is never narrower than it was in an earlier
+    block or flush of the same writer, so `text` is all that one writer is given."""
     out: list[str] = []
-    lines: list[list[str]] = [[]]
+    remembered: list[int] | None = [] if remember_widths else None
+    lines: list[list[str]] = []  # the terminated lines since the last flush
     start = 0
-    for index, char in enumerate(text):
-        if char not in "\t\v\n\f":
-            continue
-        lines[-1].append(text[start:index])
-        start = index + 1
-        cells = len(lines[-1])
-        if char in "\n\f":
-            lines.append([])
-            if char == "\f" or cells == 1:
-                out.append(_format_block(lines))
-                lines = [[]]
-    if start < len(text):
-        lines[-1].append(text[start:])
-    out.append(_format_block(lines))
+    for end in _LINE_END.finditer(text):
+        cells = _CELL_END.split(text[start : end.start()])
+        lines.append(cells)
+        start = end.end()
+        if end.group() == "\f" or len(cells) == 1:
+            out.append(_format_block([*lines, []], minwidth, padding, remembered))
+            lines = []
+    current = _CELL_END.split(text[start:])
+    if not current[-1]:
+        current.pop()  # Flush terminates the last cell only when it holds text
+    out.append(_format_block([*lines, current], minwidth, padding, remembered))
     return "".join(out)
 
 
-def _format_block(lines: list[list[str]], padding: int = 2) -> str:
+def _format_block(
+    lines: list[list[str]], minwidth: int, padding: int, remembered: list[int] | None
+) -> str:
+    """Writer.format over one flush: `lines` ends with the unterminated current line."""
     out: list[str] = []
     widths: list[int] = []
 
@@ -446,10 +469,18 @@ def _format_block(lines: list[list[str]], padding: int = 2) -> str:
                 continue
             write_lines(line0, this)
             line0 = this
-            width = 0
+            width = minwidth
             while this < line1 and column < len(lines[this]) - 1:
                 width = max(width, len(lines[this][column]) + padding)
                 this += 1
+            if remembered is not None:
+                if len(remembered) < column:
+                    remembered.extend(widths[len(remembered) :])
+                if len(remembered) == column:
+                    remembered.append(width)
+                else:
+                    width = max(width, remembered[column])
+                    remembered[column] = width
             widths.append(width)
             fmt(line0, this)
             widths.pop()

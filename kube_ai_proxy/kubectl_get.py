@@ -15,7 +15,7 @@ from typing import Any
 from adapters.errors import BackendError
 from adapters.kubernetes import JSON, TABLE, KubeAPI, Resource
 from kube_ai_proxy.commands import CliCommand
-from kube_ai_proxy.goprint import CannotRender
+from kube_ai_proxy.goprint import CannotRender, go_upper
 from kube_ai_proxy.native import ANY, SWITCH, FlagRule, NativeAnswer, NativeContext, serves
 from kube_ai_proxy.redaction import redact_object
 from kube_ai_proxy.render import (
@@ -50,9 +50,19 @@ FLAGS = {
 def can_serve(command: CliCommand) -> bool:
     if command.verb != ("get",) or not command.args or not serves(command, FLAGS):
         return False
-    slash = ["/" in a for a in command.args]
-    # TYPE/NAME forms must not mix with TYPE NAME forms (kubectl refuses that).
-    return all(slash) or not any(slash)
+    args = command.args
+    if all("/" in a for a in args):
+        # kubectl refuses `a/b/c`, `/name`, `pod/` and `pods,svc/name` in its own words.
+        return all(_is_tuple(a) for a in args)
+    if any("/" in a for a in args):
+        return False  # TYPE/NAME forms must not mix with TYPE NAME forms (kubectl refuses that)
+    # An empty type (`pods,` or `,pods`) is kubectl's to report.
+    return all(args[0].split(","))
+
+
+def _is_tuple(arg: str) -> bool:
+    kind, _, name = arg.partition("/")
+    return bool(kind) and bool(name) and "/" not in name and "," not in kind
 
 
 @dataclass
@@ -88,24 +98,57 @@ class _Request:
         return query
 
 
-def _targets(args: Sequence[str]) -> list[tuple[str, list[str]]]:
-    """[(type, names)] in the order kubectl resolves them."""
+@dataclass(frozen=True)
+class _Target:
+    kind: str
+    names: list[str]
+    # kubectl expands categories (`all`) in the TYPE [NAME...] form only (ReplaceAliases);
+    # a TYPE/NAME pair names one type.
+    expands: bool
+
+
+def _targets(args: Sequence[str]) -> list[_Target]:
+    """What kubectl's resource builder visits, in its order: TYPE/NAME arguments one by one
+    as given (not grouped by type: `pod/a svc/b pod/c` prints three tables);
+    `TYPE1,TYPE2 NAME...` as the TYPE/NAME pairs it stands for (normalizeMultipleResourcesArgs);
+    otherwise each type of the list. A type repeated letter for letter counts once
+    (SplitResourceArgument)."""
     if "/" in args[0]:
-        grouped: dict[str, list[str]] = {}
-        for arg in args:
-            kind, _, name = arg.partition("/")
-            grouped.setdefault(kind, []).append(name)
-        return list(grouped.items())
-    return [(kind, list(args[1:])) for kind in args[0].split(",")]
+        return [_Target(kind, [name], False) for kind, _, name in (a.partition("/") for a in args)]
+    kinds = list(dict.fromkeys(args[0].split(",")))
+    names = list(args[1:])
+    if names and len(kinds) > 1:
+        return [_Target(kind, [name], False) for kind in kinds for name in names]
+    return [_Target(kind, names, True) for kind in kinds]
 
 
-async def _resolve(api: KubeAPI, kind: str) -> list[Resource]:
-    discovery = await api.discovery()
-    if "." not in kind:
-        members = discovery.by_category(kind)
-        if members and discovery.resolve(kind) is None:
-            return members  # `all` and other categories
-    return [await api.resolve(kind)]
+class _Defer(Exception):
+    """kubectl answers this command in words of its own (an error this module does not
+    reproduce)."""
+
+
+async def _resolve(api: KubeAPI, target: _Target) -> list[Resource]:
+    if target.expands:
+        # A category wins over a resource of the same name, as in kubectl.
+        members = (await api.discovery()).by_category(target.kind)
+        if members:
+            if target.names:
+                raise _Defer  # "you must specify only one resource"
+            return members
+    try:
+        return [await api.resolve(target.kind)]
+    except BackendError as exc:
+        if exc.code == "not_found" and "resource type" in exc.message:
+            # kubectl names the part before the first dot (schema.ParseResourceArg).
+            kind = target.kind.partition(".")[0]
+            raise BackendError(
+                "not_found", f'the server doesn\'t have a resource type "{kind}"'
+            ) from None
+        raise
+
+
+def _gvk(resource: Resource) -> tuple[str, str, str]:
+    return (resource.group, resource.version, resource.kind)
 
 
 async def native_get(command: CliCommand, ctx: NativeContext) -> NativeAnswer:
@@ -113,20 +156,29 @@ async def native_get(command: CliCommand, ctx: NativeContext) -> NativeAnswer:
     api = await ctx.kube()
     request = _Request(command, ctx, api, output, command.bool_flag("all-namespaces"))
     sections: list[_Section] = []
+    listed: set[tuple[str, str, str]] = set()
     errors: list[str] = []
     error_code: ErrorCode | None = None
     try:
-        for kind, names in _targets(command.args):
-            for resource in await _resolve(api, kind):
-                section = _Section(resource)
-                sections.append(section)
-                missing = await _fetch(request, section, names)
+        for target in _targets(command.args):
+            for resource in await _resolve(api, target):
+                if not target.names:
+                    # The builder keeps one list per group/version/kind (`all,pods`, `po,pods`).
+                    if _gvk(resource) in listed:
+                        continue
+                    listed.add(_gvk(resource))
+                elif request.all_namespaces and resource.namespaced:
+                    raise _Defer  # "a resource cannot be retrieved by name across all namespaces"
+                section = _section_for(sections, resource, target)
+                missing = await _fetch(request, section, target.names)
                 if missing and not command.bool_flag("ignore-not-found"):
                     errors += [
                         f'Error from server (NotFound): {resource.qualified} "{n}" not found'
                         for n in missing
                     ]
                     error_code = "not_found"
+    except _Defer:
+        return NativeAnswer("", None, defer=True)
     except BackendError as exc:
         if exc.code == "not_found" and "resource type" in exc.message:
             return NativeAnswer("", None, 1, f"error: {exc.message}", "not_found")
@@ -148,6 +200,20 @@ async def native_get(command: CliCommand, ctx: NativeContext) -> NativeAnswer:
             answer.output, answer.data, 1, stderr, error_code, answer.truncated, answer.next
         )
     return answer
+
+
+def _section_for(sections: list[_Section], resource: Resource, target: _Target) -> _Section:
+    """The section a target's objects go to. kubectl prints consecutive objects of one
+    resource with one printer: one header, one set of column widths. A named object joins the
+    last section that holds anything (a missing name prints nothing and starts nothing) when
+    that one is of its resource."""
+    if target.names:
+        filled = [s for s in sections if s.table is not None or s.objects]
+        if filled and filled[-1].resource == resource:
+            return filled[-1]
+    section = _Section(resource)
+    sections.append(section)
+    return section
 
 
 async def _fetch(request: _Request, section: _Section, names: list[str]) -> list[str]:
@@ -245,7 +311,10 @@ def _render(request: _Request, sections: list[_Section]) -> NativeAnswer:
         ]
         text = "".join(line + "\n" for line in lines)
         return _budgeted(text, {"names": lines}, ctx.budget, _empty_note(request, sections, lines))
-    return _render_tables(request, sections)
+    try:
+        return _render_tables(request, sections)
+    except CannotRender:
+        return NativeAnswer("", None, defer=True)  # kubectl prints it
 
 
 def _printable(request: _Request, obj: dict[str, Any]) -> dict[str, Any]:
@@ -296,13 +365,17 @@ def _single_named(command: CliCommand) -> bool:
     args = command.args
     if "/" in args[0]:
         return len(args) == 1
-    return len(args) == 2 and "," not in args[0]
+    return len(args) == 2 and len(set(args[0].split(","))) == 1
 
 
 def _render_tables(request: _Request, sections: list[_Section]) -> NativeAnswer:
     command = request.command
     filled = [s for s in sections if s.table and s.table["rows"]]
-    with_kind = command.bool_flag("show-kind") or len({id(s.resource) for s in filled}) > 1
+    # kubectl prefixes names with their kind when what it fetched spans several kinds, an
+    # empty list counting as fetched (multipleGVKsRequested): `get all` in a namespace that
+    # holds only a service prints `service/kubernetes`.
+    fetched = {_gvk(s.resource) for s in sections if s.table is not None}
+    with_kind = command.bool_flag("show-kind") or len(fetched) > 1
     label_columns = [
         key for value in command.values("label-columns") if value for key in value.split(",")
     ]
@@ -312,7 +385,8 @@ def _render_tables(request: _Request, sections: list[_Section]) -> NativeAnswer:
         rows, data = _table_rows(request, section, with_kind, label_columns)
         blocks.append(tabwrite(rows))
         rows_data += data
-    text = "\n".join(blocks)
+    # A blank line parts the tables only when they have headers.
+    text = ("" if command.bool_flag("no-headers") else "\n").join(blocks)
     note = _empty_note(request, sections, rows_data)
     return _budgeted(text, {"rows": rows_data}, request.ctx.budget, note, rows_data)
 
@@ -326,21 +400,28 @@ def _table_rows(
     definitions = section.table["columnDefinitions"]
     shown = [i for i, c in enumerate(definitions) if wide or c.get("priority", 0) == 0]
     namespaced_all = request.all_namespaces and section.resource.namespaced
-    header = [definitions[i]["name"].upper() for i in shown]
+    header = [go_upper(definitions[i]["name"]) for i in shown]
     if namespaced_all:
         header.insert(0, "NAMESPACE")
-    header += [key.rsplit("/", 1)[-1].upper() for key in label_columns]
+    header += [go_upper(key.rsplit("/", 1)[-1]) for key in label_columns]
     if command.bool_flag("show-labels"):
         header.append("LABELS")
     rows: list[list[str]] = [] if command.bool_flag("no-headers") else [header]
     data: list[dict[str, Any]] = []
     prefix = kind_prefix(section.resource.kind, section.resource.group) + "/"
+    # decorateTable prefixes the first string column of format `name`, shown or not.
+    name_column = next(
+        (
+            i
+            for i, c in enumerate(definitions)
+            if c.get("format") == "name" and c.get("type") == "string"
+        ),
+        None,
+    )
     for row in section.table["rows"]:
         meta = (row.get("object") or {}).get("metadata") or {}
         cells = [cell_text(row["cells"][i]) for i in shown]
-        name_index = next(
-            (k for k, i in enumerate(shown) if definitions[i].get("format") == "name"), None
-        )
+        name_index = shown.index(name_column) if name_column in shown else None
         if with_kind and name_index is not None:
             cells[name_index] = prefix + cells[name_index]
         if namespaced_all:

@@ -13,39 +13,34 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from kube_ai_proxy.goprint import go_yaml
+from kube_ai_proxy.describe_text import escape_terminal, go_value
+from kube_ai_proxy.goprint import go_yaml, tabwriter
 
 _MIN_WIDTH = 6
 _PADDING = 3
 
 
 def cell_text(value: Any) -> str:
-    """A table cell as Go's fmt prints it."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
+    """A server-side table cell as kubectl's table printer writes it (printers.printTable): a
+    string up to its first line break, with "..." when cut there; any other value as fmt's %v
+    of what Go decoded from the JSON; both with terminal escapes made visible. A null cell
+    prints nothing."""
     if value is None:
-        return "<none>"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, list | dict):
-        return json.dumps(value, separators=(",", ":"))
-    return str(value)
+        return ""
+    if isinstance(value, str):
+        breaks = [i for i in (value.find(c) for c in "\f\n\r") if i >= 0]
+        if breaks:
+            return escape_terminal(value[: min(breaks)]) + "..."
+        return escape_terminal(value)
+    return escape_terminal(go_value(value))
 
 
 def tabwrite(rows: Sequence[Sequence[str]]) -> str:
-    """Go's text/tabwriter.NewWriter(w, 6, 4, 3, ' ', 0) over tab-terminated cells."""
-    if not rows:
-        return ""
-    columns = max(len(r) for r in rows)
-    widths = [_MIN_WIDTH] * columns
-    for row in rows:
-        for i, cell in enumerate(row[:-1]):  # the last cell of a line is not in a column
-            widths[i] = max(widths[i], len(cell) + _PADDING)
-    lines = []
-    for row in rows:
-        padded = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])]
-        lines.append("".join(padded) + (row[-1] if row else ""))
-    return "\n".join(lines) + "\n"
+    """Rows written as tab-separated lines to kubectl's printers.GetNewTabWriter (minimum
+    width 6, padding 3, spaces, RememberWidths), flushed once. A cell holding a tab or a
+    line break splits where Go's tabwriter splits it."""
+    text = "".join("\t".join(row) + "\n" for row in rows)
+    return tabwriter(text, minwidth=_MIN_WIDTH, padding=_PADDING, remember_widths=True)
 
 
 def format_labels(labels: Mapping[str, str] | None) -> str:
