@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -97,8 +98,49 @@ async def test_make_run_without_a_kubeconfig_serves_the_local_cluster(
     rows = [line.split() for line in result["output"].splitlines()]
     assert rows[0][:3] == ["NAMESPACE", "NAME", "READY"]
     assert [namespace, name, "1/1", "Running"] in [row[:4] for row in rows]
+    # What make run deploys for a newcomer to look at.
+    hello = [row for row in rows if row[0] == "hello"]
+    assert [(row[1].startswith("web-"), row[2:4]) for row in hello] == [
+        (True, ["1/1", "Running"])
+    ] * 2
     said = stderr.decode()
     assert "no usable kubeconfig (KUBECONFIG is not set and there is no" in said, said
     assert f"serving the local cluster {cluster.name}" in said
     assert "make cluster-down" in said
     assert "KUBECONFIG=/path/to/kubeconfig make run" in said
+
+
+def _readme_first_call() -> tuple[str, list[str]]:
+    """The README's first call (the shell line of its first `console` block) and the output
+    it shows."""
+    text = (REPO / "README.md").read_text()
+    block = text.split("```console\n", 1)[1].split("```", 1)[0]
+    lines = block.splitlines()
+    command_lines = []
+    for line in lines:
+        command_lines.append(line.removeprefix("$ ").rstrip("\\").strip())
+        if not line.endswith("\\"):
+            break
+    return " ".join(command_lines), lines[len(command_lines) :]
+
+
+def test_the_readme_first_call_answers_as_shown(
+    cluster: Cluster, cache_layout: CacheLayout, tmp_path: Path
+) -> None:
+    command, shown = _readme_first_call()
+    assert command.startswith(".venv/bin/fastmcp call --command 'make run'"), command
+    done = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", command],
+        cwd=REPO,
+        env=_newcomer_env(tmp_path, cache_layout),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [line.split() for line in done.stdout.splitlines()]
+    assert rows[0] == shown[0].split()  # the header
+    hello = [row for row in rows if row[0] == "hello"]
+    # The pods' names and ages differ from run to run; the rest is as the README shows it.
+    assert [row[2:5] for row in hello] == [line.split()[2:5] for line in shown[1:]]

@@ -77,7 +77,7 @@ def test_bad_configuration_is_a_clear_error() -> None:
     assert "invalid choice: 'root'" in proc.stderr
 
 
-def test_readme_stdin_example_answers_initialize() -> None:
+def test_initialize_on_stdin_is_answered() -> None:
     proc = run_main(stdin=README_INITIALIZE + "\n")
     assert proc.returncode == 0, proc.stderr
     answer = json.loads(proc.stdout.splitlines()[0])

@@ -9,6 +9,7 @@ start prints, goes to stderr.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -20,9 +21,10 @@ from typing import Any
 import yaml
 
 from e2e.harness.cache import CacheLayout
+from e2e.harness.cluster import Cluster
 from e2e.harness.errors import HarnessError
 from e2e.harness.lifecycle import up
-from e2e.harness.progress import say
+from e2e.harness.progress import say, step
 
 
 def _documents(paths: list[Path]) -> list[dict[str, Any]]:
@@ -67,6 +69,39 @@ def kubeconfig_problem(environ: Mapping[str, str]) -> str | None:
     return None
 
 
+# Something to look at in an empty cluster: a first `get pods -A` that shows pods, not
+# "No resources found". kwok runs no container, so the image is never pulled.
+HELLO = {
+    "apiVersion": "v1",
+    "kind": "List",
+    "items": [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "hello"}},
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "hello", "labels": {"app": "web"}},
+            "spec": {
+                "replicas": 2,
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": {
+                    "metadata": {"labels": {"app": "web"}},
+                    "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]},
+                },
+            },
+        },
+    ],
+}
+
+
+def seed(cluster: Cluster) -> None:
+    """The `hello` namespace and its `web` Deployment, once; kept while the cluster runs."""
+    if cluster.backend != "kwok":
+        return  # kind pulls images, and no registry may answer here
+    with step("deploying hello/web (2 pods) to look at", done="hello/web is available"):
+        cluster.kubectl("apply", "-f", "-", input=json.dumps(HELLO))
+        cluster.kubectl("rollout", "status", "deployment/web", "-n", "hello", "--timeout=120s")
+
+
 @contextmanager
 def _stdout_to_stderr() -> Iterator[None]:
     """The cluster's start (kwokctl, kind, builds) prints to stdout too; while it runs, stdout
@@ -98,6 +133,7 @@ def main(argv: list[str]) -> int:
         try:
             with _stdout_to_stderr():
                 cluster = up(layout)
+                seed(cluster)
         except HarnessError as error:
             say(f"error: the local cluster did not start: {error}")
             return 1
