@@ -28,7 +28,10 @@ class Run:
 
     @property
     def replay(self) -> str:
-        return f"python -m pytest e2e -p no:cacheprovider --random-order-seed={self.seed}"
+        return (
+            "python -m pytest e2e -p no:cacheprovider --random-order-bucket=module "
+            f"--random-order-seed={self.seed}"
+        )
 
 
 def run_suite(seed: int, extra: list[str]) -> Run:
