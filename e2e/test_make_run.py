@@ -30,16 +30,19 @@ def pod(cluster: Cluster) -> Iterator[tuple[str, str]]:
 
 
 def _newcomer_env(home: Path, cache: CacheLayout) -> dict[str, str]:
-    """A shell with no kubeconfig (HOME has no .kube) and nothing of the server's set; the
-    binary cache is the one this run built, so nothing is built again."""
+    """A shell with no kubeconfig (HOME has no .kube) and nothing of the server's set. The
+    cache is where it is by default, ~/.cache/kube-ai-proxy, and holds what this run built,
+    so nothing is built again (an MCP client passes only HOME, PATH and a few more to the
+    server it starts: KAP_CACHE would not reach `make run`)."""
+    (home / ".cache").mkdir(parents=True, exist_ok=True)
+    (home / ".cache" / "kube-ai-proxy").symlink_to(cache.root)
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("K8S_MCP_", "K8S_CONTEXT", "ARGOCD_", "MAKE", "MFLAGS"))
+        if not key.startswith(("K8S_MCP_", "K8S_CONTEXT", "ARGOCD_", "MAKE", "MFLAGS", "KAP_"))
         and key != "KUBECONFIG"
     }
     env["HOME"] = str(home)
-    env["KAP_CACHE"] = str(cache.root)
     return env
 
 
@@ -139,7 +142,9 @@ def test_the_readme_first_call_answers_as_shown(
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    rows = [line.split() for line in done.stdout.splitlines()]
+    # jq ends the output, which ends with a newline, with one more: a blank last line.
+    assert done.stdout.endswith("\n\n"), done.stdout
+    rows = [line.split() for line in done.stdout[:-1].splitlines()]
     assert rows[0] == shown[0].split()  # the header
     hello = [row for row in rows if row[0] == "hello"]
     # The pods' names and ages differ from run to run; the rest is as the README shows it.
