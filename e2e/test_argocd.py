@@ -31,7 +31,7 @@ from fastmcp.client.transports import StdioTransport
 from e2e import mcp_server
 from e2e.argocd import REPO_URL, ArgoCD, argocd_server, seed
 from e2e.harness import Cluster, HarnessError
-from kube_ai_proxy.argocd_reads import app_summary
+from kube_ai_proxy.native.argocd import app_summary
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

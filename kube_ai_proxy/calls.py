@@ -27,15 +27,14 @@ from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.config import Settings
 from kube_ai_proxy.confirmation import Confirm, needs_confirmation, question
 from kube_ai_proxy.errors import CommandError, denied
-from kube_ai_proxy.native import (
+from kube_ai_proxy.native.base import (
     ArgoCDContext,
     ArgoCDHandler,
     Handler,
     NativeAnswer,
     NativeContext,
-    argocd_handler,
-    native_handler,
 )
+from kube_ai_proxy.native.route import argocd_handler, native_handler
 from kube_ai_proxy.pipeline import Plan, plan
 from kube_ai_proxy.policy import Target, policy_for
 from kube_ai_proxy.rbac import preflight

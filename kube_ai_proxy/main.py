@@ -64,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     # cluster says so itself, with what to do about it.
     logging.getLogger("kubernetes_asyncio.config.kube_config").setLevel(logging.ERROR)
     # Imported here so --help and --version answer without loading the MCP stack.
-    from kube_ai_proxy.server import create_server
+    from kube_ai_proxy.mcp.server import create_server
 
     mcp = create_server(settings)
     if settings.transport == "stdio":

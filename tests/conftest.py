@@ -12,7 +12,7 @@ import pytest
 from fastmcp import Client
 
 from kube_ai_proxy.config import Settings
-from kube_ai_proxy.server import create_server
+from kube_ai_proxy.mcp.server import create_server
 
 FAKE_CLI = Path(__file__).parent / "fakes" / "fake_cli.py"
 CLIS = ("kubectl", "helm", "istioctl", "argocd")

@@ -30,13 +30,14 @@ from fastmcp import Client
 import kube_ai_proxy.calls
 from adapters.argocd import ArgoCD, ArgoCDConfig, ArgoCDError, parse_server, tls_verification
 from adapters.errors import BackendError
-from kube_ai_proxy import argocd_reads
 from kube_ai_proxy.clispec import CliSpecs
 from kube_ai_proxy.commands import CliCommand, parse_command
 from kube_ai_proxy.config import Settings
 from kube_ai_proxy.goprint import CannotRender, go_time, tabwriter
-from kube_ai_proxy.native import ArgoCDContext, NativeAnswer, argocd_handler
-from kube_ai_proxy.server import create_server
+from kube_ai_proxy.mcp.server import create_server
+from kube_ai_proxy.native import argocd as argocd_reads
+from kube_ai_proxy.native.base import ArgoCDContext, NativeAnswer
+from kube_ai_proxy.native.route import argocd_handler
 
 DATA = Path(__file__).parent / "data"
 RECORDED: dict[str, Any] = json.loads((DATA / "argocd-recorded.json").read_text())

@@ -44,8 +44,8 @@ import pytest
 from fastmcp import Client
 
 from kube_ai_proxy.config import Settings
+from kube_ai_proxy.mcp.server import create_server
 from kube_ai_proxy.result import CommandResult
-from kube_ai_proxy.server import create_server
 from kube_ai_proxy.textutils import STAGE_ENV
 
 FAKE_CLI = Path(__file__).parent / "fakes" / "fake_cli.py"

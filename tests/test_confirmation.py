@@ -17,8 +17,8 @@ from kube_ai_proxy.clispec import CliSpecs
 from kube_ai_proxy.commands import parse_command
 from kube_ai_proxy.config import Settings, env_name
 from kube_ai_proxy.confirmation import binding, needs_confirmation
+from kube_ai_proxy.mcp.server import create_server
 from kube_ai_proxy.policy import policy_for
-from kube_ai_proxy.server import create_server
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ import pytest
 
 from adapters.errors import BackendError
 from adapters.kubernetes import JSON, KubeAPI
-from kube_ai_proxy import kubectl_describe
 from kube_ai_proxy.clispec import CliSpecs
-from kube_ai_proxy.native import NativeAnswer, NativeContext
+from kube_ai_proxy.native.base import NativeAnswer, NativeContext
+from kube_ai_proxy.native.kubectl import describe as kubectl_describe
 from kube_ai_proxy.pipeline import plan
 from kube_ai_proxy.validation import Limits
 from tests.fakes.kube import kube_of

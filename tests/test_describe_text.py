@@ -13,8 +13,6 @@ from typing import Any
 import pytest
 
 from kube_ai_proxy.clispec import CliSpecs
-from kube_ai_proxy.describe_kinds import camel_split, smart_label
-from kube_ai_proxy.describe_parts import go_trim_space, print_annotations, print_labels
 from kube_ai_proxy.describe_text import (
     Inexact,
     PrefixWriter,
@@ -29,7 +27,13 @@ from kube_ai_proxy.describe_text import (
     selector_string,
     since,
 )
-from kube_ai_proxy.kubectl_describe import can_serve
+from kube_ai_proxy.native.kubectl.describe import can_serve
+from kube_ai_proxy.native.kubectl.describe_kinds import camel_split, smart_label
+from kube_ai_proxy.native.kubectl.describe_parts import (
+    go_trim_space,
+    print_annotations,
+    print_labels,
+)
 from kube_ai_proxy.pipeline import plan
 from kube_ai_proxy.validation import Limits
 

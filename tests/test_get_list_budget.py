@@ -9,8 +9,8 @@ import pytest
 
 from kube_ai_proxy.clispec import CliSpecs
 from kube_ai_proxy.commands import parse_command
-from kube_ai_proxy.kubectl_get import _list_text, _Request
-from kube_ai_proxy.native import NativeContext
+from kube_ai_proxy.native.base import NativeContext
+from kube_ai_proxy.native.kubectl.get import _list_text, _Request
 from kube_ai_proxy.render import json_text, list_object, yaml_text
 from tests.fakes.kube import kube_of
 

@@ -24,12 +24,13 @@ from fastmcp import Client
 
 from adapters.errors import BackendError
 from adapters.helm import Helm, HelmCall, HelmClient, HelmCommand
-from kube_ai_proxy import helm_reads
 from kube_ai_proxy.clispec import CliSpecs
 from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.goprint import CannotRender, go_json, go_yaml, uitable
-from kube_ai_proxy.helm_reads import render
-from kube_ai_proxy.native import NativeContext, native_handler
+from kube_ai_proxy.native import helm as helm_reads
+from kube_ai_proxy.native.base import NativeContext
+from kube_ai_proxy.native.helm import render
+from kube_ai_proxy.native.route import native_handler
 from kube_ai_proxy.pipeline import plan
 from kube_ai_proxy.validation import Limits
 from tests.fakes.kube import kube_of

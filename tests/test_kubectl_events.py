@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 
 from adapters.errors import BackendError
-from kube_ai_proxy import kubectl_events
 from kube_ai_proxy.clispec import CliSpecs
 from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.errors import CommandError
-from kube_ai_proxy.native import NativeAnswer, NativeContext, native_handler
+from kube_ai_proxy.native.base import NativeAnswer, NativeContext
+from kube_ai_proxy.native.kubectl import events as kubectl_events
+from kube_ai_proxy.native.route import native_handler
 from kube_ai_proxy.pipeline import plan
 from kube_ai_proxy.validation import Limits
 from tests.fakes.kube import kube_of

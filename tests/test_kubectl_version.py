@@ -10,8 +10,8 @@ import pytest
 from adapters.errors import BackendError
 from kube_ai_proxy.clispec import CliSpecs
 from kube_ai_proxy.commands import parse_command
-from kube_ai_proxy.kubectl_info import handler_for, version
-from kube_ai_proxy.native import NativeAnswer, NativeContext
+from kube_ai_proxy.native.base import NativeAnswer, NativeContext
+from kube_ai_proxy.native.kubectl.info import handler_for, version
 from tests.fakes.kube import kube_of
 
 CLIENT = {

@@ -16,10 +16,8 @@ from typing import Any
 
 import pytest
 
-from kube_ai_proxy import kubectl_events
 from kube_ai_proxy.clispec import CliSpecs
 from kube_ai_proxy.commands import parse_command
-from kube_ai_proxy.describe_parts import describe_events
 from kube_ai_proxy.describe_text import (
     Inexact,
     PrefixWriter,
@@ -28,7 +26,9 @@ from kube_ai_proxy.describe_text import (
     selector_string,
     since,
 )
-from kube_ai_proxy.native import NativeContext
+from kube_ai_proxy.native.base import NativeContext
+from kube_ai_proxy.native.kubectl import events as kubectl_events
+from kube_ai_proxy.native.kubectl.describe_parts import describe_events
 from tests.fakes.kube import kube_of
 
 _BASE = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)

@@ -20,8 +20,8 @@ from adapters.errors import BackendError
 from adapters.kubernetes import JSON, TABLE, Discovery, Resource
 from kube_ai_proxy.clispec import CliSpecs
 from kube_ai_proxy.commands import parse_command
-from kube_ai_proxy.kubectl_get import can_serve, native_get
-from kube_ai_proxy.native import NativeAnswer, NativeContext
+from kube_ai_proxy.native.base import NativeAnswer, NativeContext
+from kube_ai_proxy.native.kubectl.get import can_serve, native_get
 from kube_ai_proxy.render import cell_text, tabwrite
 from tests.fakes.kube import kube_of
 

@@ -23,7 +23,7 @@ async def _profile(command: str, calls: int, interval: float) -> None:
     from pyinstrument import Profiler
 
     from kube_ai_proxy.config import load_settings
-    from kube_ai_proxy.server import create_server
+    from kube_ai_proxy.mcp.server import create_server
 
     server = create_server(load_settings({}))
     async with Client(server) as client:

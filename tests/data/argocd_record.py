@@ -32,9 +32,9 @@ from adapters.argocd import ArgoCD, ArgoCDConfig
 from e2e.argocd import argocd_server, seed
 from e2e.harness import CacheLayout, up
 from e2e.test_argocd import COMMANDS, DEFERRED, FAILURES, normalized
-from kube_ai_proxy import argocd_reads
 from kube_ai_proxy.clispec import CliSpecs
-from kube_ai_proxy.native import ArgoCDContext
+from kube_ai_proxy.native import argocd as argocd_reads
+from kube_ai_proxy.native.base import ArgoCDContext
 from kube_ai_proxy.pipeline import plan
 from kube_ai_proxy.validation import Limits
 

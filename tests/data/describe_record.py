@@ -27,9 +27,9 @@ from adapters.kubernetes import KubeAPI, KubeClients
 from e2e.harness import CacheLayout, Cluster, up
 from e2e.harness.cluster import tool_environment
 from e2e.test_native_describe import NAMESPACE, NODE, create_workload, delete_workload
-from kube_ai_proxy import kubectl_describe
 from kube_ai_proxy.clispec import CliSpecs
-from kube_ai_proxy.native import Handler, NativeAnswer, NativeContext
+from kube_ai_proxy.native.base import Handler, NativeAnswer, NativeContext
+from kube_ai_proxy.native.kubectl import describe as kubectl_describe
 from kube_ai_proxy.pipeline import plan
 from kube_ai_proxy.validation import Limits
 from tests.fakes.kube import kube_of

@@ -26,8 +26,8 @@ from e2e.test_native_events import (
     create_odd_events,
     delete_events,
 )
-from kube_ai_proxy import kubectl_events
 from kube_ai_proxy.clispec import CliSpecs
+from kube_ai_proxy.native.kubectl import events as kubectl_events
 from kube_ai_proxy.pipeline import plan
 from kube_ai_proxy.validation import Limits
 from tests.data.describe_record import record_both, record_cases, write_cases

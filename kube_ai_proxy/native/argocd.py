@@ -41,8 +41,8 @@ from kube_ai_proxy.goprint import (
     table,
     tabwriter,
 )
-from kube_ai_proxy.helm_reads import within_budget
-from kube_ai_proxy.native import ANY, SWITCH, ArgoCDContext, FlagRule, NativeAnswer, serves
+from kube_ai_proxy.native.base import ANY, SWITCH, ArgoCDContext, FlagRule, NativeAnswer, serves
+from kube_ai_proxy.native.helm import within_budget
 from kube_ai_proxy.redaction import redact_object
 
 JSON = dict[str, Any]

@@ -16,10 +16,25 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from adapters.errors import BackendError
-from kube_ai_proxy.describe_parts import (
+from kube_ai_proxy.describe_text import (
+    Inexact,
+    PrefixWriter,
+    Quantity,
+    between,
+    epoch,
+    format_label_selector,
+    format_labels,
+    go_sort,
+    go_value,
+    quantity,
+    rfc1123z,
+    selector_string,
+    since,
+)
+from kube_ai_proxy.native.kubectl.describe_parts import (
     Obj as Obj,
 )
-from kube_ai_proxy.describe_parts import (
+from kube_ai_proxy.native.kubectl.describe_parts import (
     access_modes,
     b,
     controller_of,
@@ -52,21 +67,6 @@ from kube_ai_proxy.describe_parts import (
     print_taints,
     print_tolerations,
     s,
-)
-from kube_ai_proxy.describe_text import (
-    Inexact,
-    PrefixWriter,
-    Quantity,
-    between,
-    epoch,
-    format_label_selector,
-    format_labels,
-    go_sort,
-    go_value,
-    quantity,
-    rfc1123z,
-    selector_string,
-    since,
 )
 
 Related = dict[str, Any]

@@ -18,7 +18,7 @@ from typing import Any
 from adapters.errors import BackendError
 from adapters.kubernetes import KubeAPI
 from kube_ai_proxy.commands import CliCommand
-from kube_ai_proxy.native import ANY, SWITCH, NativeAnswer, NativeContext, serves
+from kube_ai_proxy.native.base import ANY, SWITCH, NativeAnswer, NativeContext, serves
 
 FLAGS = {
     "namespace": ANY,

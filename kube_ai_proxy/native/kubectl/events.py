@@ -20,7 +20,7 @@ from adapters.kubernetes import KubeAPI
 from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.describe_text import go_sort, parse_time, since
 from kube_ai_proxy.goprint import GO_SPACE, CannotRender, go_yaml
-from kube_ai_proxy.native import ANY, SWITCH, FlagRule, NativeAnswer, NativeContext, serves
+from kube_ai_proxy.native.base import ANY, SWITCH, FlagRule, NativeAnswer, NativeContext, serves
 from kube_ai_proxy.redaction import redact_object
 from kube_ai_proxy.render import json_text, tabwrite
 

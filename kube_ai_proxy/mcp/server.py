@@ -16,9 +16,9 @@ from fastmcp.tools import Tool
 from kube_ai_proxy import __version__
 from kube_ai_proxy.calls import Runtime
 from kube_ai_proxy.config import Settings
-from kube_ai_proxy.httpauth import BearerToken
-from kube_ai_proxy.resources import add_resources
-from kube_ai_proxy.tools import add_tools
+from kube_ai_proxy.mcp.auth import BearerToken
+from kube_ai_proxy.mcp.resources import add_resources
+from kube_ai_proxy.mcp.tools import add_tools
 
 INSTRUCTIONS = """\
 Operate Kubernetes through kubectl, helm, istioctl and argocd without a shell. Each CLI has an

@@ -16,7 +16,7 @@ from adapters.errors import BackendError
 from adapters.kubernetes import JSON, TABLE, KubeAPI, Resource
 from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.goprint import CannotRender, go_upper
-from kube_ai_proxy.native import ANY, SWITCH, FlagRule, NativeAnswer, NativeContext, serves
+from kube_ai_proxy.native.base import ANY, SWITCH, FlagRule, NativeAnswer, NativeContext, serves
 from kube_ai_proxy.redaction import redact_object
 from kube_ai_proxy.render import (
     cell_text,

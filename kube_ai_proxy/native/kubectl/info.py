@@ -11,7 +11,15 @@ from adapters.errors import BackendError
 from adapters.kubernetes import AccessRequest, Resource
 from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.goprint import go_json_indent, go_yaml
-from kube_ai_proxy.native import ANY, SWITCH, FlagRule, Handler, NativeAnswer, NativeContext, serves
+from kube_ai_proxy.native.base import (
+    ANY,
+    SWITCH,
+    FlagRule,
+    Handler,
+    NativeAnswer,
+    NativeContext,
+    serves,
+)
 from kube_ai_proxy.render import tabwrite
 
 _KNOWN_VERBS = frozenset(

@@ -1,8 +1,7 @@
-"""Routing to the native backend, and what a native answer is.
+"""The contract of a native reader: what it is given (NativeContext, ArgoCDContext), what it
+answers (NativeAnswer), and how it says which flags it renders exactly (FlagRule, serves).
 
-A command goes to a native handler only when the handler understands every flag it carries,
-with the values it carries; anything else goes to the CLI. The handler answers with the text
-kubectl would print and the structured data behind it.
+A leaf: the readers import it, and it imports none of them (native/route.py picks a reader).
 """
 
 from __future__ import annotations
@@ -98,39 +97,3 @@ def serves(command: CliCommand, flags: Mapping[str, FlagRule]) -> bool:
         if rule is None or not rule.accepts(flag.value):
             return False
     return True
-
-
-def native_handler(command: CliCommand) -> Handler | None:
-    """The handler that serves this command exactly, if there is one."""
-    # Imported here: the handlers import this module for NativeAnswer and NativeContext.
-    from kube_ai_proxy import (
-        helm_reads,
-        kubectl_describe,
-        kubectl_events,
-        kubectl_get,
-        kubectl_info,
-        kubectl_logs,
-    )
-
-    if command.tool == "helm":
-        return helm_reads.native_helm if helm_reads.can_serve(command) else None
-    if command.tool != "kubectl":
-        return None
-    if kubectl_get.can_serve(command):
-        return kubectl_get.native_get
-    if kubectl_logs.can_serve(command):
-        return kubectl_logs.native_logs
-    if kubectl_describe.can_serve(command):
-        return kubectl_describe.native_describe
-    if kubectl_events.can_serve(command):
-        return kubectl_events.native_events
-    return kubectl_info.handler_for(command)
-
-
-def argocd_handler(command: CliCommand) -> ArgoCDHandler | None:
-    """The Argo CD handler that serves this command exactly, if there is one."""
-    from kube_ai_proxy import argocd_reads
-
-    if command.tool == "argocd" and argocd_reads.can_serve(command):
-        return argocd_reads.native_argocd
-    return None

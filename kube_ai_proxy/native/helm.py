@@ -28,7 +28,7 @@ from adapters.errors import BackendError
 from adapters.helm import HelmClient
 from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.goprint import GO_SPACE, CannotRender, ansic, go_json, go_yaml, uitable
-from kube_ai_proxy.native import ANY, SWITCH, FlagRule, NativeAnswer, NativeContext, serves
+from kube_ai_proxy.native.base import ANY, SWITCH, FlagRule, NativeAnswer, NativeContext, serves
 from kube_ai_proxy.redaction import (
     redact_helm_release,
     redact_object,

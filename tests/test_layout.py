@@ -1,0 +1,118 @@
+"""The layout DESIGN.md describes, held: no import cycles (lazy imports counted), the MCP
+libraries only in kube_ai_proxy/mcp/, and adapters/ usable without MCP or the server."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PACKAGES = ("kube_ai_proxy", "adapters")
+MCP_LIBRARIES = ("fastmcp", "mcp", "mcp_types")
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for package in PACKAGES:
+        for path in (REPO / package).rglob("*.py"):
+            parts = path.relative_to(REPO).with_suffix("").parts
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            found[name] = path
+    return found
+
+
+def _imported(path: Path) -> Iterator[str]:
+    """Every module name an import statement anywhere in the file names, functions included."""
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module
+            yield from (f"{node.module}.{alias.name}" for alias in node.names)
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = _modules()
+    return {
+        name: {imported for imported in _imported(path) if imported in modules} - {name}
+        for name, path in modules.items()
+    }
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for successor in sorted(graph[node]):
+            if successor not in index:
+                visit(successor)
+                low[node] = min(low[node], low[successor])
+            elif successor in on_stack:
+                low[node] = min(low[node], index[successor])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def _top(name: str) -> str:
+    return name.split(".")[0]
+
+
+def test_no_import_cycles() -> None:
+    assert _cycles(_graph()) == []
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_only_the_mcp_package_imports_the_mcp_libraries() -> None:
+    offenders = {
+        name: sorted(imported for imported in _imported(path) if _top(imported) in MCP_LIBRARIES)
+        for name, path in _modules().items()
+        if not (name == "kube_ai_proxy.mcp" or name.startswith("kube_ai_proxy.mcp."))
+    }
+    assert {name: found for name, found in offenders.items() if found} == {}
+
+
+def test_adapters_know_neither_mcp_nor_the_server() -> None:
+    offenders = {
+        name: sorted(
+            imported
+            for imported in _imported(path)
+            if _top(imported) in (*MCP_LIBRARIES, "kube_ai_proxy")
+        )
+        for name, path in _modules().items()
+        if _top(name) == "adapters"
+    }
+    assert {name: found for name, found in offenders.items() if found} == {}
+
+
+def test_the_native_contract_is_a_leaf() -> None:
+    """Readers import native.base; native.base imports no reader, no router, no MCP."""
+    graph = _graph()
+    assert {m for m in graph["kube_ai_proxy.native.base"] if m.startswith("kube_ai_proxy")} <= {
+        "kube_ai_proxy.commands",
+        "kube_ai_proxy.result",
+    }
