@@ -65,9 +65,11 @@ cluster-down: install ## stop the local control plane
 cluster-status: install ## is the local control plane running, and where are its kubeconfigs
 	$(PY) -m e2e.harness status
 
-sandbox: cluster-up ## the server on stdio against the local control plane
-	PATH="$$($(PY) -m e2e.harness bin-dir):$$PATH" KUBECONFIG="$$($(PY) -m e2e.harness kubeconfig)" \
-		$(VENV)/bin/kube-ai-proxy
+sandbox: ## the server on stdio against the local control plane (started when it is not running)
+	@# stdout is the MCP stream: what make and the cluster's start print goes to stderr.
+	@$(MAKE) --no-print-directory cluster-up >&2
+	@PATH="$$($(PY) -m e2e.harness bin-dir):$$PATH" KUBECONFIG="$$($(PY) -m e2e.harness kubeconfig)" \
+		exec $(VENV)/bin/kube-ai-proxy
 
 bench: install ## benchmark on the local control plane vs. the floor, kubectl and two peer servers; writes docs/benchmarks.md
 	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 20+ (Debian: apt-get install nodejs npm)"; exit 1; }
