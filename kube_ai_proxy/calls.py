@@ -26,7 +26,7 @@ from kube_ai_proxy.clispec import CliSpecs, Tool
 from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.config import Settings
 from kube_ai_proxy.confirmation import Confirm, needs_confirmation, question
-from kube_ai_proxy.errors import CommandError, denied
+from kube_ai_proxy.errors import CommandError, Defer, denied
 from kube_ai_proxy.native.base import (
     ArgoCDContext,
     ArgoCDHandler,
@@ -338,8 +338,8 @@ class Runtime:
         self, handler: Handler, command_plan: Plan, request: Request
     ) -> CommandResult | None:
         """A native handler answers for the first stage; its text then goes through the pipe
-        stages, if any, exactly as the CLI's output would. None: the handler deferred to the
-        CLI."""
+        stages, if any, exactly as the CLI's output would. None: the handler raised Defer, so
+        the CLI runs."""
         command = command_plan.command
         started = time.monotonic()
         timeout = self.timeout_for(request)
@@ -403,7 +403,7 @@ class Runtime:
         self, handler: ArgoCDHandler, command_plan: Plan, request: Request
     ) -> CommandResult | None:
         """An Argo CD read answered from its REST API; None: not configured for it (no server
-        or no credentials), or the handler deferred, so the CLI runs."""
+        or no credentials), or the handler raised Defer, so the CLI runs."""
         started = time.monotonic()
         argocd = self.argocd()
         if argocd is None:
@@ -444,17 +444,18 @@ class Runtime:
         timeout: float,
         started: float,
     ) -> CommandResult | None:
+        """The handler's answer as a result; None when it raised Defer (the CLI answers)."""
         try:
             async with asyncio.timeout(timeout):
                 answer = await answer_call()
+        except Defer:
+            return None
         except TimeoutError:
             raise BackendError(
                 "timeout",
                 f"{source} did not answer within {timeout:g}s; raise `timeout` (up to the "
                 "server's maximum) or narrow the command",
             ) from None
-        if answer.defer:
-            return None
         if answer.error_code is not None:
             error = ErrorInfo(code=answer.error_code, message=answer.stderr)
             return self._result(command_plan, "native", answer.output, "", answer.exit_code, error)

@@ -6,8 +6,8 @@ formats values with `fmt`'s `%v`, times as RFC 1123 in the local zone, ages with
 `HumanDuration`, and sorts with Go's (unstable) pdqsort. Each is reproduced here, because a
 different column width, tie order or rounding would make the text differ.
 
-Anything a describer meets that it cannot reproduce exactly raises `Inexact`: the command then
-goes to kubectl itself instead of being answered approximately.
+Anything a describer meets that it cannot reproduce exactly raises `errors.Defer`: the command
+then goes to kubectl itself instead of being answered approximately.
 """
 
 from __future__ import annotations
@@ -20,11 +20,9 @@ from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any, TypeVar
 
+from kube_ai_proxy.errors import Defer
+
 T = TypeVar("T")
-
-
-class Inexact(Exception):
-    """The object holds something this port does not render exactly as kubectl does."""
 
 
 # --- text/tabwriter -------------------------------------------------------------------------
@@ -537,7 +535,7 @@ def selector_string(selector: Mapping[str, Any] | None) -> str:
         # Go ranges over matchLabels (a map: a random order) to build what it sorts; past
         # insertion sort's 12 elements, pdqsort leaves requirements on one key in an order
         # that depends on that random order, so kubectl itself prints either.
-        raise Inexact("a label selector with several requirements on one key")
+        raise Defer("a label selector with several requirements on one key")
     go_sort(ordered, lambda a, b: a[0] < b[0])
     return ",".join(text for _, text in ordered)
 
@@ -550,7 +548,7 @@ def _requirement(expr: Mapping[str, Any]) -> str:
     if op == "DoesNotExist":
         return f"!{key}"
     if op not in ("In", "NotIn") or not values:
-        raise Inexact(f"label selector operator {op!r}")
+        raise Defer(f"label selector operator {op!r}")
     return f"{key} {op.lower()} ({','.join(values)})"
 
 
@@ -578,7 +576,7 @@ class Quantity:
     def parse(cls, text: str) -> Quantity:
         match = _QUANTITY.match(text.strip())
         if not match or not (match.group(2) or match.group(3)):
-            raise Inexact(f"quantity {text!r}")
+            raise Defer(f"quantity {text!r}")
         sign, whole, frac, suffix = match.groups()
         number = Fraction(int(whole or "0")) + (Fraction(int(frac), 10 ** len(frac)) if frac else 0)
         if suffix in _DECIMAL_SUFFIXES:
@@ -588,7 +586,7 @@ class Quantity:
         elif re.fullmatch(r"[eE][+-]?\d+", suffix):
             value, fmt = number * Fraction(10) ** int(suffix[1:]), "DecimalExponent"
         else:
-            raise Inexact(f"quantity {text!r}")
+            raise Defer(f"quantity {text!r}")
         # Quantities hold at most nano precision; finer values round up (away from zero).
         scaled = value * 10**9
         if scaled.denominator != 1:
@@ -623,7 +621,7 @@ class Quantity:
             exponent += 10
         suffix = {0: ""} | {v: k for k, v in _BINARY_SUFFIXES.items()}
         if exponent not in suffix:
-            raise Inexact("quantity beyond Ei")
+            raise Defer("quantity beyond Ei")
         return f"{amount}{suffix[exponent]}"
 
     def _decimal(self, fmt: str) -> str:
@@ -637,14 +635,14 @@ class Quantity:
             return f"{amount}" + (f"e{exponent}" if exponent else "")
         suffix = {v: k for k, v in _DECIMAL_SUFFIXES.items()}
         if exponent not in suffix:
-            raise Inexact("quantity beyond the SI suffixes")
+            raise Defer("quantity beyond the SI suffixes")
         return f"{amount}{suffix[exponent]}"
 
 
 def _int64(value: int) -> int:
     """Go's int64 would overflow here, and kubectl print garbage."""
     if not -(2**63) <= value < 2**63:
-        raise Inexact("a quantity beyond int64")
+        raise Defer("a quantity beyond int64")
     return value
 
 

@@ -1,4 +1,5 @@
-"""The one exception the server raises for a call it refuses or cannot complete."""
+"""The exception the server raises for a call it refuses or cannot complete (CommandError), and
+the one a native reader raises to hand a command to the CLI (Defer)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,11 @@ class CommandError(Exception):
         super().__init__(message)
         self.code: ErrorCode = code
         self.message = message
+
+
+class Defer(Exception):
+    """The native path cannot answer this command exactly, so the CLI answers it. The message
+    says why, for debugging."""
 
 
 def invalid(message: str) -> CommandError:

@@ -1,6 +1,7 @@
 """Text as Go programs print it, for answers that must equal a Go CLI's output character for
 character: encoding/json, sigs.k8s.io/yaml (go-yaml v2), text/tabwriter and gosuri/uitable
-tables, Go's time formats."""
+tables, Go's time formats. What a Go program would print in a way not reproduced here raises
+errors.Defer: the CLI then prints it."""
 
 from __future__ import annotations
 
@@ -17,11 +18,7 @@ from typing import Any
 
 import yaml
 
-
-class CannotRender(Exception):
-    """The answer holds something the Go program would print in a way not reproduced here:
-    the caller runs the CLI instead."""
-
+from kube_ai_proxy.errors import Defer
 
 # --- Go's JSON encoder -------------------------------------------------------------------------
 
@@ -303,7 +300,7 @@ _STR = "tag:yaml.org,2002:str"
 
 def _scalar(text: str, style: str | None = None) -> yaml.ScalarNode:
     if _EMITTERS_DIFFER.search(text):
-        raise CannotRender("a string go-yaml escapes differently")
+        raise Defer("a string go-yaml escapes differently")
     return yaml.ScalarNode(_STR, text, style=style)
 
 
@@ -316,14 +313,14 @@ def _node(value: Any) -> yaml.Node:
         return _scalar(value, _string_style(value))
     if isinstance(value, int):
         if not -_INT64 <= value < 2 * _INT64:
-            raise CannotRender("an integer beyond 64 bits")
+            raise Defer("an integer beyond 64 bits")
         return _scalar(str(value))
     if isinstance(value, float):
         return _scalar(go_yaml_float(value))
     if isinstance(value, Mapping):
         keys = sorted(value, key=cmp_to_key(_key_order))
         if any(len(key.encode()) >= 128 for key in keys):
-            raise CannotRender("a mapping key too long for a simple key")
+            raise Defer("a mapping key too long for a simple key")
         pairs = [(_node(key), _node(value[key])) for key in keys]
         return yaml.MappingNode("tag:yaml.org,2002:map", pairs, flow_style=False)
     if isinstance(value, Sequence):
@@ -357,7 +354,7 @@ def uitable(rows: Sequence[Sequence[str]]) -> str:
             # Width by go-runewidth, ANSI sequences stripped, cells split at newlines: only
             # printable ASCII is measured here exactly as uitable measures it.
             if not _PRINTABLE_ASCII.fullmatch(cell):
-                raise CannotRender("a table cell uitable measures differently")
+                raise Defer("a table cell uitable measures differently")
     if not rows:
         return "\n"
     widths = [0] * max(len(row) for row in rows)
@@ -380,7 +377,7 @@ def ansic(timestamp: str) -> str:
         return "Mon Jan  1 00:00:00 0001"
     match = _RFC3339.match(timestamp)
     if match is None:
-        raise CannotRender(f"a time helm does not write: {timestamp!r}")
+        raise Defer(f"a time helm does not write: {timestamp!r}")
     year, month, day, hour, minute, second = (int(part) for part in match.groups())
     weekday = _DAYS[calendar.weekday(year, month, day)]
     return (
@@ -398,7 +395,7 @@ def go_upper(text: str) -> str:
     for char in text:
         upper = char.upper()
         if len(upper) != 1:
-            raise CannotRender(f"the upper case of {char!r}")
+            raise Defer(f"the upper case of {char!r}")
         out.append(upper)
     return "".join(out)
 
@@ -544,10 +541,10 @@ def go_time(value: str | None) -> str:
     if value is None:
         return "<nil>"
     if not _zone_is_plain():
-        raise CannotRender("a TZ Go may read differently")
+        raise Defer("a TZ Go may read differently")
     match = _TIME.fullmatch(value)
     if match is None:
-        raise CannotRender(f"a time Argo CD does not write: {value!r}")
+        raise Defer(f"a time Argo CD does not write: {value!r}")
     year, month, day, hour, minute, second = (int(part) for part in match.groups()[:6])
     fraction, zone = match.group(7) or "", match.group(8)
     offset = 0 if zone == "Z" else (int(zone[1:3]) * 3600 + int(zone[4:6]) * 60)
@@ -555,7 +552,7 @@ def go_time(value: str | None) -> str:
         offset = -offset
     epoch = calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0)) - offset
     if year < 1900:
-        raise CannotRender("a time before 1900")
+        raise Defer("a time before 1900")
     local = time.localtime(epoch)
     shift = local.tm_gmtoff
     sign = "-" if shift < 0 else "+"
@@ -572,7 +569,7 @@ def go_time_value(value: Any) -> str:
     """A non-pointer metav1.Time: JSON null is Go's zero time."""
     if value is None:
         if time.localtime(0).tm_zone != "UTC" or not _zone_is_plain():
-            raise CannotRender("the zero time outside UTC")
+            raise Defer("the zero time outside UTC")
         return "0001-01-01 00:00:00 +0000 UTC"
     return go_time(str(value))
 
@@ -580,5 +577,5 @@ def go_time_value(value: Any) -> str:
 def bytes_prefix(text: str, length: int) -> str:
     """text[0:length] in Go (bytes), for the ASCII revisions it is used on."""
     if not text.isascii():
-        raise CannotRender("a revision that is not ASCII")
+        raise Defer("a revision that is not ASCII")
     return text[:length]

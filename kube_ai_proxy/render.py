@@ -67,8 +67,8 @@ def json_text(value: Any, *, sort_keys: bool = True) -> str:
 
 
 def yaml_text(value: Any) -> str:
-    """What kubectl's -o yaml prints (sigs.k8s.io/yaml); raises CannotRender for the few
-    strings go-yaml would print differently from this port, which kubectl then prints."""
+    """What kubectl's -o yaml prints (sigs.k8s.io/yaml); raises Defer for the few strings
+    go-yaml would print differently from this port, which kubectl then prints."""
     return go_yaml(value)
 
 

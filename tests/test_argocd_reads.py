@@ -33,7 +33,8 @@ from adapters.errors import BackendError
 from kube_ai_proxy.clispec import CliSpecs
 from kube_ai_proxy.commands import CliCommand, parse_command
 from kube_ai_proxy.config import Settings
-from kube_ai_proxy.goprint import CannotRender, go_time, tabwriter
+from kube_ai_proxy.errors import Defer
+from kube_ai_proxy.goprint import go_time, tabwriter
 from kube_ai_proxy.mcp.server import create_server
 from kube_ai_proxy.native import argocd as argocd_reads
 from kube_ai_proxy.native.base import ArgoCDContext, NativeAnswer
@@ -127,7 +128,6 @@ async def test_native_answer_is_what_the_cli_printed(case: dict[str, Any]) -> No
     command = parsed(case["command"])
     assert argocd_handler(command) is argocd_reads.native_argocd
     answer, replay = await answer_for(case)
-    assert not answer.defer
     assert all(not queue for queue in replay.answers.values()), "a recorded request was not made"
     if case["exit_code"] == 0:
         assert answer.error_code is None, answer.stderr
@@ -159,9 +159,11 @@ async def test_a_project_with_sync_windows_goes_to_the_cli() -> None:
     assert case["command"] == "argocd app get scheduled"
     replay = Replay(case["exchanges"])
     argocd = argocd_for(replay)
-    answer = await argocd_reads.native_argocd(parsed(case["command"]), context(argocd))
-    await argocd.aclose()
-    assert answer.defer
+    try:
+        with pytest.raises(Defer):
+            await argocd_reads.native_argocd(parsed(case["command"]), context(argocd))
+    finally:
+        await argocd.aclose()
 
 
 @pytest.mark.parametrize(
@@ -284,7 +286,7 @@ def test_times_print_in_the_local_zone_as_go_does(zone: Callable[[str], None]) -
     zone("Asia/Kolkata")
     assert go_time("2026-11-20T10:15:00Z") == "2026-11-20 15:45:00 +0530 IST"
     zone("No/Such_Zone")
-    with pytest.raises(CannotRender):
+    with pytest.raises(Defer):
         go_time("2026-11-20T10:15:00Z")
 
 
@@ -292,8 +294,8 @@ async def test_history_defers_in_a_zone_go_may_read_differently(
     zone: Callable[[str], None],
 ) -> None:
     zone("No/Such_Zone")
-    answer, _ = await answer_for(case_for("argocd app history billing"))
-    assert answer.defer
+    with pytest.raises(Defer):
+        await answer_for(case_for("argocd app history billing"))
 
 
 # --- the adapter -------------------------------------------------------------------------------
@@ -550,6 +552,21 @@ async def test_native_errors_are_results(
     assert result["exit_code"] == 20
     assert result["error"]["code"] == "rbac_denied"
     assert "permission denied" in result["error"]["message"]
+
+
+async def test_what_the_native_path_defers_the_cli_answers(
+    fake_bin: Path, replayed: Callable[[list[dict[str, Any]]], Replay]
+) -> None:
+    """A handler that raises Defer after reading (sync windows) hands the call to the CLI:
+    the result is the CLI's, not an error."""
+    (case,) = RECORDED["deferred"]
+    replayed(case["exchanges"])
+    async with Client(create_server(argocd_settings())) as client:
+        raw = await client.call_tool("execute_argocd", {"command": case["command"]})
+    result = raw.structured_content or {}
+    assert not raw.is_error
+    assert result["backend"] == "cli"
+    assert json.loads(result["output"])["argv"][:3] == ["app", "get", "scheduled"]
 
 
 async def test_version_asks_the_cli_for_its_own_once(

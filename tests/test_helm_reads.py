@@ -26,7 +26,8 @@ from adapters.errors import BackendError
 from adapters.helm import Helm, HelmCall, HelmClient, HelmCommand
 from kube_ai_proxy.clispec import CliSpecs
 from kube_ai_proxy.commands import CliCommand
-from kube_ai_proxy.goprint import CannotRender, go_json, go_yaml, uitable
+from kube_ai_proxy.errors import Defer
+from kube_ai_proxy.goprint import go_json, go_yaml, uitable
 from kube_ai_proxy.native import helm as helm_reads
 from kube_ai_proxy.native.base import NativeContext
 from kube_ai_proxy.native.helm import render
@@ -145,11 +146,11 @@ def test_go_numbers() -> None:
 
 
 def test_what_cannot_be_printed_exactly_raises() -> None:
-    with pytest.raises(CannotRender):
+    with pytest.raises(Defer):
         go_yaml({"a": "emoji \U0001f600"})
-    with pytest.raises(CannotRender):
+    with pytest.raises(Defer):
         uitable([["NAME"], ["ünï"]])
-    with pytest.raises(CannotRender):
+    with pytest.raises(Defer):
         uitable([["NAME"], ["two\nlines"]])
 
 
@@ -238,8 +239,8 @@ async def test_helm_errors_keep_helms_words() -> None:
 
 async def test_an_answer_it_cannot_print_goes_to_helm() -> None:
     release = {"name": "r\u00fc", "namespace": "n", "revision": "1", "updated": "-"}
-    answer = await helm_reads.native_helm(parsed("helm list"), _ctx(FakeClient([release])))
-    assert answer.defer
+    with pytest.raises(Defer):
+        await helm_reads.native_helm(parsed("helm list"), _ctx(FakeClient([release])))
 
 
 @pytest.mark.parametrize("verb", ["status", "get manifest"])

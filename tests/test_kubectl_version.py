@@ -10,6 +10,7 @@ import pytest
 from adapters.errors import BackendError
 from kube_ai_proxy.clispec import CliSpecs
 from kube_ai_proxy.commands import parse_command
+from kube_ai_proxy.errors import Defer
 from kube_ai_proxy.native.base import NativeAnswer, NativeContext
 from kube_ai_proxy.native.kubectl.info import handler_for, version
 from tests.fakes.kube import kube_of
@@ -105,10 +106,10 @@ async def test_client_only_asks_no_server() -> None:
 
 
 async def test_an_unreachable_server_is_kubectls_to_report() -> None:
-    answer = await _run("kubectl version", server=BackendError("unavailable", "down"))
-    assert answer.defer
+    with pytest.raises(Defer):
+        await _run("kubectl version", server=BackendError("unavailable", "down"))
 
 
 async def test_a_version_kubectl_cannot_parse_is_kubectls_to_report() -> None:
-    answer = await _run("kubectl version", server={**SERVER, "gitVersion": "v1.32"})
-    assert answer.defer
+    with pytest.raises(Defer):
+        await _run("kubectl version", server={**SERVER, "gitVersion": "v1.32"})

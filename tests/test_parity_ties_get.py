@@ -20,6 +20,7 @@ from adapters.errors import BackendError
 from adapters.kubernetes import JSON, TABLE, Discovery, Resource
 from kube_ai_proxy.clispec import CliSpecs
 from kube_ai_proxy.commands import parse_command
+from kube_ai_proxy.errors import Defer
 from kube_ai_proxy.native.base import NativeAnswer, NativeContext
 from kube_ai_proxy.native.kubectl.get import can_serve, native_get
 from kube_ai_proxy.render import cell_text, tabwrite
@@ -280,8 +281,8 @@ def test_a_category_wins_over_a_type_of_its_name() -> None:
     ],
 )
 def test_what_kubectl_refuses_in_its_own_words_goes_to_kubectl(words: str) -> None:
-    answer, _ = _get(words, {"pods": PODS})
-    assert answer.defer
+    with pytest.raises(Defer):
+        _get(words, {"pods": PODS})
 
 
 @pytest.mark.parametrize("words", ["pods,", ",pods", "pod/a/b", "/a", "pod/", "pods,svc/a"])
@@ -341,4 +342,5 @@ def test_a_header_go_does_not_upper_case_as_python_does_goes_to_kubectl() -> Non
     ctx = NativeContext(
         kube=kube_of(Odd({})), namespace="web", budget=100_000, allow_secrets=False, timeout=5
     )
-    assert asyncio.run(native_get(command, ctx)).defer
+    with pytest.raises(Defer):
+        asyncio.run(native_get(command, ctx))

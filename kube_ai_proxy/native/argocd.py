@@ -29,8 +29,8 @@ from urllib.parse import quote
 
 from adapters.errors import BackendError
 from kube_ai_proxy.commands import CliCommand
+from kube_ai_proxy.errors import Defer
 from kube_ai_proxy.goprint import (
-    CannotRender,
     bytes_prefix,
     encoded,
     encoded_list,
@@ -48,7 +48,6 @@ from kube_ai_proxy.redaction import redact_object
 JSON = dict[str, Any]
 Rendered = tuple[str, JSON]
 
-_DEFER = NativeAnswer("", None, defer=True)
 # The exit code of the CLI's fatal errors (errors.CheckError -> log.Fatal).
 _FATAL_EXIT = 20
 _BOOL = FlagRule(frozenset({None, "true", "false"}))
@@ -151,7 +150,7 @@ def app_server(app: JSON) -> str:
 def _has_multiple_sources(app: JSON) -> bool:
     spec = app.get("spec") or {}
     if spec.get("sourceHydrator"):
-        raise CannotRender("a source hydrator")
+        raise Defer("a source hydrator")
     return bool(spec.get("sources"))
 
 
@@ -423,14 +422,14 @@ async def _app_get(command: CliCommand, ctx: ArgoCDContext) -> Answer:
     app: JSON = await ctx.argocd.get(f"/api/v1/applications/{name}", params)
     project_name = _str(app, "spec", "project")
     if not project_name:
-        raise CannotRender("an application without a project (the CLI asks for project '')")
+        raise Defer("an application without a project (the CLI asks for project '')")
     project = await ctx.argocd.get(f"/api/v1/projects/{quote(project_name, safe='')}")
     shown = _redacted(app, ctx)
     fmt = _output(command)
     if fmt in ("json", "yaml"):
         return Answer(encoded(fmt, shown), shown)
     if _get(project, "spec", "syncWindows"):
-        raise CannotRender("sync windows (the CLI evaluates their schedules)")
+        raise Defer("sync windows (the CLI evaluates their schedules)")
     settings = await ctx.argocd.get("/api/v1/settings")
     base = _str(settings, "url")
     app_name = _str(app, "metadata", "name")
@@ -439,7 +438,7 @@ async def _app_get(command: CliCommand, ctx: ArgoCDContext) -> Answer:
     elif ctx.app_url_base is not None:
         url = f"{ctx.app_url_base}/applications/{app_name}"
     else:
-        raise CannotRender("the CLI's server address is not known")
+        raise Defer("the CLI's server address is not known")
     text = _summary_table(app, url)
     conditions = _get(app, "status", "conditions") or []
     if conditions:
@@ -541,7 +540,7 @@ async def _app_manifests(command: CliCommand, ctx: ArgoCDContext) -> Answer:
         try:
             objects.append(json.loads(state))
         except ValueError:
-            raise CannotRender("a manifest that is not JSON") from None
+            raise Defer("a manifest that is not JSON") from None
     shown = [_redacted(obj, ctx) if obj is not None else None for obj in objects]
     text = "".join("---\n" + go_yaml(obj) + "\n" for obj in shown)
     return Answer(text, {"manifests": shown})
@@ -809,7 +808,7 @@ def _server_version_text(server: JSON, short: bool) -> str:
 
 async def _version(command: CliCommand, ctx: ArgoCDContext) -> Answer:
     if ctx.client_version is None:
-        raise CannotRender("the CLI's own version is not known")
+        raise Defer("the CLI's own version is not known")
     client = await ctx.client_version()
     short = command.bool_flag("short")
     client_only = command.bool_flag("client")
@@ -893,8 +892,6 @@ def _cut_rows(command: CliCommand, answer: Answer, budget: int) -> NativeAnswer:
 async def native_argocd(command: CliCommand, ctx: ArgoCDContext) -> NativeAnswer:
     try:
         answer: Answer = await _COMMANDS[command.verb](command, ctx)
-    except CannotRender:
-        return _DEFER
     except BackendError as exc:
         return NativeAnswer(
             "",

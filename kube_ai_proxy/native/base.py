@@ -1,5 +1,7 @@
 """The contract of a native reader: what it is given (NativeContext, ArgoCDContext), what it
-answers (NativeAnswer), and how it says which flags it renders exactly (FlagRule, serves).
+answers (NativeAnswer), and how it says which flags it renders exactly (FlagRule, serves). A
+reader that finds it cannot answer exactly after all (e.g. kubectl's choice among tied pods is
+not predictable) raises errors.Defer instead of answering: the CLI then runs.
 
 A leaf: the readers import it, and it imports none of them (native/route.py picks a reader).
 """
@@ -29,9 +31,6 @@ class NativeAnswer:
     error_code: ErrorCode | None = None
     truncated: bool = False
     next: str | None = None
-    # The handler found it cannot answer exactly after all (e.g. kubectl's choice among tied
-    # pods is not predictable): run the CLI instead.
-    defer: bool = False
 
 
 @dataclass(frozen=True)

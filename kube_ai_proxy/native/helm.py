@@ -27,7 +27,8 @@ import yaml
 from adapters.errors import BackendError
 from adapters.helm import HelmClient
 from kube_ai_proxy.commands import CliCommand
-from kube_ai_proxy.goprint import GO_SPACE, CannotRender, ansic, go_json, go_yaml, uitable
+from kube_ai_proxy.errors import Defer
+from kube_ai_proxy.goprint import GO_SPACE, ansic, go_json, go_yaml, uitable
 from kube_ai_proxy.native.base import ANY, SWITCH, FlagRule, NativeAnswer, NativeContext, serves
 from kube_ai_proxy.redaction import (
     redact_helm_release,
@@ -73,7 +74,6 @@ FLAGS: Mapping[tuple[str, ...], Mapping[str, FlagRule]] = {
 
 # A decimal int as pflag reads it; other spellings (0x10, 010, 1_0, +1) go to helm.
 _DECIMAL = re.compile(r"-?(0|[1-9][0-9]{0,17})")
-_DEFER = NativeAnswer("", None, defer=True)
 
 
 class CannotRedact(Exception):
@@ -163,7 +163,7 @@ Rendered = tuple[str, dict[str, Any]]
 
 def render(command: CliCommand, fetched: Any, *, allow_secrets: bool) -> Rendered:
     """What helm prints for the command, and the data behind it, from helm's JSON (`fetch`).
-    Raises CannotRender when helm's printing is not reproduced for this answer."""
+    Raises Defer when helm's printing is not reproduced for this answer."""
     verb = command.verb
     fmt = command.value("output") or "table"
     if verb == ("list",):
@@ -274,7 +274,7 @@ def _status(
 ) -> Rendered:
     info = release.get("info") or {}
     if str(info.get("description", "")).casefold() == "dry run complete":
-        raise CannotRender("helm prints a dry run's hooks and manifest")
+        raise Defer("helm prints a dry run's hooks and manifest")
     shown = release if allow_secrets else redacted_release(release)
     if fmt != "table":
         return _encoded(fmt, shown), shown
@@ -356,7 +356,7 @@ def _helm_error(exc: pyhelm3.errors.Error) -> NativeAnswer:
 
 async def native_helm(command: CliCommand, ctx: NativeContext) -> NativeAnswer:
     if ctx.helm is None:
-        return _DEFER
+        raise Defer("no helm client for this call")
     try:
         fetched = await fetch(command, await ctx.helm())
         text, data = render(command, fetched, allow_secrets=ctx.allow_secrets)
@@ -364,8 +364,6 @@ async def native_helm(command: CliCommand, ctx: NativeContext) -> NativeAnswer:
         return _helm_error(exc)
     except BackendError as exc:
         return NativeAnswer("", None, exit_code=1, stderr=exc.message, error_code=exc.code)
-    except CannotRender:
-        return _DEFER
     except CannotRedact:
         return NativeAnswer(
             "",

@@ -33,8 +33,9 @@ from e2e.argocd import argocd_server, seed
 from e2e.harness import CacheLayout, up
 from e2e.test_argocd import COMMANDS, DEFERRED, FAILURES, normalized
 from kube_ai_proxy.clispec import CliSpecs
+from kube_ai_proxy.errors import Defer
 from kube_ai_proxy.native import argocd as argocd_reads
-from kube_ai_proxy.native.base import ArgoCDContext
+from kube_ai_proxy.native.base import ArgoCDContext, NativeAnswer
 from kube_ai_proxy.pipeline import plan
 from kube_ai_proxy.validation import Limits
 
@@ -80,7 +81,9 @@ def recorder(ca_file: Path) -> Recorder:
 
 async def run_native(
     command: str, config: ArgoCDConfig, client_version: dict[str, Any], ca_file: Path
-) -> tuple[Any, list[dict[str, Any]]]:
+) -> tuple[NativeAnswer | None, list[dict[str, Any]]]:
+    """The native answer and the exchanges it made; no answer when the native path does not
+    serve the command (no exchanges) or leaves it to the CLI (Defer)."""
     transport = recorder(ca_file)
     argocd = ArgoCD(config, transport=transport)
 
@@ -100,6 +103,8 @@ async def run_native(
         return None, []
     try:
         answer = await argocd_reads.native_argocd(parsed, ctx)
+    except Defer:
+        return None, transport.exchanges
     finally:
         await argocd.aclose()
     return answer, transport.exchanges
@@ -147,8 +152,9 @@ async def record() -> dict[str, Any]:
                     command, config, client_version, server.ca_file
                 )
                 real = server.cli(*shlex.split(command)[1:], token=server.readonly_token)
-                if answer.error_code is not None or normalized(answer.output) == normalized(
-                    real.stdout
+                if answer is not None and (
+                    answer.error_code is not None
+                    or normalized(answer.output) == normalized(real.stdout)
                 ):
                     break
             else:
@@ -168,7 +174,7 @@ async def record() -> dict[str, Any]:
             command = template.format(ns=server.namespace)
             answer, exchanges = await run_native(command, config, client_version, server.ca_file)
             if exchanges:
-                assert answer is not None and answer.defer, command
+                assert answer is None, command  # read, then left to the CLI
                 deferred.append({"command": command, "exchanges": exchanges})
         answers: dict[str, str] = {}
         for case in [*cases, *deferred]:

@@ -28,6 +28,7 @@ from e2e.harness import CacheLayout, Cluster, up
 from e2e.harness.cluster import tool_environment
 from e2e.test_native_describe import NAMESPACE, NODE, create_workload, delete_workload
 from kube_ai_proxy.clispec import CliSpecs
+from kube_ai_proxy.errors import Defer
 from kube_ai_proxy.native.base import Handler, NativeAnswer, NativeContext
 from kube_ai_proxy.native.kubectl import describe as kubectl_describe
 from kube_ai_proxy.pipeline import plan
@@ -106,13 +107,18 @@ def _forward(kwargs: dict[str, Any], warnings: list[str]) -> None:
 
 async def record_both(
     real: KubeAPI, cluster: Cluster, line: str, handler: Handler
-) -> tuple[NativeAnswer, dict[str, Any]]:
-    """The handler's answer to `line` (every API exchange recorded), then kubectl's, between
-    two clock readings: a case to keep once replaying it gives kubectl's text."""
+) -> tuple[NativeAnswer | None, dict[str, Any]]:
+    """The handler's answer to `line` (every API exchange recorded; None when it raised
+    Defer), then kubectl's, between two clock readings: a case to keep once replaying it gives
+    kubectl's text."""
     command = plan(CliSpecs(), "kubectl", line, Limits()).command
     api = RecordingAPI(real)
     ctx = NativeContext(kube_of(api), command.value("namespace") or "default", 50_000, False, 60)
-    answer: NativeAnswer = await handler(command, ctx)
+    answer: NativeAnswer | None
+    try:
+        answer = await handler(command, ctx)
+    except Defer:
+        answer = None
     env = tool_environment(
         {**os.environ, "KUBECONFIG": str(cluster.kubeconfig)}, cluster.tool_state
     )
@@ -135,7 +141,7 @@ async def record_both(
 
 async def record_case(real: KubeAPI, cluster: Cluster, line: str) -> dict[str, Any] | None:
     answer, case = await record_both(real, cluster, line, kubectl_describe.native_describe)
-    assert not answer.defer, line
+    assert answer is not None, line
     if await replay(case) is None:
         return None
     return case

@@ -56,8 +56,8 @@ COMMANDS = [
 async def record_case(real: KubeAPI, cluster: Cluster, line: str) -> dict[str, Any] | None:
     assert kubectl_events.can_serve(plan(CliSpecs(), "kubectl", line, Limits()).command), line
     answer, case = await record_both(real, cluster, line, kubectl_events.native_events)
-    case["deferred"] = answer.defer
-    if not answer.defer and await replay(case) is None:
+    case["deferred"] = answer is None
+    if answer is not None and await replay(case) is None:
         return None
     return case
 

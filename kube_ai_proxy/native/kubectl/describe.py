@@ -7,7 +7,7 @@ describer, for CRDs and other kinds without one), and the descriptions are joine
 joins them. `data` holds the described objects (Secrets redacted) and their events.
 
 A kind kubectl describes with a describer that is not ported, or an object holding something
-the port does not print exactly (see describe_text.Inexact), sends the command to kubectl.
+the port does not print exactly, raises errors.Defer: the command goes to kubectl.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 from adapters.errors import BackendError
 from adapters.kubernetes import KubeAPI, Resource
 from kube_ai_proxy.commands import CliCommand
-from kube_ai_proxy.describe_text import Inexact
+from kube_ai_proxy.errors import Defer
 from kube_ai_proxy.native.base import ANY, SWITCH, FlagRule, NativeAnswer, NativeContext, serves
 from kube_ai_proxy.native.kubectl.describe_kinds import Describer, Obj, Related, describer_for
 from kube_ai_proxy.redaction import redact_object
@@ -33,8 +33,6 @@ FLAGS = {
     "chunk-size": ANY,
     "context": ANY,
 }
-
-_DEFER = NativeAnswer("", None, defer=True)
 
 
 def _now() -> float:
@@ -110,10 +108,6 @@ class _Found:
     prefixed: bool = False  # found by the NAME_PREFIX fallback: kubectl prints them apart
 
 
-class _Defer(Exception):
-    """kubectl itself must answer (its wording, or behaviour this port does not reproduce)."""
-
-
 async def native_describe(command: CliCommand, ctx: NativeContext) -> NativeAnswer:
     api = await ctx.kube()
     source = _ApiSource(
@@ -127,12 +121,10 @@ async def native_describe(command: CliCommand, ctx: NativeContext) -> NativeAnsw
         if found.errors and len(command.args) == 2:
             found = await _prefix_matches(command, ctx, source, targets[0], found)
         return await _answer(command, ctx, source, found)
-    except (_Defer, Inexact):
-        return _DEFER
     except BackendError as exc:
         if exc.code == "not_found" and "resource type" in exc.message:
             return NativeAnswer("", None, 1, f"error: {exc.message}", "not_found")
-        return _DEFER  # kubectl's words for what else can go wrong
+        raise Defer(f"kubectl's words for what else can go wrong: {exc.message}") from exc
 
 
 def _type_names(args: Sequence[str]) -> list[tuple[str, list[str]]]:
@@ -148,11 +140,11 @@ async def _resolve_all(api: KubeAPI, args: Sequence[str]) -> list[_Target]:
     targets = []
     for kind, names in _type_names(args):
         if "." not in kind and discovery.by_category(kind) and discovery.resolve(kind) is None:
-            raise _Defer  # `all` and other categories
+            raise Defer(f"{kind!r} is a category (`all` and others), which kubectl expands")
         resource = await api.resolve(kind)
         describer = describer_for(resource.group, resource.kind)
         if describer is None:
-            raise _Defer  # kubectl has a describer for this kind that is not ported
+            raise Defer(f"kubectl's describer for {resource.kind} is not ported")
         targets.append(_Target(resource, describer, names))
     return targets
 
@@ -198,7 +190,7 @@ async def _prefix_matches(
     """`kubectl describe TYPE NAME_PREFIX`: when NAME is not an object, every object of the type
     in the namespace whose name starts with it (no selector, no -A, as kubectl lists them)."""
     if "/" in command.args[0]:
-        raise _Defer  # kubectl retries TYPE/NAME pairs in ways not worth reproducing
+        raise Defer("kubectl retries TYPE/NAME pairs in ways not worth reproducing")
     prefix = command.args[1]
     listed = await source.list(target.resource.path(_namespace(command, ctx, target.resource)))
     matches = [

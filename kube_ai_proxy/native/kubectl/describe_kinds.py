@@ -17,7 +17,6 @@ from typing import Any, Protocol
 
 from adapters.errors import BackendError
 from kube_ai_proxy.describe_text import (
-    Inexact,
     PrefixWriter,
     Quantity,
     between,
@@ -31,6 +30,7 @@ from kube_ai_proxy.describe_text import (
     selector_string,
     since,
 )
+from kube_ai_proxy.errors import Defer
 from kube_ai_proxy.native.kubectl.describe_parts import (
     Obj as Obj,
 )
@@ -124,7 +124,7 @@ async def search_events(
     try:
         return await source.list(path, [("fieldSelector", selector)])
     except BackendError as exc:
-        raise Inexact(f"events could not be listed: {exc.message}") from None
+        raise Defer(f"events could not be listed: {exc.message}") from None
 
 
 async def _events_of(source: Source, obj: Obj) -> Related:
@@ -142,7 +142,7 @@ async def _pods_by_selector(source: Source, obj: Obj, selector: str) -> list[Obj
             f"/api/v1/namespaces/{namespace}/pods", [("labelSelector", selector)]
         )
     except BackendError as exc:
-        raise Inexact(f"pods could not be listed: {exc.message}") from None
+        raise Defer(f"pods could not be listed: {exc.message}") from None
 
 
 async def _controller(source: Source, obj: Obj) -> Related:
@@ -219,7 +219,7 @@ def _pod_status(w: PrefixWriter, meta: Obj, status: Obj, now: float) -> None:
     if meta.get("deletionTimestamp") and phase not in ("Failed", "Succeeded"):
         w.write(0, f"Status:\tTerminating (lasts {since(meta['deletionTimestamp'], now)})\n")
         if meta.get("deletionGracePeriodSeconds") is None:
-            raise Inexact("a terminating pod without a grace period (kubectl would crash)")
+            raise Defer("a terminating pod without a grace period (kubectl would crash)")
         w.write(0, f"Termination Grace Period:\t{n(meta, 'deletionGracePeriodSeconds')}s\n")
     else:
         w.write(0, f"Status:\t{phase}\n")
@@ -322,7 +322,7 @@ async def _gather_deployment(source: Source, deployment: Obj) -> Related:
             f"/apis/apps/v1/namespaces/{namespace}/replicasets", [("labelSelector", selector)]
         )
     except BackendError as exc:
-        raise Inexact(f"replica sets could not be listed: {exc.message}") from None
+        raise Defer(f"replica sets could not be listed: {exc.message}") from None
     return related
 
 
@@ -363,7 +363,7 @@ def render_deployment(deployment: Obj, related: Related, now: float) -> str:
 
 def _replicas(spec: Obj) -> int:
     if spec.get("replicas") is None:
-        raise Inexact("no spec.replicas (kubectl would crash)")
+        raise Defer("no spec.replicas (kubectl would crash)")
     return n(spec, "replicas")
 
 
@@ -388,7 +388,7 @@ def replica_sets_of(deployment: Obj, listed: list[Obj]) -> tuple[list[Obj], list
     # kubectl describes all the old ones (allOldRSes), scaled down or not.
     old = [rs for rs in owned if rs is not new]
     if any(m(rs, "spec").get("replicas") is None for rs in old):
-        raise Inexact("a replica set without spec.replicas (kubectl would crash)")
+        raise Defer("a replica set without spec.replicas (kubectl would crash)")
     return old, [new] if new is not None else []
 
 
@@ -624,7 +624,7 @@ async def _endpoint_slices(source: Source, namespace: str, service: str) -> list
             chunked=False,
         )
     except BackendError as exc:
-        raise Inexact(f"endpoint slices could not be listed: {exc.message}") from None
+        raise Defer(f"endpoint slices could not be listed: {exc.message}") from None
 
 
 def render_service(service: Obj, related: Related, now: float) -> str:
@@ -710,7 +710,7 @@ def format_endpoint_slices(slices: list[Obj], ports: set[str] | None) -> str:
         else:
             for port in items(piece, "ports"):
                 if port.get("name") is None or port.get("port") is None:
-                    raise Inexact("an endpoint slice port without a name or number")
+                    raise Defer("an endpoint slice port without a name or number")
                 if ports is None or s(port, "name") in ports:
                     targets.append(str(n(port, "port")))
         for target in targets:
@@ -770,7 +770,7 @@ async def _gather_ingress(source: Source, ingress: Obj) -> Related:
             entry["service"] = await source.get(f"/api/v1/namespaces/{namespace}/services/{name}")
         except BackendError as exc:
             if exc.code != "not_found":
-                raise Inexact(f"a backend service could not be read: {exc.message}") from None
+                raise Defer(f"a backend service could not be read: {exc.message}") from None
             entry["error"] = exc.message
         services[name] = entry
     return {"services": services, **await _events_of(source, ingress)}
@@ -871,7 +871,7 @@ async def _gather_node(source: Source, node: Obj) -> Related:
         related["pods"] = await source.list("/api/v1/pods", [("fieldSelector", selector)])
     except BackendError as exc:
         if exc.code != "rbac_denied":
-            raise Inexact(f"pods could not be listed: {exc.message}") from None
+            raise Defer(f"pods could not be listed: {exc.message}") from None
         related["pods"] = None  # kubectl says "not authorized"
     try:
         related["lease"] = await source.get(
@@ -991,7 +991,7 @@ def _node_resources(w: PrefixWriter, node: Obj, pods: list[Obj], now: float) -> 
     w.write(1, "Namespace\tName\t\tCPU Requests\tCPU Limits\tMemory Requests\tMemory Limits\tAge\n")
     w.write(1, "---------\t----\t\t------------\t----------\t---------------\t-------------\t---\n")
     if pods and (cpu.milli_value() == 0 or memory.value_int() == 0):
-        raise Inexact("a node without allocatable cpu or memory (kubectl divides by zero)")
+        raise Defer("a node without allocatable cpu or memory (kubectl divides by zero)")
     totals_requests: dict[str, Quantity] = {}
     totals_limits: dict[str, Quantity] = {}
     for pod in pods:
@@ -1104,7 +1104,7 @@ def _container_requests(pod: Obj, container: Obj, statuses: dict[str, Obj]) -> d
     others = [allocated] if infeasible else [running, allocated]
     if not result and any(others):
         # kubectl copies a nil map and writes to it: it panics (kubectl 1.35).
-        raise Inexact("a resized container without requests (kubectl crashes on it)")
+        raise Defer("a resized container without requests (kubectl crashes on it)")
     for other in others:
         _max_into(result, other)
     return result
@@ -1165,7 +1165,7 @@ async def _gather_namespace(source: Source, namespace: Obj) -> Related:
             related[key] = await source.list(f"/api/v1/namespaces/{name}/{plural}")
         except BackendError as exc:
             if exc.code != "not_found":
-                raise Inexact(f"{plural} could not be listed: {exc.message}") from None
+                raise Defer(f"{plural} could not be listed: {exc.message}") from None
             related[key] = None
     return related
 
@@ -1206,7 +1206,7 @@ def _quotas(w: PrefixWriter, quotas: list[Obj]) -> None:
     w.write(0, "Resource Quotas\n")
     for quota in ordered:
         if items(m(quota, "spec"), "scopes"):
-            raise Inexact("quota scopes are not ported")
+            raise Defer("quota scopes are not ported")
         w.write(1, f"Name:\t{s(m(quota, 'metadata'), 'name')}\n")
         w.write(1, "Resource\tUsed\tHard\n")
         w.write(1, "--------\t---\t---\n")
@@ -1234,7 +1234,7 @@ def _limit_ranges(w: PrefixWriter, ranges: list[Obj]) -> None:
             names = {name for field in fields for name in m(item, field)}
             if len(names) > 1:
                 # kubectl walks a Go map here: its order changes from run to run.
-                raise Inexact("a limit range item over several resources")
+                raise Defer("a limit range item over several resources")
             for name in names:
                 values = [str(m(item, field).get(name, "-")) for field in fields]
                 w.write(0, f" {s(item, 'type')}\t{name}\t" + "\t".join(values) + "\n")
@@ -1315,7 +1315,7 @@ async def _gather_claim(source: Source, claim: Obj) -> Related:
     try:
         pods = await source.list(f"/api/v1/namespaces/{namespace}/pods")
     except BackendError as exc:
-        raise Inexact(f"pods could not be listed: {exc.message}") from None
+        raise Defer(f"pods could not be listed: {exc.message}") from None
     return {"pods": pods, **await _events_of(source, claim)}
 
 
@@ -1460,7 +1460,7 @@ def _volume_source(w: PrefixWriter, spec: Obj) -> None:
         elif field == "csi":
             _csi_volume(w, source)
         else:
-            raise Inexact(f"{field} persistent volumes are not ported")
+            raise Defer(f"{field} persistent volumes are not ported")
         return
     w.write(1, "<unknown>\n")
 

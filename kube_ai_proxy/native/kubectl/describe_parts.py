@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from kube_ai_proxy.describe_text import (
-    Inexact,
     PrefixWriter,
     Quantity,
     epoch,
@@ -26,6 +25,7 @@ from kube_ai_proxy.describe_text import (
     rfc1123z,
     since,
 )
+from kube_ai_proxy.errors import Defer
 
 Obj = dict[str, Any]
 
@@ -134,7 +134,7 @@ def byte_prefix(text: str, size: int) -> str:
     try:
         return text.encode()[:size].decode()
     except UnicodeDecodeError:
-        raise Inexact("a cut through a multi-byte character") from None
+        raise Defer("a cut through a multi-byte character") from None
 
 
 # --- labels, annotations, taints, tolerations, pods -----------------------------------------
@@ -452,7 +452,7 @@ def describe_probe(probe: Obj) -> str:
     if probe.get("grpc") is not None:
         grpc = m(probe, "grpc")
         if grpc.get("service") is None:
-            raise Inexact("a gRPC probe without a service (kubectl would crash)")
+            raise Defer("a gRPC probe without a service (kubectl would crash)")
         return f"grpc <pod>:{n(grpc, 'port')} {s(grpc, 'service')} {attrs}"
     return f"unknown {attrs}"
 
@@ -475,7 +475,7 @@ def _probe_url(http: Obj) -> str:
             c if c in _PATH_SAFE else "".join(f"%{byte:02X}" for byte in c.encode()) for c in path
         )
     if any(c in host for c in ' %"<>\\^`{|}') or not host:
-        raise Inexact("a probe URL that Go escapes")
+        raise Defer("a probe URL that Go escapes")
     if path and not path.startswith("/"):
         path = "/" + path
     return f"{scheme}://{host}{path}" if scheme else f"//{host}{path}"
@@ -555,7 +555,7 @@ def container_resource_value(ref: Obj, container: Obj) -> str:
     if kind not in ("limits", "requests"):
         return ""
     if resource.startswith("hugepages-"):
-        raise Inexact("a hugepages resource reference")
+        raise Defer("a hugepages resource reference")
     amount = Quantity.parse(str(m(container, "resources", kind).get(resource) or "0"))
     if resource == "cpu":
         return str(math.ceil(float(amount.milli_value()) / float(divisor.milli_value())))
@@ -616,10 +616,10 @@ def _volume_source(w: PrefixWriter, volume: Obj) -> None:
         if volume.get(field) is None:
             continue
         if printer is None:
-            raise Inexact(f"{field} volumes are not ported")
+            raise Defer(f"{field} volumes are not ported")
         printer(w, m(volume, field))
         return
-    raise Inexact(f"volume {s(volume, 'name')!r} has a source this port does not print")
+    raise Defer(f"volume {s(volume, 'name')!r} has a source this port does not print")
 
 
 def print_host_path(w: PrefixWriter, source: Obj) -> None:
@@ -686,7 +686,7 @@ def _projected(w: PrefixWriter, source: Obj) -> None:
         elif part.get("serviceAccountToken") is not None:
             token = m(part, "serviceAccountToken")
             if token.get("expirationSeconds") is None:
-                raise Inexact("a token projection without expirationSeconds")
+                raise Defer("a token projection without expirationSeconds")
             w.write(2, f"TokenExpirationSeconds:\t{n(token, 'expirationSeconds')}\n")
 
 

@@ -19,7 +19,8 @@ from adapters.errors import BackendError
 from adapters.kubernetes import KubeAPI
 from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.describe_text import go_sort, parse_time, since
-from kube_ai_proxy.goprint import GO_SPACE, CannotRender, go_yaml
+from kube_ai_proxy.errors import Defer
+from kube_ai_proxy.goprint import GO_SPACE, go_yaml
 from kube_ai_proxy.native.base import ANY, SWITCH, FlagRule, NativeAnswer, NativeContext, serves
 from kube_ai_proxy.redaction import redact_object
 from kube_ai_proxy.render import json_text, tabwrite
@@ -103,7 +104,7 @@ async def native_events(command: CliCommand, ctx: NativeContext) -> NativeAnswer
             message = f"Error from server (Forbidden): {exc.message}"
             return NativeAnswer("", None, 1, message, exc.code)
         # An unknown --for type, an unreachable server: kubectl's own words for it.
-        return NativeAnswer("", None, defer=True)
+        raise Defer(f"kubectl words this error itself: {exc.message}") from exc
     wanted = _types(command) or []
     events = [e for e in listed if not wanted or str(e.get("type", "")).lower() in wanted]
     if not events:
@@ -116,8 +117,6 @@ async def native_events(command: CliCommand, ctx: NativeContext) -> NativeAnswer
     if output:
         return _objects_answer(output, events, ctx.budget)
     rows = _rows(events, all_namespaces, _now())
-    if rows is None:
-        return NativeAnswer("", None, defer=True)
     header = ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
     if all_namespaces:
         header.insert(0, "NAMESPACE")
@@ -324,8 +323,9 @@ def _sort(events: list[dict[str, Any]]) -> None:
     events[:] = [e for _, e in keyed]
 
 
-def _rows(events: list[dict[str, Any]], all_namespaces: bool, now: float) -> list[list[str]] | None:
-    """The event printer's lines; None when a cell holds what the tabwriter would act on."""
+def _rows(events: list[dict[str, Any]], all_namespaces: bool, now: float) -> list[list[str]]:
+    """The event printer's lines. Raises Defer when a cell holds what the tabwriter would act
+    on."""
     rows = []
     for event in events:
         involved = event["involvedObject"]
@@ -339,7 +339,7 @@ def _rows(events: list[dict[str, Any]], all_namespaces: bool, now: float) -> lis
         if all_namespaces:
             row.insert(0, event["metadata"].get("namespace", ""))
         if any(c in cell for cell in row for c in _TABWRITER_CONTROLS):
-            return None
+            raise Defer("a cell holds a character kubectl's tabwriter acts on")
         rows.append(row)
     return rows
 
@@ -399,10 +399,7 @@ def _objects_answer(output: str, events: list[dict[str, Any]], budget: int) -> N
     event the text is the whole list's."""
     count = 16
     while True:
-        try:
-            text = _objects_text(output, events[:count])
-        except CannotRender:
-            return NativeAnswer("", None, defer=True)
+        text = _objects_text(output, events[:count])
         if count >= len(events):
             if len(text) <= budget:
                 return NativeAnswer(text, {"events": events})
@@ -422,5 +419,5 @@ def _objects_text(output: str, events: list[dict[str, Any]]) -> str:
     # kubectl writes it through its tabwriter too, which would pad at a raw tab (go-yaml
     # quotes and escapes such strings, but the text is not printed unless that held).
     if any(c in text for c in "\t\v\f"):
-        raise CannotRender("a tab in the YAML")
+        raise Defer("a tab in the YAML")
     return text

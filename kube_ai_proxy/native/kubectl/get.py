@@ -15,7 +15,8 @@ from typing import Any
 from adapters.errors import BackendError
 from adapters.kubernetes import JSON, TABLE, KubeAPI, Resource
 from kube_ai_proxy.commands import CliCommand
-from kube_ai_proxy.goprint import CannotRender, go_upper
+from kube_ai_proxy.errors import Defer
+from kube_ai_proxy.goprint import go_upper
 from kube_ai_proxy.native.base import ANY, SWITCH, FlagRule, NativeAnswer, NativeContext, serves
 from kube_ai_proxy.redaction import redact_object
 from kube_ai_proxy.render import (
@@ -122,18 +123,13 @@ def _targets(args: Sequence[str]) -> list[_Target]:
     return [_Target(kind, names, True) for kind in kinds]
 
 
-class _Defer(Exception):
-    """kubectl answers this command in words of its own (an error this module does not
-    reproduce)."""
-
-
 async def _resolve(api: KubeAPI, target: _Target) -> list[Resource]:
     if target.expands:
         # A category wins over a resource of the same name, as in kubectl.
         members = (await api.discovery()).by_category(target.kind)
         if members:
             if target.names:
-                raise _Defer  # "you must specify only one resource"
+                raise Defer('kubectl\'s own error: "you must specify only one resource"')
             return members
     try:
         return [await api.resolve(target.kind)]
@@ -168,7 +164,10 @@ async def native_get(command: CliCommand, ctx: NativeContext) -> NativeAnswer:
                         continue
                     listed.add(_gvk(resource))
                 elif request.all_namespaces and resource.namespaced:
-                    raise _Defer  # "a resource cannot be retrieved by name across all namespaces"
+                    raise Defer(
+                        "kubectl's own error: "
+                        '"a resource cannot be retrieved by name across all namespaces"'
+                    )
                 section = _section_for(sections, resource, target)
                 missing = await _fetch(request, section, target.names)
                 if missing and not command.bool_flag("ignore-not-found"):
@@ -177,8 +176,6 @@ async def native_get(command: CliCommand, ctx: NativeContext) -> NativeAnswer:
                         for n in missing
                     ]
                     error_code = "not_found"
-    except _Defer:
-        return NativeAnswer("", None, defer=True)
     except BackendError as exc:
         if exc.code == "not_found" and "resource type" in exc.message:
             return NativeAnswer("", None, 1, f"error: {exc.message}", "not_found")
@@ -294,14 +291,11 @@ def _render(request: _Request, sections: list[_Section]) -> NativeAnswer:
     if request.output in ("json", "yaml"):
         objects = [o for s in sections for o in s.objects]
         note = _empty_note(request, sections, objects)
-        try:
-            if len(objects) == 1 and _single_named(request.command):
-                value = _printable(request, objects[0])
-                text = json_text(value) if request.output == "json" else yaml_text(value)
-                return _budgeted(text, value, ctx.budget, note)
-            text, listed = _list_text(request, objects)
-        except CannotRender:
-            return NativeAnswer("", None, defer=True)  # kubectl prints it
+        if len(objects) == 1 and _single_named(request.command):
+            value = _printable(request, objects[0])
+            text = json_text(value) if request.output == "json" else yaml_text(value)
+            return _budgeted(text, value, ctx.budget, note)
+        text, listed = _list_text(request, objects)
         return _budgeted(text, listed, ctx.budget, note)
     if request.output == "name":
         lines = [
@@ -311,10 +305,7 @@ def _render(request: _Request, sections: list[_Section]) -> NativeAnswer:
         ]
         text = "".join(line + "\n" for line in lines)
         return _budgeted(text, {"names": lines}, ctx.budget, _empty_note(request, sections, lines))
-    try:
-        return _render_tables(request, sections)
-    except CannotRender:
-        return NativeAnswer("", None, defer=True)  # kubectl prints it
+    return _render_tables(request, sections)
 
 
 def _printable(request: _Request, obj: dict[str, Any]) -> dict[str, Any]:

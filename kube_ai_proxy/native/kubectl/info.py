@@ -10,6 +10,7 @@ from typing import Any
 from adapters.errors import BackendError
 from adapters.kubernetes import AccessRequest, Resource
 from kube_ai_proxy.commands import CliCommand
+from kube_ai_proxy.errors import Defer
 from kube_ai_proxy.goprint import go_json_indent, go_yaml
 from kube_ai_proxy.native.base import (
     ANY,
@@ -146,8 +147,8 @@ async def cluster_info(command: CliCommand, ctx: NativeContext) -> NativeAnswer:
             f"/api/v1/namespaces/{namespace}/services",
             query=[("labelSelector", "kubernetes.io/cluster-service=true")],
         )
-    except BackendError:
-        return NativeAnswer("", None, defer=True)  # kubectl's own error output
+    except BackendError as exc:
+        raise Defer(f"kubectl's own error output: {exc.message}") from exc
     lines = [f"Kubernetes control plane is running at {host}"]
     services: list[dict[str, str]] = [{"name": "Kubernetes control plane", "url": host}]
     for service in listed.get("items") or []:
@@ -192,7 +193,7 @@ async def can_i(command: CliCommand, ctx: NativeContext) -> NativeAnswer:
     warnings: list[str] = []
     if target.startswith("/"):
         if subresource:
-            return NativeAnswer("", None, defer=True)
+            raise Defer("a non-resource URL with --subresource: kubectl answers it itself")
         if verb not in _KNOWN_NON_RESOURCE_VERBS:
             warnings.append(f"Warning: verb '{verb}' is not a known verb")
         request = AccessRequest(verb=verb, resource="", name=target)
@@ -297,7 +298,7 @@ async def version(command: CliCommand, ctx: NativeContext) -> NativeAnswer:
     per binary), the server's is GET /version: what kubectl prints from the two. Whatever
     makes kubectl fail (no kubectl, an unreachable server) goes to kubectl, for its error."""
     if ctx.client_version is None:
-        return NativeAnswer("", None, defer=True)
+        raise Defer("the kubectl binary's own version is not known")
     try:
         value: dict[str, Any] = dict(await ctx.client_version())
         if not command.bool_flag("client"):
@@ -305,8 +306,8 @@ async def version(command: CliCommand, ctx: NativeContext) -> NativeAnswer:
             warning = _skew_warning(value["clientVersion"], value["serverVersion"])
         else:
             warning = None
-    except (BackendError, ValueError, KeyError):
-        return NativeAnswer("", None, defer=True)
+    except (BackendError, ValueError, KeyError) as exc:
+        raise Defer(f"kubectl fails in its own words: {exc!r}") from exc
     output = command.value("output") or ""
     if output == "json":
         text = go_json_indent(value) + "\n"

@@ -18,6 +18,7 @@ from typing import Any
 from adapters.errors import BackendError
 from adapters.kubernetes import KubeAPI
 from kube_ai_proxy.commands import CliCommand
+from kube_ai_proxy.errors import Defer
 from kube_ai_proxy.native.base import ANY, SWITCH, NativeAnswer, NativeContext, serves
 
 FLAGS = {
@@ -39,7 +40,6 @@ FLAGS = {
 
 _DURATION = re.compile(r"(\d+(?:\.\d*)?)(ns|us|µs|ms|s|m|h)")
 _UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
-_DEFER = NativeAnswer("", None, defer=True)
 
 
 def can_serve(command: CliCommand) -> bool:
@@ -145,7 +145,7 @@ async def native_logs(command: CliCommand, ctx: NativeContext) -> NativeAnswer:
             pods = list(listed.get("items") or [])
             limit = int(command.value("max-log-requests") or 5)
             if len(pods) > limit and command.bool_flag("follow"):
-                return _DEFER  # kubectl's own error text for this case
+                raise Defer("more pods than --max-log-requests: kubectl's own error text")
             if not pods:
                 return NativeAnswer(
                     "", {"logs": []}, stderr=f"No resources found in {namespace} namespace."
@@ -156,11 +156,11 @@ async def native_logs(command: CliCommand, ctx: NativeContext) -> NativeAnswer:
                 target = f"pods/{target}"
             pods, query = await _pods_for(api, namespace, target)
             if not pods:
-                return _DEFER  # kubectl's wording for an empty selector
+                raise Defer(f"no pod for {target}: kubectl's own wording")
             if query is not None:
                 ranked = sorted(pods, key=_logging_key)
                 if len(ranked) > 1 and _logging_key(ranked[0]) == _logging_key(ranked[1]):
-                    return _DEFER  # a tie: kubectl's unstable sort decides
+                    raise Defer("a tie between pods: kubectl's unstable sort decides")
                 if len(pods) > 1:
                     notes.append(
                         f"Found {len(pods)} pods, using pod/{ranked[0]['metadata']['name']}"
