@@ -34,7 +34,8 @@ from kube_ai_proxy.clispec import CliSpecs
 from kube_ai_proxy.commands import CliCommand, parse_command
 from kube_ai_proxy.config import Settings
 from kube_ai_proxy.errors import Defer
-from kube_ai_proxy.goprint import go_time, tabwriter
+from kube_ai_proxy.gofmt.tabwriter import tabwriter
+from kube_ai_proxy.gofmt.times import go_time
 from kube_ai_proxy.mcp.server import create_server
 from kube_ai_proxy.native import argocd as argocd_reads
 from kube_ai_proxy.native.base import ArgoCDContext, NativeAnswer

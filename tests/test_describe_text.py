@@ -13,27 +13,23 @@ from typing import Any
 import pytest
 
 from kube_ai_proxy.clispec import CliSpecs
-from kube_ai_proxy.describe_text import (
-    PrefixWriter,
+from kube_ai_proxy.errors import Defer
+from kube_ai_proxy.gofmt.numbers import format_float
+from kube_ai_proxy.gofmt.sort import go_sort
+from kube_ai_proxy.gofmt.tabwriter import TabWriter
+from kube_ai_proxy.gofmt.text import go_quote, go_trim_space
+from kube_ai_proxy.gofmt.times import rfc1123z
+from kube_ai_proxy.gofmt.values import go_value
+from kube_ai_proxy.native.kubectl.apimachinery import (
     Quantity,
-    TabWriter,
-    go_float,
-    go_quote,
-    go_sort,
-    go_value,
     human_duration,
-    rfc1123z,
     selector_string,
     since,
 )
-from kube_ai_proxy.errors import Defer
 from kube_ai_proxy.native.kubectl.describe import can_serve
 from kube_ai_proxy.native.kubectl.describe_kinds import camel_split, smart_label
-from kube_ai_proxy.native.kubectl.describe_parts import (
-    go_trim_space,
-    print_annotations,
-    print_labels,
-)
+from kube_ai_proxy.native.kubectl.describe_parts import print_annotations, print_labels
+from kube_ai_proxy.native.kubectl.printers import PrefixWriter
 from kube_ai_proxy.pipeline import plan
 from kube_ai_proxy.validation import Limits
 
@@ -64,7 +60,7 @@ def test_sort_leaves_ties_where_go_does(case: dict[str, Any]) -> None:
 
 def test_floats_print_as_go_prints_them() -> None:
     floats = VECTORS["floats"]
-    assert [go_float(f) for f in floats["inputs"]] == floats["outputs"]
+    assert [format_float(f) for f in floats["inputs"]] == floats["outputs"]
 
 
 def test_durations_read_as_kubectl_reads_them() -> None:

@@ -9,9 +9,10 @@ import pytest
 
 from kube_ai_proxy.clispec import CliSpecs
 from kube_ai_proxy.commands import parse_command
+from kube_ai_proxy.gofmt.yaml import go_yaml
 from kube_ai_proxy.native.base import NativeContext
 from kube_ai_proxy.native.kubectl.get import _list_text, _Request
-from kube_ai_proxy.render import json_text, list_object, yaml_text
+from kube_ai_proxy.native.kubectl.printers import json_text, list_object
 from tests.fakes.kube import kube_of
 
 
@@ -43,7 +44,7 @@ def _whole(output: str, objects: list[dict[str, Any]]) -> str:
         {**o, "metadata": {k: v for k, v in o["metadata"].items() if k != "managedFields"}}
         for o in objects
     ]
-    render = json_text if output == "json" else yaml_text
+    render = json_text if output == "json" else go_yaml
     return render(list_object(printable))
 
 

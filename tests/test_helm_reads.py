@@ -27,7 +27,9 @@ from adapters.helm import Helm, HelmCall, HelmClient, HelmCommand
 from kube_ai_proxy.clispec import CliSpecs
 from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.errors import Defer
-from kube_ai_proxy.goprint import go_json, go_yaml, uitable
+from kube_ai_proxy.gofmt.json import go_json
+from kube_ai_proxy.gofmt.uitable import uitable
+from kube_ai_proxy.gofmt.yaml import go_yaml
 from kube_ai_proxy.native import helm as helm_reads
 from kube_ai_proxy.native.base import NativeContext
 from kube_ai_proxy.native.helm import render

@@ -116,3 +116,22 @@ def test_the_native_contract_is_a_leaf() -> None:
         "kube_ai_proxy.commands",
         "kube_ai_proxy.result",
     }
+
+
+def test_gofmt_is_a_leaf() -> None:
+    """Go's printing, ported once, is used by every reader; it imports nothing of the server
+    but errors.Defer, so no reader's needs can pull it into a cycle."""
+    graph = _graph()
+    gofmt = {name for name in graph if name.split(".")[:2] == ["kube_ai_proxy", "gofmt"]}
+    assert "kube_ai_proxy.gofmt.tabwriter" in gofmt
+    outside = {
+        name: sorted(
+            imported
+            for imported in _imported(_modules()[name])
+            if _top(imported) == "kube_ai_proxy"
+            and imported.split(".")[:2] != ["kube_ai_proxy", "gofmt"]
+            and imported not in ("kube_ai_proxy.errors", "kube_ai_proxy.errors.Defer")
+        )
+        for name in gofmt
+    }
+    assert {name: found for name, found in outside.items() if found} == {}

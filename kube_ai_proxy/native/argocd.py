@@ -30,23 +30,28 @@ from urllib.parse import quote
 from adapters.errors import BackendError
 from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.errors import Defer
-from kube_ai_proxy.goprint import (
-    bytes_prefix,
-    encoded,
-    encoded_list,
-    go_json,
-    go_time,
-    go_time_value,
-    go_yaml,
-    table,
-    tabwriter,
-)
+from kube_ai_proxy.gofmt.json import go_json, go_json_indent
+from kube_ai_proxy.gofmt.tabwriter import table, tabwriter
+from kube_ai_proxy.gofmt.text import bytes_prefix
+from kube_ai_proxy.gofmt.times import go_time, go_time_value
+from kube_ai_proxy.gofmt.yaml import go_yaml
 from kube_ai_proxy.native.base import ANY, SWITCH, ArgoCDContext, FlagRule, NativeAnswer, serves
 from kube_ai_proxy.native.helm import within_budget
 from kube_ai_proxy.redaction import redact_object
 
 JSON = dict[str, Any]
 Rendered = tuple[str, JSON]
+
+
+def _encoded(fmt: str, value: Any) -> str:
+    """The argocd CLI's PrintResource: json.MarshalIndent and a newline, or sigs.k8s.io/yaml."""
+    return go_json_indent(value) + "\n" if fmt == "json" else go_yaml(value)
+
+
+def _encoded_list(fmt: str, items: list[Any]) -> str:
+    """PrintResourceList: an empty list is `[]` (never `null`)."""
+    return _encoded(fmt, items or [])
+
 
 # The exit code of the CLI's fatal errors (errors.CheckError -> log.Fatal).
 _FATAL_EXIT = 20
@@ -267,7 +272,7 @@ async def _app_list(command: CliCommand, ctx: ArgoCDContext) -> Answer:
     fmt = _output(command)
     if fmt in ("json", "yaml"):
         shown = [_redacted(a, ctx) for a in apps]
-        return Answer(encoded_list(fmt, shown), {"items": shown})
+        return Answer(_encoded_list(fmt, shown), {"items": shown})
     summaries = [app_summary(a) for a in apps]
     if fmt == "name":
         text = "".join(qualified_name(a) + "\n" for a in apps)
@@ -427,7 +432,7 @@ async def _app_get(command: CliCommand, ctx: ArgoCDContext) -> Answer:
     shown = _redacted(app, ctx)
     fmt = _output(command)
     if fmt in ("json", "yaml"):
-        return Answer(encoded(fmt, shown), shown)
+        return Answer(_encoded(fmt, shown), shown)
     if _get(project, "spec", "syncWindows"):
         raise Defer("sync windows (the CLI evaluates their schedules)")
     settings = await ctx.argocd.get("/api/v1/settings")
@@ -614,7 +619,7 @@ async def _proj_list(command: CliCommand, ctx: ArgoCDContext) -> Answer:
     fmt = _output(command)
     data = {"items": projects}
     if fmt in ("json", "yaml"):
-        return Answer(encoded_list(fmt, projects), data)
+        return Answer(_encoded_list(fmt, projects), data)
     if fmt == "name":
         return Answer("".join(_str(p, "metadata", "name") + "\n" for p in projects), data)
     header = [
@@ -644,7 +649,7 @@ async def _proj_get(command: CliCommand, ctx: ArgoCDContext) -> Answer:
     project: JSON = detailed.get("project") or {}
     fmt = _output(command)
     if fmt in ("json", "yaml"):
-        return Answer(encoded(fmt, project), project)
+        return Answer(_encoded(fmt, project), project)
     spec = project.get("spec") or {}
 
     def pairs(key: str, a: str, b: str) -> list[str]:
@@ -686,7 +691,7 @@ async def _cluster_list(command: CliCommand, ctx: ArgoCDContext) -> Answer:
     fmt = _output(command)
     data = {"items": clusters}
     if fmt in ("json", "yaml"):
-        return Answer(encoded_list(fmt, clusters), data)
+        return Answer(_encoded_list(fmt, clusters), data)
     if fmt == "server":
         return Answer("".join(_str(c, "server") + "\n" for c in clusters), data)
     rows = [["SERVER", "NAME", "VERSION", "STATUS", "MESSAGE", "PROJECT"]]
@@ -731,7 +736,7 @@ async def _repo_list(command: CliCommand, ctx: ArgoCDContext) -> Answer:
     fmt = _output(command)
     data = {"items": repos}
     if fmt in ("json", "yaml"):
-        return Answer(encoded_list(fmt, repos), data)
+        return Answer(_encoded_list(fmt, repos), data)
     if fmt == "url":
         return Answer("".join(_str(r, "repo") + "\n" for r in repos), data)
     rows = [
@@ -820,7 +825,7 @@ async def _version(command: CliCommand, ctx: ArgoCDContext) -> Answer:
         value: JSON = {"client": {"argocd": _str(client, "Version")} if short else client}
         if server is not None:
             value["server"] = {"argocd-server": _str(server, "Version")} if short else server
-        return Answer(encoded(fmt, value), value)
+        return Answer(_encoded(fmt, value), value)
     short = short or fmt == "short"
     text = _client_version_text(client, short)
     data: JSON = {"client": client}

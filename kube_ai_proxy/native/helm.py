@@ -28,7 +28,11 @@ from adapters.errors import BackendError
 from adapters.helm import HelmClient
 from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.errors import Defer
-from kube_ai_proxy.goprint import GO_SPACE, ansic, go_json, go_yaml, uitable
+from kube_ai_proxy.gofmt.json import go_json
+from kube_ai_proxy.gofmt.text import GO_SPACE
+from kube_ai_proxy.gofmt.times import ansic
+from kube_ai_proxy.gofmt.uitable import uitable
+from kube_ai_proxy.gofmt.yaml import go_yaml
 from kube_ai_proxy.native.base import ANY, SWITCH, FlagRule, NativeAnswer, NativeContext, serves
 from kube_ai_proxy.redaction import (
     redact_helm_release,

@@ -16,21 +16,20 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from adapters.errors import BackendError
-from kube_ai_proxy.describe_text import (
-    PrefixWriter,
+from kube_ai_proxy.errors import Defer
+from kube_ai_proxy.gofmt.sort import go_sort
+from kube_ai_proxy.gofmt.times import rfc1123z
+from kube_ai_proxy.gofmt.values import go_value
+from kube_ai_proxy.native.kubectl.apimachinery import (
     Quantity,
     between,
     epoch,
     format_label_selector,
     format_labels,
-    go_sort,
-    go_value,
     quantity,
-    rfc1123z,
     selector_string,
     since,
 )
-from kube_ai_proxy.errors import Defer
 from kube_ai_proxy.native.kubectl.describe_parts import (
     Obj as Obj,
 )
@@ -68,6 +67,7 @@ from kube_ai_proxy.native.kubectl.describe_parts import (
     print_tolerations,
     s,
 )
+from kube_ai_proxy.native.kubectl.printers import PrefixWriter
 
 Related = dict[str, Any]
 

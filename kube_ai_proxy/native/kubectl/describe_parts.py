@@ -10,22 +10,21 @@ from __future__ import annotations
 
 import base64
 import math
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from kube_ai_proxy.describe_text import (
-    PrefixWriter,
+from kube_ai_proxy.errors import Defer
+from kube_ai_proxy.gofmt.sort import go_sort
+from kube_ai_proxy.gofmt.text import go_quote, go_trim_space
+from kube_ai_proxy.gofmt.times import rfc1123z
+from kube_ai_proxy.gofmt.values import go_value
+from kube_ai_proxy.native.kubectl.apimachinery import (
     Quantity,
     epoch,
     format_label_selector,
-    go_quote,
-    go_sort,
-    go_value,
-    rfc1123z,
     since,
 )
-from kube_ai_proxy.errors import Defer
+from kube_ai_proxy.native.kubectl.printers import PrefixWriter
 
 Obj = dict[str, Any]
 
@@ -86,21 +85,6 @@ def int_or_string(value: Any) -> str:
     if value is None:
         return "<nil>"
     return str(value)
-
-
-def go_trim_space(text: str) -> str:
-    """strings.TrimSpace: Go's unicode.IsSpace set, which differs from Python's at the edges."""
-    spaces = "\t\n\v\f\r \x85\xa0"
-
-    def is_space(char: str) -> bool:
-        return char in spaces or unicodedata.category(char) == "Zs" or char in "\u2028\u2029"
-
-    start, end = 0, len(text)
-    while start < end and is_space(text[start]):
-        start += 1
-    while end > start and is_space(text[end - 1]):
-        end -= 1
-    return text[start:end]
 
 
 def controller_of(obj: Obj) -> str:

@@ -18,12 +18,15 @@ from typing import Any, Literal
 from adapters.errors import BackendError
 from adapters.kubernetes import KubeAPI
 from kube_ai_proxy.commands import CliCommand
-from kube_ai_proxy.describe_text import go_sort, parse_time, since
 from kube_ai_proxy.errors import Defer
-from kube_ai_proxy.goprint import GO_SPACE, go_yaml
+from kube_ai_proxy.gofmt.sort import go_sort
+from kube_ai_proxy.gofmt.text import GO_SPACE, escape_terminal
+from kube_ai_proxy.gofmt.times import GO_ZERO_TIME, parse_time
+from kube_ai_proxy.gofmt.yaml import go_yaml
 from kube_ai_proxy.native.base import ANY, SWITCH, FlagRule, NativeAnswer, NativeContext, serves
+from kube_ai_proxy.native.kubectl.apimachinery import since
+from kube_ai_proxy.native.kubectl.printers import json_text, tabwrite
 from kube_ai_proxy.redaction import redact_object
-from kube_ai_proxy.render import json_text, tabwrite
 
 FLAGS = {
     "namespace": ANY,
@@ -42,7 +45,6 @@ _PAGE = 500
 _TYPES = ("normal", "warning")
 # Characters Go's text/tabwriter acts on: a cell holding one would not print as one cell.
 _TABWRITER_CONTROLS = "\t\n\v\f"
-_ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
 # What follows the last event of a printed EventList (`]` and `}`, or the YAML's `kind` and
 # `metadata` lines) is shorter than this.
 _CLOSING = 64
@@ -300,7 +302,7 @@ def _parse(text: Any) -> datetime | None:
     if not isinstance(text, str):
         return None
     moment = parse_time(text)
-    return None if moment is None or moment == _ZERO_TIME else moment
+    return None if moment is None or moment == GO_ZERO_TIME else moment
 
 
 # --- sorting and printing ------------------------------------------------------------------
@@ -316,7 +318,7 @@ def _sort(events: list[dict[str, Any]]) -> None:
             moment = _parse(series.get("lastObservedTime"))
         else:
             moment = _parse(event.get("lastTimestamp")) or _parse(event.get("eventTime"))
-        return moment or _ZERO_TIME
+        return moment or GO_ZERO_TIME
 
     keyed = [(seen(e), e) for e in events]
     go_sort(keyed, lambda a, b: a[0] < b[0])
@@ -331,10 +333,10 @@ def _rows(events: list[dict[str, Any]], all_namespaces: bool, now: float) -> lis
         involved = event["involvedObject"]
         row = [
             _interval(event, now),
-            _escape(event.get("type", "")),
-            _escape(event.get("reason", "")),
-            f"{_escape(involved.get('kind', ''))}/{_escape(involved.get('name', ''))}",
-            _escape(event.get("message", "").strip(GO_SPACE)),
+            escape_terminal(event.get("type", "")),
+            escape_terminal(event.get("reason", "")),
+            escape_terminal(f"{involved.get('kind', '')}/{involved.get('name', '')}"),
+            escape_terminal(event.get("message", "").strip(GO_SPACE)),
         ]
         if all_namespaces:
             row.insert(0, event["metadata"].get("namespace", ""))
@@ -355,11 +357,6 @@ def _interval(event: dict[str, Any], now: float) -> str:
     if count > 1:
         return f"{since(event.get('lastTimestamp'), now)} (x{count} over {first})"
     return first
-
-
-def _escape(text: str) -> str:
-    """printers.EscapeTerminal: terminal control characters made visible."""
-    return text.replace("\x1b", "^[").replace("\r", "\\r")
 
 
 def _event_list(events: list[dict[str, Any]]) -> dict[str, Any]:

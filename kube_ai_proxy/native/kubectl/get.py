@@ -16,18 +16,18 @@ from adapters.errors import BackendError
 from adapters.kubernetes import JSON, TABLE, KubeAPI, Resource
 from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.errors import Defer
-from kube_ai_proxy.goprint import go_upper
+from kube_ai_proxy.gofmt.text import go_upper
+from kube_ai_proxy.gofmt.yaml import go_yaml
 from kube_ai_proxy.native.base import ANY, SWITCH, FlagRule, NativeAnswer, NativeContext, serves
-from kube_ai_proxy.redaction import redact_object
-from kube_ai_proxy.render import (
+from kube_ai_proxy.native.kubectl.apimachinery import format_labels
+from kube_ai_proxy.native.kubectl.printers import (
     cell_text,
-    format_labels,
     json_text,
     kind_prefix,
     list_object,
     tabwrite,
-    yaml_text,
 )
+from kube_ai_proxy.redaction import redact_object
 from kube_ai_proxy.result import ErrorCode
 
 FLAGS = {
@@ -293,7 +293,7 @@ def _render(request: _Request, sections: list[_Section]) -> NativeAnswer:
         note = _empty_note(request, sections, objects)
         if len(objects) == 1 and _single_named(request.command):
             value = _printable(request, objects[0])
-            text = json_text(value) if request.output == "json" else yaml_text(value)
+            text = json_text(value) if request.output == "json" else go_yaml(value)
             return _budgeted(text, value, ctx.budget, note)
         text, listed = _list_text(request, objects)
         return _budgeted(text, listed, ctx.budget, note)
@@ -327,7 +327,7 @@ def _list_text(request: _Request, objects: list[dict[str, Any]]) -> tuple[str, A
     the printed items alone run past the budget. Up to the end of its last item the text is
     the whole list's, character for character (only what follows differs), so whatever the
     budget keeps is exactly what kubectl prints."""
-    render = json_text if request.output == "json" else yaml_text
+    render = json_text if request.output == "json" else go_yaml
     marker = _ITEMS_END[request.output]
     printable: list[dict[str, Any]] = []
     count = 16

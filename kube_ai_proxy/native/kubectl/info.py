@@ -11,7 +11,8 @@ from adapters.errors import BackendError
 from adapters.kubernetes import AccessRequest, Resource
 from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.errors import Defer
-from kube_ai_proxy.goprint import go_json_indent, go_yaml
+from kube_ai_proxy.gofmt.json import go_json_indent
+from kube_ai_proxy.gofmt.yaml import go_yaml
 from kube_ai_proxy.native.base import (
     ANY,
     SWITCH,
@@ -21,7 +22,7 @@ from kube_ai_proxy.native.base import (
     NativeContext,
     serves,
 )
-from kube_ai_proxy.render import tabwrite
+from kube_ai_proxy.native.kubectl.printers import tabwrite
 
 _KNOWN_VERBS = frozenset(
     "get list watch create update patch delete deletecollection use bind impersonate * "
