@@ -4,8 +4,10 @@ the local cluster, says so on stderr, and its stdout carries JSON-RPC only."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -73,6 +75,7 @@ async def test_make_run_without_a_kubeconfig_serves_the_local_cluster(
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,  # make, the harness and the server: stopped together
     )
     assert proc.stdin is not None and proc.stdout is not None
     seen: list[Any] = []
@@ -91,9 +94,9 @@ async def test_make_run_without_a_kubeconfig_serves_the_local_cluster(
         proc.stdin.close()
         rest, stderr = await asyncio.wait_for(proc.communicate(), timeout=60)
     finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        await proc.wait()
     assert all(json.loads(line)["jsonrpc"] == "2.0" for line in rest.splitlines())
     result = answer["result"]["structuredContent"]
     assert result["status"] == "success", result
@@ -132,15 +135,22 @@ def test_the_readme_first_call_answers_as_shown(
 ) -> None:
     command, shown = _readme_first_call()
     assert command.startswith(".venv/bin/fastmcp call --command 'make run'"), command
-    done = subprocess.run(
+    with subprocess.Popen(
         ["bash", "-o", "pipefail", "-c", command],
         cwd=REPO,
         env=_newcomer_env(tmp_path, cache_layout),
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=300,
-        check=False,
-    )
+        start_new_session=True,  # on a timeout, fastmcp, make and the server go together
+    ) as proc:
+        try:
+            stdout, stderr = proc.communicate(timeout=300)
+        finally:
+            # Whatever of the session is left (a server its client did not stop) goes too.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+    done = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
     assert done.returncode == 0, done.stderr
     # jq ends the output, which ends with a newline, with one more: a blank last line.
     assert done.stdout.endswith("\n\n"), done.stdout
