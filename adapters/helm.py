@@ -69,21 +69,27 @@ def error_class(stderr: str) -> type[pyhelm3.errors.Error]:
 
 
 class HelmCommand(pyhelm3.Command):  # type: ignore[misc]  # pyhelm3 has no type hints
-    """pyhelm3's Command, its helm exec'd without a shell."""
+    """pyhelm3's Command, its helm exec'd without a shell.
+
+    pyhelm3's reads (status, history, get_values) build helm's arguments and hand them to
+    `run`, which this class replaces; tests/test_canaries.py checks that they still do. The
+    executable and kube context are kept here too, not read back from pyhelm3's private
+    `_executable` and `_kubecontext`."""
 
     def __init__(
         self, executable: str, call: HelmCall, version: semver.Version | None = None
     ) -> None:
         super().__init__(executable=executable, kubecontext=call.kube_context)
+        self.executable = executable
         self.call = call
         self.known_version = version
 
     def argv(self, command: Sequence[Any]) -> list[str]:
         """helm's argv for pyhelm3's arguments (it passes ints and paths too), with the
-        global flags pyhelm3 adds."""
-        argv = [self._executable, *(str(part) for part in command)]
-        if self._kubecontext:
-            argv += ["--kube-context", self._kubecontext]
+        global flags pyhelm3 adds (only --kube-context is ever set here)."""
+        argv = [self.executable, *(str(part) for part in command)]
+        if self.call.kube_context:
+            argv += ["--kube-context", self.call.kube_context]
         return argv
 
     async def run(self, command: list[Any], input: bytes | None = None) -> bytes:
@@ -114,7 +120,7 @@ class HelmCommand(pyhelm3.Command):  # type: ignore[misc]  # pyhelm3 has no type
         runs past the call's timeout."""
         if self.known_version is not None:
             return self.known_version
-        argv = [self._executable, *_VERSION]
+        argv = [self.executable, *_VERSION]
         with subprocess.Popen(
             argv,
             stdin=subprocess.DEVNULL,
@@ -166,9 +172,10 @@ class HelmClient(pyhelm3.Client):  # type: ignore[misc]  # pyhelm3 has no type h
     """pyhelm3's Client over a HelmCommand, with helm's JSON as helm printed it (pyhelm3's
     models drop fields)."""
 
-    @property
-    def command(self) -> HelmCommand:
-        return cast(HelmCommand, self._command)
+    def __init__(self, *, command: HelmCommand, executable: str) -> None:
+        super().__init__(command=command, executable=executable)
+        # Kept here rather than read back from pyhelm3's private `_command`.
+        self.command = command
 
     async def releases(
         self,

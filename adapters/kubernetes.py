@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
 import os
 import re
 import time
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     # this module: importing kubernetes_asyncio.client loads every API and model class, about
     # 0.5 s of the server's start-up that a tools/list answer should not wait for.
     from kubernetes_asyncio.client import ApiClient
+
+_log = logging.getLogger(__name__)
 
 JSON = "application/json"
 TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
@@ -394,25 +397,56 @@ def _without_env_lookups(client: ApiClient) -> ApiClient:
     up ~/.netrc and the proxy variables again, each in a worker thread (two thread hops per
     API request, a few ms on the hot path). The API server's address is fixed per client, so
     its proxy is looked up once, here, and kept; netrc is not a source of kube credentials."""
+    configuration = client.configuration
+    if not configuration.proxy:
+        found = _env_proxy(str(configuration.host))
+        if found is not None:
+            _send_through_proxy(client, *found)
+    _stop_trusting_env(client)
+    return client
+
+
+def _env_proxy(url: str) -> tuple[str, str | None] | None:
+    """The proxy for `url` that a session trusting the environment would use (HTTP(S)_PROXY,
+    NO_PROXY), with its Proxy-Authorization value if the proxy URL carries credentials; None
+    when no proxy applies (none set, or NO_PROXY names the host).
+
+    Private API: `aiohttp.helpers.get_env_proxy_for_url` (aiohttp 3.14; aiohttp.helpers is
+    not part of aiohttp's public API, and the BasicAuth it returns is deprecated for 4.0;
+    tests/test_canaries.py checks it). It is the lookup the session itself makes per request,
+    so the proxy kept is the one aiohttp would have chosen."""
     from aiohttp.helpers import get_env_proxy_for_url
     from yarl import URL
 
-    configuration = client.configuration
+    try:
+        proxy, auth = get_env_proxy_for_url(URL(url))
+    except LookupError:
+        return None
+    return str(proxy), None if auth is None else auth.encode()
+
+
+def _send_through_proxy(client: ApiClient, proxy: str, authorization: str | None) -> None:
+    """Make `client` send every request through `proxy`.
+
+    Private API: the `proxy` and `proxy_headers` fields of kubernetes-asyncio's REST client
+    (`ApiClient.rest_client`, a RESTClientObject; kubernetes-asyncio 36.1;
+    tests/test_canaries.py checks them). It copies them from the Configuration when it is
+    built, which has happened by now, and passes them to aiohttp on each request."""
     rest = client.rest_client
-    if not configuration.proxy:
-        try:
-            proxy, auth = get_env_proxy_for_url(URL(str(configuration.host)))
-        except LookupError:
-            pass  # no proxy for this host (none set, or NO_PROXY names it)
-        else:
-            rest.proxy = str(proxy)
-            if auth is not None:
-                rest.proxy_headers = {
-                    **(rest.proxy_headers or {}),
-                    "Proxy-Authorization": auth.encode(),
-                }
-    rest.pool_manager._trust_env = False
-    return client
+    rest.proxy = proxy
+    if authorization is not None:
+        rest.proxy_headers = {**(rest.proxy_headers or {}), "Proxy-Authorization": authorization}
+
+
+def _stop_trusting_env(client: ApiClient) -> None:
+    """Stop `client`'s aiohttp session from reading the proxy variables and ~/.netrc on
+    every request.
+
+    Private API: aiohttp's `ClientSession._trust_env` (aiohttp 3.14; `trust_env` is only a
+    constructor argument and a read-only property; tests/test_canaries.py checks it), on the
+    session kubernetes-asyncio builds with trust_env=True (`rest_client.pool_manager`) and
+    offers no way to build otherwise."""
+    client.rest_client.pool_manager._trust_env = False
 
 
 class KubeClients:
@@ -490,12 +524,17 @@ class KubeClients:
     async def warm_up(self) -> None:
         """Do ahead of time what makes a first call slow: import the client library (in a
         worker thread, so the event loop keeps answering) and open the default context's
-        client. No request is sent; a failure here is left to the call that meets it again."""
+        client. No request is sent, and nothing is raised: the call that meets the failure
+        again reports it to the user. It is logged for the person running the server."""
         try:
             await asyncio.to_thread(importlib.import_module, "kubernetes_asyncio.client")
             await self.get()
-        except Exception:  # noqa: S110 - only a head start; the call reports errors
-            pass
+        except BackendError as exc:
+            # Expected (no kubeconfig, an unusable context) and said to the user by the first
+            # call that needs the cluster; a server that only runs helm or argocd has none.
+            _log.info("Kubernetes warm-up: %s", exc.message)
+        except Exception:
+            _log.warning("Kubernetes warm-up failed; the first call will try again", exc_info=True)
 
     async def aclose(self) -> None:
         for api in self._apis.values():

@@ -88,13 +88,9 @@ def _agrees(answer: NativeAnswer, kubectl: dict[str, Any]) -> bool:
 async def run_case(case: dict[str, Any], now: float) -> tuple[NativeAnswer, ReplayAPI]:
     command = plan(CliSpecs(), "kubectl", case["command"], Limits()).command
     api = ReplayAPI(case["exchanges"])
-    ctx = NativeContext(kube_of(api), command.value("namespace") or "default", 50_000, False, 60)
-    original = kubectl_describe._now
-    kubectl_describe._now = lambda: now
-    try:
-        return await kubectl_describe.native_describe(command, ctx), api
-    finally:
-        kubectl_describe._now = original
+    namespace = command.value("namespace") or "default"
+    ctx = NativeContext(kube_of(api), namespace, 50_000, False, 60, now=lambda: now)
+    return await kubectl_describe.native_describe(command, ctx), api
 
 
 async def replay(case: dict[str, Any]) -> NativeAnswer | None:

@@ -53,13 +53,9 @@ async def answer_from(
     api: ReplayAPI, case: dict[str, Any], now: float, budget: int = 50_000
 ) -> NativeAnswer:
     command = parsed(case["command"])
-    ctx = NativeContext(kube_of(api), command.value("namespace") or "default", budget, False, 60)
-    original = kubectl_events._now
-    kubectl_events._now = lambda: now
-    try:
-        return await kubectl_events.native_events(command, ctx)
-    finally:
-        kubectl_events._now = original
+    namespace = command.value("namespace") or "default"
+    ctx = NativeContext(kube_of(api), namespace, budget, False, 60, now=lambda: now)
+    return await kubectl_events.native_events(command, ctx)
 
 
 def _moments(start: float, end: float) -> list[float]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import socket
 import sys
@@ -249,3 +250,32 @@ async def test_a_failed_cli_with_a_cluster_keeps_its_own_error(
         "code": "cli_error",
         "message": 'error: the server doesn\'t have a resource type "podz"',
     }
+
+
+async def test_a_warm_up_without_a_kubeconfig_logs_why_quietly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from adapters.kubernetes import KubeClients
+
+    caplog.set_level(logging.DEBUG, logger="adapters.kubernetes")
+    await KubeClients(MISSING, None).warm_up()  # does not raise
+    records = [r for r in caplog.records if r.name == "adapters.kubernetes"]
+    assert [r.levelno for r in records] == [logging.INFO]
+    assert "there is no kubeconfig" in records[0].getMessage()
+
+
+async def test_a_warm_up_that_fails_unexpectedly_logs_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from adapters.kubernetes import KubeAPI, KubeClients
+
+    class Broken(KubeClients):
+        async def get(self, context: str | None = None) -> KubeAPI:
+            raise RuntimeError("the loader broke")
+
+    caplog.set_level(logging.DEBUG, logger="adapters.kubernetes")
+    await Broken(MISSING, None).warm_up()  # does not raise
+    records = [r for r in caplog.records if r.name == "adapters.kubernetes"]
+    assert [r.levelno for r in records] == [logging.WARNING]
+    assert records[0].exc_info is not None
+    assert "the loader broke" in str(records[0].exc_info[1])

@@ -126,6 +126,16 @@ def _accepted(response: object) -> Answer:
     return "accept" if (response.content or {}).get("value") is True else "decline"
 
 
+def _without_back_channel(ctx: Context) -> bool:
+    """True when the call's negotiated protocol (the 2026-07-28 era) has no server-to-client
+    requests, so a question goes back as InputRequired rather than as an elicitation.
+
+    Private API: fastmcp's `Context._is_modern_protocol()` (fastmcp 4.2;
+    tests/test_canaries.py checks it). fastmcp has no public test of the protocol era, and
+    which versions count as modern is fastmcp's to keep current, not ours."""
+    return ctx._is_modern_protocol()
+
+
 def _confirmer(ctx: Context, bound: str) -> Confirm:
     """How this call asks its client's user. On the 2026-07-28 protocol there is no
     server-to-client request: the first round raises InputRequired (the tool answers with
@@ -134,8 +144,7 @@ def _confirmer(ctx: Context, bound: str) -> Confirm:
 
     async def confirm(question: str) -> Answer:
         rc = ctx.request_context
-        # fastmcp's own test of the protocol era; it has no public one.
-        if ctx._is_modern_protocol():
+        if _without_back_channel(ctx):
             capabilities = ((rc.meta if rc else None) or {}).get(_CAPABILITIES_META) or {}
             if not capabilities.get("elicitation"):
                 return "unsupported"

@@ -8,6 +8,7 @@ A leaf: the readers import it, and it imports none of them (native/route.py pick
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +50,9 @@ class NativeContext:
     helm: Callable[[], Awaitable[HelmClient]] | None = None
     # The CLI's own `version --client -o json`, asked of its binary once per server
     client_version: Callable[[], Awaitable[dict[str, Any]]] | None = None
+    # The wall clock, seconds since the epoch: the moment ages are counted to. The fast tests
+    # replay recorded answers at the moment they were recorded.
+    now: Callable[[], float] = time.time
 
 
 Handler = Callable[[CliCommand, NativeContext], Awaitable[NativeAnswer]]

@@ -12,7 +12,6 @@ the port does not print exactly, raises errors.Defer: the command goes to kubect
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,11 +32,6 @@ FLAGS = {
     "chunk-size": ANY,
     "context": ANY,
 }
-
-
-def _now() -> float:
-    """The moment ages are counted to (the fast tests replay recorded ones at their own)."""
-    return time.time()
 
 
 def can_serve(command: CliCommand) -> bool:
@@ -212,7 +206,7 @@ async def _answer(
         if size > ctx.budget:
             break
         related = await _related(target, source, obj, ctx)
-        text = target.describer.render(obj, related, _now())
+        text = target.describer.render(obj, related, ctx.now())
         texts.append(text)
         size += len(text) + 2
         objects.append(obj if ctx.allow_secrets else redact_object(obj))

@@ -10,7 +10,6 @@ structs' field order and their empty-field rules (`"eventTime": null`, `"source"
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -48,11 +47,6 @@ _TABWRITER_CONTROLS = "\t\n\v\f"
 # What follows the last event of a printed EventList (`]` and `}`, or the YAML's `kind` and
 # `metadata` lines) is shorter than this.
 _CLOSING = 64
-
-
-def _now() -> float:
-    """The moment ages are counted to (the fast tests replay recorded ones at their own)."""
-    return time.time()
 
 
 def can_serve(command: CliCommand) -> bool:
@@ -118,7 +112,7 @@ async def native_events(command: CliCommand, ctx: NativeContext) -> NativeAnswer
     output = command.value("output") or ""
     if output:
         return _objects_answer(output, events, ctx.budget)
-    rows = _rows(events, all_namespaces, _now())
+    rows = _rows(events, all_namespaces, ctx.now())
     header = ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
     if all_namespaces:
         header.insert(0, "NAMESPACE")
