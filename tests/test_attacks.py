@@ -47,6 +47,7 @@ from kube_ai_proxy.config import Settings
 from kube_ai_proxy.mcp.server import create_server
 from kube_ai_proxy.result import CommandResult
 from kube_ai_proxy.textutils import STAGE_ENV
+from tests.fakes.processes import alive
 
 FAKE_CLI = Path(__file__).parent / "fakes" / "fake_cli.py"
 
@@ -1075,7 +1076,7 @@ def timed_out(outcome: Outcome) -> None:
     assert result.duration_ms < 10_000
     # The fake CLI and the child it started were both running, and both are gone.
     assert set(outcome.pids) == {"self", "child"}
-    assert not any(_alive(pid) for pid in outcome.pids.values())
+    assert not any(alive(pid) for pid in outcome.pids.values())
 
 
 def never_ending_stage(outcome: Outcome) -> None:
@@ -1305,14 +1306,6 @@ def _reset(root: Path) -> None:
                 entry.unlink()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state != "Z"
-
-
 def _children() -> set[int]:
     """The live children of every thread of this process."""
     found: set[int] = set()
@@ -1321,7 +1314,7 @@ def _children() -> set[int]:
             found |= {int(p) for p in (task / "children").read_text().split()}
         except FileNotFoundError:
             continue
-    return {pid for pid in found if _alive(pid)}
+    return {pid for pid in found if alive(pid)}
 
 
 def _subreaper(on: bool) -> None:
@@ -1345,7 +1338,7 @@ def _zombies() -> set[int]:
     for task in Path(f"/proc/{os.getpid()}/task").iterdir():
         with contextlib.suppress(FileNotFoundError):
             found |= {int(p) for p in (task / "children").read_text().split()}
-    return {pid for pid in found if not _alive(pid)}
+    return {pid for pid in found if not alive(pid)}
 
 
 def _leftovers(within: float = 5.0) -> list[int]:
@@ -1509,7 +1502,7 @@ def assert_nothing_happened(outcome: Outcome) -> None:
     assert outcome.changed == [], "files were written"
     # no process was left: not a child, not an orphan in our session, not the fake's child
     assert outcome.leftover == [], "processes were left"
-    assert not any(_alive(pid) for pid in outcome.pids.values()), outcome.pids
+    assert not any(alive(pid) for pid in outcome.pids.values()), outcome.pids
     # none of the server's secrets reached the client, in the structured result or the text
     shown = json.dumps(outcome.raw) + outcome.text + outcome.follow_text
     if outcome.follow is not None:

@@ -14,18 +14,10 @@ import pytest
 
 from adapters.cli import Stage, run_pipeline
 from adapters.errors import BackendError
+from tests.fakes.processes import alive
 
 ENV = {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"}
 FAKE = str(Path(__file__).parent / "fakes" / "fake_cli.py")
-
-
-def alive(pid: int) -> bool:
-    """True while the process exists and is not a zombie waiting to be reaped."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
 
 
 def wait_gone(pids: list[int], within: float = 5.0) -> list[int]:
