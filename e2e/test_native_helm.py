@@ -33,7 +33,7 @@ from fastmcp.client.transports import StdioTransport
 from e2e import mcp_server
 from e2e.harness import Cluster
 from kube_ai_proxy.native.helm import manifest_documents, redacted_release
-from kube_ai_proxy.redaction import redact_object, redact_values
+from kube_ai_proxy.output.redact import redact_object, redact_values
 
 NAMESPACE = "e2e-helm"
 CHART = Path(__file__).resolve().parent / "charts" / "wordpress"

@@ -1,4 +1,4 @@
-"""One call, end to end (DESIGN, "One call, end to end"): plan, run, render, audit.
+"""One call, end to end (DESIGN, "One call, end to end"): plan, judge, run, render, audit.
 
 `Runtime` holds what lives as long as the server: the settings, the CLI specs, the help cache
 and the audit log. It is created by `server.create_server` and opened in the server's lifespan.
@@ -22,11 +22,12 @@ from adapters.errors import BackendError
 from adapters.helm import Helm, HelmCall
 from adapters.kubernetes import KubeAPI, KubeClients
 from kube_ai_proxy.audit import AuditLog
-from kube_ai_proxy.clispec import CliSpecs, Tool
-from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.config import Settings
-from kube_ai_proxy.confirmation import Confirm, needs_confirmation, question
 from kube_ai_proxy.errors import CommandError, Defer, denied
+from kube_ai_proxy.judge.confirmation import Confirm, needs_confirmation, question
+from kube_ai_proxy.judge.invariants import Limits, check_command, context_of
+from kube_ai_proxy.judge.policy import Target, policy_for
+from kube_ai_proxy.judge.rbac import preflight
 from kube_ai_proxy.native.base import (
     ArgoCDContext,
     ArgoCDHandler,
@@ -35,13 +36,13 @@ from kube_ai_proxy.native.base import (
     NativeContext,
 )
 from kube_ai_proxy.native.route import argocd_handler, native_handler
-from kube_ai_proxy.pipeline import Plan, plan
-from kube_ai_proxy.policy import Target, policy_for
-from kube_ai_proxy.rbac import preflight
-from kube_ai_proxy.redaction import output_guard, redact_argv_text, redact_command_line
+from kube_ai_proxy.output.redact import output_guard, redact_argv_text, redact_command_line
+from kube_ai_proxy.parse.clispec import CONTEXT_FLAGS, CliSpecs, Tool
+from kube_ai_proxy.parse.command import CliCommand
+from kube_ai_proxy.parse.plan import Plan, parse_first_stage, parse_pipes
+from kube_ai_proxy.parse.words import split_pipeline
 from kube_ai_proxy.result import Backend, CommandResult, ErrorCode, ErrorInfo
-from kube_ai_proxy.textutils import SAFE_PATH, STAGE_ENV, install_hint
-from kube_ai_proxy.validation import RULES, Limits, context_of
+from kube_ai_proxy.stage_run import SAFE_PATH, STAGE_ENV, install_hint
 
 Progress = Callable[[float, float, str], Awaitable[None]]
 
@@ -62,6 +63,18 @@ _REDACTION_BUFFER = 16 * 1024 * 1024
 
 # Variables of this server that no child process needs to see.
 _PRIVATE_ENV = ("K8S_MCP_AUTH_TOKEN", "ARGOCD_PASSWORD")
+
+
+def judged_plan(
+    specs: CliSpecs, tool: Tool, line: str, limits: Limits, context: str | None = None
+) -> Plan:
+    """The plan of a call's command line, its command judged against the invariants. The
+    command is judged before the pipe stages are parsed, so a refused command is refused as
+    such (policy_denied) whatever its pipe stages hold."""
+    stages = split_pipeline(line)
+    command = parse_first_stage(specs, tool, stages[0], context)
+    check_command(command, limits)
+    return Plan(command, parse_pipes(stages[1:]))
 
 
 @dataclass(frozen=True)
@@ -172,7 +185,7 @@ class Runtime:
         """The first stage's argv with the server's context applied when none was given."""
         command = command_plan.command
         argv = command.argv()
-        flag = RULES[command.tool].context_flag
+        flag = CONTEXT_FLAGS[command.tool]
         if self.settings.context and flag and not command.has(flag):
             argv.insert(1 + len(command.verb), f"--{flag}={self.settings.context}")
         return argv
@@ -207,7 +220,7 @@ class Runtime:
                     f"`stdin` is {len(request.stdin)} characters; at most {_MAX_STDIN} are "
                     "accepted. Split the manifest into several calls.",
                 )
-            command_plan = plan(
+            command_plan = judged_plan(
                 self.specs, tool, request.command, self.limits, context=request.context
             )
             command = command_plan.command

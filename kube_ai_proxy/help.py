@@ -12,11 +12,11 @@ from typing import Any
 from adapters.cli import Stage, run_pipeline
 from adapters.errors import BackendError
 from kube_ai_proxy.calls import CLI_INSTALL_HINTS, Runtime
-from kube_ai_proxy.clispec import CliSpec, CommandNode, Tool
 from kube_ai_proxy.errors import CommandError, invalid
-from kube_ai_proxy.pipeline import cli_words
+from kube_ai_proxy.parse.clispec import CliSpec, CommandNode, Tool
+from kube_ai_proxy.parse.plan import cli_words
+from kube_ai_proxy.parse.words import split_pipeline
 from kube_ai_proxy.result import Backend, CommandResult, ErrorInfo
-from kube_ai_proxy.shellwords import split_pipeline
 
 _HELP_TIMEOUT = 15.0
 

@@ -30,8 +30,6 @@ from fastmcp import Client
 import kube_ai_proxy.calls
 from adapters.argocd import ArgoCD, ArgoCDConfig, ArgoCDError, parse_server, tls_verification
 from adapters.errors import BackendError
-from kube_ai_proxy.clispec import CliSpecs
-from kube_ai_proxy.commands import CliCommand, parse_command
 from kube_ai_proxy.config import Settings
 from kube_ai_proxy.errors import Defer
 from kube_ai_proxy.gofmt.tabwriter import tabwriter
@@ -40,6 +38,8 @@ from kube_ai_proxy.mcp.server import create_server
 from kube_ai_proxy.native import argocd as argocd_reads
 from kube_ai_proxy.native.base import ArgoCDContext, NativeAnswer
 from kube_ai_proxy.native.route import argocd_handler
+from kube_ai_proxy.parse.clispec import CliSpecs
+from kube_ai_proxy.parse.command import CliCommand, parse_command
 
 DATA = Path(__file__).parent / "data"
 RECORDED: dict[str, Any] = json.loads((DATA / "argocd-recorded.json").read_text())

@@ -46,7 +46,7 @@ from fastmcp import Client
 from kube_ai_proxy.config import Settings
 from kube_ai_proxy.mcp.server import create_server
 from kube_ai_proxy.result import CommandResult
-from kube_ai_proxy.textutils import STAGE_ENV
+from kube_ai_proxy.stage_run import STAGE_ENV
 from tests.fakes.processes import alive
 
 FAKE_CLI = Path(__file__).parent / "fakes" / "fake_cli.py"

@@ -16,10 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kube_ai_proxy.clispec import CliSpecs, CommandNode, FlagSpec, Tool, build_spec
-from kube_ai_proxy.commands import CliCommand, Flag, parse_command
 from kube_ai_proxy.errors import CommandError
-from kube_ai_proxy.shellwords import split_pipeline
+from kube_ai_proxy.parse.clispec import CliSpecs, CommandNode, FlagSpec, Tool, build_spec
+from kube_ai_proxy.parse.command import CliCommand, Flag, parse_command
+from kube_ai_proxy.parse.words import split_pipeline
 
 # Read once for the module: hypothesis runs each example without fixtures.
 SPECS = CliSpecs()

@@ -13,12 +13,12 @@ import pytest
 from fastmcp import Client
 from fastmcp.client.elicitation import ElicitResult
 
-from kube_ai_proxy.clispec import CliSpecs
-from kube_ai_proxy.commands import parse_command
 from kube_ai_proxy.config import Settings, env_name
-from kube_ai_proxy.confirmation import binding, needs_confirmation
+from kube_ai_proxy.judge.confirmation import binding, needs_confirmation
+from kube_ai_proxy.judge.policy import policy_for
 from kube_ai_proxy.mcp.server import create_server
-from kube_ai_proxy.policy import policy_for
+from kube_ai_proxy.parse.clispec import CliSpecs
+from kube_ai_proxy.parse.command import parse_command
 
 
 @pytest.fixture

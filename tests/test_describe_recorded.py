@@ -17,11 +17,10 @@ import pytest
 
 from adapters.errors import BackendError
 from adapters.kubernetes import JSON, KubeAPI
-from kube_ai_proxy.clispec import CliSpecs
 from kube_ai_proxy.native.base import NativeAnswer, NativeContext
 from kube_ai_proxy.native.kubectl import describe as kubectl_describe
-from kube_ai_proxy.pipeline import plan
-from kube_ai_proxy.validation import Limits
+from kube_ai_proxy.parse.clispec import CliSpecs
+from kube_ai_proxy.parse.plan import plan
 from tests.fakes.kube import kube_of
 
 # kubectl printed times in UTC when the cases were recorded.
@@ -86,7 +85,7 @@ def _agrees(answer: NativeAnswer, kubectl: dict[str, Any]) -> bool:
 
 
 async def run_case(case: dict[str, Any], now: float) -> tuple[NativeAnswer, ReplayAPI]:
-    command = plan(CliSpecs(), "kubectl", case["command"], Limits()).command
+    command = plan(CliSpecs(), "kubectl", case["command"]).command
     api = ReplayAPI(case["exchanges"])
     namespace = command.value("namespace") or "default"
     ctx = NativeContext(kube_of(api), namespace, 50_000, False, 60, now=lambda: now)
@@ -166,7 +165,7 @@ async def test_chunk_size_pages_the_list() -> None:
 
 async def test_a_small_budget_describes_fewer_objects() -> None:
     case = _case("kubectl describe jobs")
-    command = plan(CliSpecs(), "kubectl", case["command"], Limits()).command
+    command = plan(CliSpecs(), "kubectl", case["command"]).command
     ctx = NativeContext(kube_of(ReplayAPI(case["exchanges"])), "e2e-describe", 10, False, 60)
     answer = await kubectl_describe.native_describe(command, ctx)
     assert answer.truncated

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from kube_ai_proxy.clispec import CliSpecs
 from kube_ai_proxy.errors import Defer
 from kube_ai_proxy.gofmt.numbers import format_float
 from kube_ai_proxy.gofmt.sort import go_sort
@@ -30,8 +29,8 @@ from kube_ai_proxy.native.kubectl.describe import can_serve
 from kube_ai_proxy.native.kubectl.describe_kinds import camel_split, smart_label
 from kube_ai_proxy.native.kubectl.describe_parts import print_annotations, print_labels
 from kube_ai_proxy.native.kubectl.printers import PrefixWriter
-from kube_ai_proxy.pipeline import plan
-from kube_ai_proxy.validation import Limits
+from kube_ai_proxy.parse.clispec import CliSpecs
+from kube_ai_proxy.parse.plan import plan
 
 VECTORS: dict[str, Any] = json.loads(
     (Path(__file__).parent / "data" / "describe-go-vectors.json").read_text()
@@ -190,4 +189,4 @@ def test_labels_and_annotations_print_as_kubectl() -> None:
     ],
 )
 def test_which_commands_are_served(line: str, served: bool) -> None:
-    assert can_serve(plan(CliSpecs(), "kubectl", line, Limits()).command) is served
+    assert can_serve(plan(CliSpecs(), "kubectl", line).command) is served

@@ -7,12 +7,12 @@ from typing import Any, cast
 
 import pytest
 
-from kube_ai_proxy.clispec import CliSpecs
-from kube_ai_proxy.commands import parse_command
 from kube_ai_proxy.gofmt.yaml import go_yaml
 from kube_ai_proxy.native.base import NativeContext
 from kube_ai_proxy.native.kubectl.get import _list_text, _Request
 from kube_ai_proxy.native.kubectl.printers import json_text, list_object
+from kube_ai_proxy.parse.clispec import CliSpecs
+from kube_ai_proxy.parse.command import parse_command
 from tests.fakes.kube import kube_of
 
 

@@ -24,8 +24,6 @@ from fastmcp import Client
 
 from adapters.errors import BackendError
 from adapters.helm import Helm, HelmCall, HelmClient, HelmCommand
-from kube_ai_proxy.clispec import CliSpecs
-from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.errors import Defer
 from kube_ai_proxy.gofmt.json import go_json
 from kube_ai_proxy.gofmt.uitable import uitable
@@ -34,8 +32,9 @@ from kube_ai_proxy.native import helm as helm_reads
 from kube_ai_proxy.native.base import NativeContext
 from kube_ai_proxy.native.helm import render
 from kube_ai_proxy.native.route import native_handler
-from kube_ai_proxy.pipeline import plan
-from kube_ai_proxy.validation import Limits
+from kube_ai_proxy.parse.clispec import CliSpecs
+from kube_ai_proxy.parse.command import CliCommand
+from kube_ai_proxy.parse.plan import plan
 from tests.fakes.kube import kube_of
 
 DATA = Path(__file__).parent / "data"
@@ -46,7 +45,7 @@ SPECS = CliSpecs()
 
 
 def parsed(command: str) -> CliCommand:
-    return plan(SPECS, "helm", command, Limits()).command
+    return plan(SPECS, "helm", command).command
 
 
 FETCH = {case["command"]: case["fetch"] for case in CASES}

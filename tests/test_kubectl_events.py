@@ -15,14 +15,13 @@ from typing import Any
 import pytest
 
 from adapters.errors import BackendError
-from kube_ai_proxy.clispec import CliSpecs
-from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.errors import CommandError, Defer
 from kube_ai_proxy.native.base import NativeAnswer, NativeContext
 from kube_ai_proxy.native.kubectl import events as kubectl_events
 from kube_ai_proxy.native.route import native_handler
-from kube_ai_proxy.pipeline import plan
-from kube_ai_proxy.validation import Limits
+from kube_ai_proxy.parse.clispec import CliSpecs
+from kube_ai_proxy.parse.command import CliCommand
+from kube_ai_proxy.parse.plan import plan
 from tests.fakes.kube import kube_of
 from tests.test_describe_recorded import ReplayAPI
 
@@ -35,7 +34,7 @@ PRINTED = [c for c in CASES if not c["deferred"]]
 
 
 def parsed(line: str) -> CliCommand:
-    return plan(CliSpecs(), "kubectl", line, Limits()).command
+    return plan(CliSpecs(), "kubectl", line).command
 
 
 def _case(command: str) -> dict[str, Any]:

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from adapters.errors import BackendError
-from kube_ai_proxy.clispec import CliSpecs
-from kube_ai_proxy.commands import parse_command
 from kube_ai_proxy.errors import Defer
 from kube_ai_proxy.native.base import NativeAnswer, NativeContext
 from kube_ai_proxy.native.kubectl.info import handler_for, version
+from kube_ai_proxy.parse.clispec import CliSpecs
+from kube_ai_proxy.parse.command import parse_command
 from tests.fakes.kube import kube_of
 
 CLIENT = {

@@ -1,10 +1,13 @@
 """The layout DESIGN.md describes, held: no import cycles (lazy imports counted), the MCP
-libraries only in kube_ai_proxy/mcp/, and adapters/ usable without MCP or the server."""
+libraries only in kube_ai_proxy/mcp/, adapters/ usable without MCP or the server, parse/ pure
+(the standard library, errors and itself), and judge/ independent of how a command is answered
+(native/), asked about (mcp/) or shown (output/)."""
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -113,7 +116,7 @@ def test_the_native_contract_is_a_leaf() -> None:
     """Readers import native.base; native.base imports no reader, no router, no MCP."""
     graph = _graph()
     assert {m for m in graph["kube_ai_proxy.native.base"] if m.startswith("kube_ai_proxy")} <= {
-        "kube_ai_proxy.commands",
+        "kube_ai_proxy.parse.command",
         "kube_ai_proxy.result",
     }
 
@@ -135,3 +138,65 @@ def test_gofmt_is_a_leaf() -> None:
         for name in gofmt
     }
     assert {name: found for name, found in outside.items() if found} == {}
+
+
+def _within(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+def _imports_in(package: str) -> dict[str, set[str]]:
+    """What each module of `package` imports, by module name."""
+    return {
+        name: set(_imported(path)) for name, path in _modules().items() if _within(name, package)
+    }
+
+
+def _breaking(
+    imports: Mapping[str, Iterable[str]], allowed: Callable[[str], bool]
+) -> dict[str, list[str]]:
+    """The imports `allowed` refuses, by module; modules that import nothing refused are left
+    out."""
+    found = {name: sorted(i for i in names if not allowed(i)) for name, names in imports.items()}
+    return {name: names for name, names in found.items() if names}
+
+
+def _parse_may_import(name: str) -> bool:
+    # The bare package is what `from kube_ai_proxy import x` also yields; `x` is checked itself.
+    return (
+        _top(name) in sys.stdlib_module_names
+        or name == "kube_ai_proxy"
+        or _within(name, "kube_ai_proxy.errors")
+        or _within(name, "kube_ai_proxy.parse")
+    )
+
+
+def _judge_may_import(name: str) -> bool:
+    return not any(
+        _within(name, f"kube_ai_proxy.{package}") for package in ("native", "mcp", "output")
+    )
+
+
+def test_parse_is_pure() -> None:
+    """parse/ turns a string into a plan: it knows no settings, no judging, no backend, no
+    running, and no third-party library."""
+    imports = _imports_in("kube_ai_proxy.parse")
+    assert "kube_ai_proxy.parse.plan" in imports
+    assert _breaking(imports, _parse_may_import) == {}
+
+
+def test_judge_knows_neither_answers_nor_mcp_nor_output() -> None:
+    imports = _imports_in("kube_ai_proxy.judge")
+    assert "kube_ai_proxy.judge.invariants" in imports
+    assert _breaking(imports, _judge_may_import) == {}
+
+
+def test_the_import_rules_name_what_breaks_them() -> None:
+    parse = {"kube_ai_proxy.parse.plan": ["re", "kube_ai_proxy.errors", "kube_ai_proxy.config"]}
+    assert _breaking({**parse, "kube_ai_proxy.parse.x": ["yaml"]}, _parse_may_import) == {
+        "kube_ai_proxy.parse.plan": ["kube_ai_proxy.config"],
+        "kube_ai_proxy.parse.x": ["yaml"],
+    }
+    judge = {"kube_ai_proxy.judge.rbac": ["adapters.kubernetes", "kube_ai_proxy.output.redact"]}
+    assert _breaking(judge, _judge_may_import) == {
+        "kube_ai_proxy.judge.rbac": ["kube_ai_proxy.output.redact"]
+    }

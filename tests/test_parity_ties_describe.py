@@ -16,8 +16,6 @@ from typing import Any
 
 import pytest
 
-from kube_ai_proxy.clispec import CliSpecs
-from kube_ai_proxy.commands import parse_command
 from kube_ai_proxy.errors import Defer
 from kube_ai_proxy.gofmt.values import go_value
 from kube_ai_proxy.native.base import NativeContext
@@ -25,6 +23,8 @@ from kube_ai_proxy.native.kubectl import events as kubectl_events
 from kube_ai_proxy.native.kubectl.apimachinery import human_duration, selector_string, since
 from kube_ai_proxy.native.kubectl.describe_parts import describe_events
 from kube_ai_proxy.native.kubectl.printers import PrefixWriter
+from kube_ai_proxy.parse.clispec import CliSpecs
+from kube_ai_proxy.parse.command import parse_command
 from tests.fakes.kube import kube_of
 
 _BASE = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)

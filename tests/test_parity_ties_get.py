@@ -18,12 +18,12 @@ import pytest
 
 from adapters.errors import BackendError
 from adapters.kubernetes import JSON, TABLE, Discovery, Resource
-from kube_ai_proxy.clispec import CliSpecs
-from kube_ai_proxy.commands import parse_command
 from kube_ai_proxy.errors import Defer
 from kube_ai_proxy.native.base import NativeAnswer, NativeContext
 from kube_ai_proxy.native.kubectl.get import can_serve, native_get
 from kube_ai_proxy.native.kubectl.printers import cell_text, tabwrite
+from kube_ai_proxy.parse.clispec import CliSpecs
+from kube_ai_proxy.parse.command import parse_command
 from tests.fakes.kube import kube_of
 
 POD = Resource("", "v1", "pods", "pod", "Pod", True, short_names=("po",), categories=("all",))

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from kube_ai_proxy.clispec import CliSpecs, Tool
+from kube_ai_proxy.calls import judged_plan
 from kube_ai_proxy.config import AccessMode
 from kube_ai_proxy.errors import CommandError
+from kube_ai_proxy.judge.invariants import Limits
+from kube_ai_proxy.judge.policy import Policy, Target
 from kube_ai_proxy.kubeconfig import KubeconfigReader
-from kube_ai_proxy.pipeline import plan
-from kube_ai_proxy.policy import Policy, Target
-from kube_ai_proxy.validation import Limits
+from kube_ai_proxy.parse.clispec import CliSpecs, Tool
 
 KUBECONFIG = """\
 apiVersion: v1
@@ -51,7 +51,7 @@ def check(
     stdin: str | None = None,
 ) -> Target:
     tool: Tool = line.split()[0]  # type: ignore[assignment]
-    command = plan(specs, tool, line, Limits()).command
+    command = judged_plan(specs, tool, line, Limits()).command
     return Policy(access, namespaces, contexts, None, kubeconfig).check(command, stdin)
 
 
@@ -239,7 +239,7 @@ def test_comma_lists_and_directories_of_manifests_are_inspected(
     nested.mkdir()
     (nested / "ns.yaml").write_text("kind: Namespace\nmetadata: {name: x}\n")
     (tmp_path / "other.yaml").write_text("kind: ConfigMap\nmetadata: {namespace: kube-system}\n")
-    command = plan(
+    command = judged_plan(
         specs,
         "kubectl",
         f"kubectl apply -f {tmp_path / 'cm.yaml'},{tmp_path / 'other.yaml'}",
@@ -248,7 +248,7 @@ def test_comma_lists_and_directories_of_manifests_are_inspected(
     policy = Policy("standard", ("web",), (), None, kubeconfig)
     with pytest.raises(CommandError, match="'kube-system' is not allowed"):
         policy.check(command, None)
-    recursive = plan(
+    recursive = judged_plan(
         specs, "kubectl", f"kubectl apply -R -f {tmp_path}", Limits(allowed_paths=(str(tmp_path),))
     ).command
     with pytest.raises(CommandError, match="need admin access"):
@@ -258,7 +258,7 @@ def test_comma_lists_and_directories_of_manifests_are_inspected(
 def test_kustomizations_are_not_trusted_blindly(
     specs: CliSpecs, kubeconfig: KubeconfigReader, tmp_path: Path
 ) -> None:
-    command = plan(
+    command = judged_plan(
         specs, "kubectl", f"kubectl apply -k {tmp_path}", Limits(allowed_paths=(str(tmp_path),))
     ).command
     with pytest.raises(CommandError, match="need admin access"):

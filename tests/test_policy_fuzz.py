@@ -3,7 +3,7 @@
 Each property draws a kubectl subcommand from `specs/kubectl.json` (by any of its aliases), flags
 that subcommand accepts with values chosen to matter (namespaces, -A spellings, output formats,
 raw paths, `-f -` with a manifest), and positional arguments, and runs the line through
-`pipeline.plan` and `Policy.check` as a call would. The properties are checked against oracles
+`calls.judged_plan` and `Policy.check` as a call would. The properties are checked against oracles
 written here from kubectl's documented behaviour, not against the policy's own tables:
 
 - in read-only mode, an accepted command is one of kubectl's reads;
@@ -23,14 +23,14 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from kube_ai_proxy.clispec import CliSpecs, CommandNode, FlagSpec, load_spec
-from kube_ai_proxy.commands import CliCommand
+from kube_ai_proxy.calls import judged_plan
 from kube_ai_proxy.config import AccessMode
 from kube_ai_proxy.errors import CommandError
+from kube_ai_proxy.judge.invariants import Limits
+from kube_ai_proxy.judge.policy import Policy, Target
 from kube_ai_proxy.kubeconfig import KubeconfigReader
-from kube_ai_proxy.pipeline import plan
-from kube_ai_proxy.policy import Policy, Target
-from kube_ai_proxy.validation import Limits
+from kube_ai_proxy.parse.clispec import CliSpecs, CommandNode, FlagSpec, load_spec
+from kube_ai_proxy.parse.command import CliCommand
 
 SPECS = CliSpecs()
 KUBECTL = load_spec("kubectl")
@@ -280,7 +280,7 @@ def check(
 ) -> tuple[CliCommand, Target] | None:
     """The parsed command and its target when the call would be accepted, else None."""
     try:
-        command = plan(SPECS, "kubectl", line, Limits()).command
+        command = judged_plan(SPECS, "kubectl", line, Limits()).command
         return command, Policy(access, namespaces, (), None, kubeconfig).check(command, stdin)
     except CommandError:
         return None

@@ -15,17 +15,16 @@ import pytest
 import yaml
 
 from adapters.kubernetes import Discovery
-from kube_ai_proxy.clispec import CliSpecs, Tool
 from kube_ai_proxy.errors import CommandError
-from kube_ai_proxy.pipeline import plan
-from kube_ai_proxy.redaction import (
+from kube_ai_proxy.output.redact import (
     REDACTED,
     output_guard,
     redact_argv_text,
     redact_command_line,
     redact_text,
 )
-from kube_ai_proxy.validation import Limits
+from kube_ai_proxy.parse.clispec import CliSpecs, Tool
+from kube_ai_proxy.parse.plan import plan
 
 VALUE = "hunter2-very-secret"
 B64 = base64.b64encode(VALUE.encode()).decode()
@@ -49,7 +48,7 @@ CONFIGMAP = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"},
 
 def guard_for(line: str) -> Any:
     tool: Tool = line.split()[0]  # type: ignore[assignment]
-    return output_guard(plan(CliSpecs(), tool, line, Limits()).command)
+    return output_guard(plan(CliSpecs(), tool, line).command)
 
 
 @pytest.mark.parametrize(
@@ -228,11 +227,11 @@ def test_described_service_account_tokens_become_sizes() -> None:
 
 
 def test_kubeconfig_credentials_stay_hidden_even_when_secrets_are_allowed() -> None:
-    command = plan(CliSpecs(), "kubectl", "kubectl config view", Limits()).command
+    command = plan(CliSpecs(), "kubectl", "kubectl config view").command
     guard = output_guard(command, allow_secrets=True)
     assert guard is not None
     secret_guard = output_guard(
-        plan(CliSpecs(), "kubectl", "kubectl get secret x -o yaml", Limits()).command,
+        plan(CliSpecs(), "kubectl", "kubectl get secret x -o yaml").command,
         allow_secrets=True,
     )
     assert secret_guard is None

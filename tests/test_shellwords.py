@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from kube_ai_proxy.errors import CommandError
+from kube_ai_proxy.parse.words import split_pipeline
 from kube_ai_proxy.result import CommandResult
-from kube_ai_proxy.shellwords import split_pipeline
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

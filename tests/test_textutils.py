@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from kube_ai_proxy.clispec import CliSpecs
 from kube_ai_proxy.errors import CommandError
-from kube_ai_proxy.pipeline import plan
-from kube_ai_proxy.shellwords import split_pipeline
-from kube_ai_proxy.textutils import Stage, install_hint, parse_stage
-from kube_ai_proxy.validation import Limits
+from kube_ai_proxy.parse.clispec import CliSpecs
+from kube_ai_proxy.parse.plan import plan
+from kube_ai_proxy.parse.stages import Stage, parse_stage
+from kube_ai_proxy.parse.words import split_pipeline
+from kube_ai_proxy.stage_run import install_hint
 
 ENV = {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"}
 
@@ -231,8 +231,8 @@ def test_a_normalized_pipeline_plans_to_the_same_plan() -> None:
         "| uniq -c | head -5 | tail -n +1 | tr a-z A-Z | column -t | base64 | base64 -d "
         "| wc -l | jq -n '[inputs]'"
     )
-    first = plan(specs, "kubectl", line, Limits())
-    again = plan(specs, "kubectl", first.text(), Limits())
+    first = plan(specs, "kubectl", line)
+    again = plan(specs, "kubectl", first.text())
     assert again == first
     assert again.text() == first.text()
 

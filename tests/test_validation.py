@@ -1,6 +1,6 @@
-"""Invariants 3 and 5, tried through `pipeline.plan` as a model's command would be: no identity or
-server redirection in any spelling, no request-dumping verbosity, no local writes, and local reads
-only under K8S_MCP_ALLOWED_PATHS with symlinks resolved.
+"""Invariants 3 and 5, tried through `calls.judged_plan` as a model's command would be: no
+identity or server redirection in any spelling, no request-dumping verbosity, no local writes,
+and local reads only under K8S_MCP_ALLOWED_PATHS with symlinks resolved.
 
 Several cases were found by running the real kubectl v1.35 and helm v3.22: `--profile=cpu`
 writes profile.pprof, `--vmodule=round_trippers=8` dumps requests, `-o templatefile=F` and
@@ -18,10 +18,11 @@ from typing import cast
 
 import pytest
 
-from kube_ai_proxy.clispec import CliSpecs, Tool
+from kube_ai_proxy.calls import judged_plan
 from kube_ai_proxy.errors import CommandError
-from kube_ai_proxy.pipeline import Plan, plan
-from kube_ai_proxy.validation import Limits
+from kube_ai_proxy.judge.invariants import Limits
+from kube_ai_proxy.parse.clispec import CliSpecs, Tool
+from kube_ai_proxy.parse.plan import Plan
 
 SPECS = CliSpecs()
 IDENTITY = "it changes who the command authenticates as or which server it talks to"
@@ -32,7 +33,7 @@ RUNS = "it makes the CLI run other programs"
 def run_plan(line: str, limits: Limits | None = None) -> Plan:
     tool = line.split()[0]
     assert tool in ("kubectl", "helm", "istioctl", "argocd")
-    return plan(SPECS, cast(Tool, tool), line, limits or Limits())
+    return judged_plan(SPECS, cast(Tool, tool), line, limits or Limits())
 
 
 def refusal(line: str, limits: Limits | None = None) -> CommandError:
@@ -358,13 +359,30 @@ def test_the_first_stage_is_the_tool_itself(
     tool: Tool, line: str, code: str, fragment: str
 ) -> None:
     with pytest.raises(CommandError) as caught:
-        plan(SPECS, tool, line, Limits())
+        judged_plan(SPECS, tool, line, Limits())
     assert caught.value.code == code
     assert fragment in caught.value.message
 
 
+@pytest.mark.parametrize(
+    ("line", "code", "fragment"),
+    [
+        # A first stage the CLI cannot parse is invalid before anything is judged...
+        ("kubectl get pods --no-such-flag --token=x", "invalid_command", "unknown flag"),
+        # ...and a refused command is refused as such, whatever its pipe stages hold.
+        ("kubectl get pods --token=x | xargs rm", "policy_denied", "`--token` is refused"),
+        ("kubectl sh id | grep -f /etc/passwd", "policy_denied", "plugins are never run"),
+        ("kubectl get pods | xargs rm", "invalid_command", "`xargs` cannot be used"),
+    ],
+)
+def test_which_refusal_wins(line: str, code: str, fragment: str) -> None:
+    error = refusal(line)
+    assert error.code == code, error.message
+    assert fragment in error.message
+
+
 def test_the_plan_is_what_runs() -> None:
-    ran = plan(SPECS, "kubectl", "get po -nkube-system -A=false | grep -i api", Limits())
+    ran = judged_plan(SPECS, "kubectl", "get po -nkube-system -A=false | grep -i api", Limits())
     assert ran.argvs() == [
         ["kubectl", "get", "--namespace=kube-system", "--all-namespaces=false", "po"],
         ["grep", "--ignore-case", "--regexp=api"],
@@ -605,18 +623,18 @@ def test_istioctl_and_argocd_redirects_found_in_their_real_command_trees(
     line: str, fragment: str
 ) -> None:
     with pytest.raises(CommandError) as caught:
-        plan(CliSpecs(), line.split()[0], line, Limits())  # type: ignore[arg-type]
+        judged_plan(CliSpecs(), line.split()[0], line, Limits())  # type: ignore[arg-type]
     assert caught.value.code == "policy_denied"
     assert fragment in caught.value.message
 
 
 def test_argocd_flags_that_are_not_ours_where_they_appear() -> None:
     specs = CliSpecs()
-    plan(
+    judged_plan(
         specs, "argocd", "argocd repo add https://git.example/r --username u --password p", Limits()
     )
-    plan(specs, "argocd", "argocd app actions list guestbook --out json", Limits())
-    plan(
+    judged_plan(specs, "argocd", "argocd app actions list guestbook --out json", Limits())
+    judged_plan(
         specs,
         "argocd",
         "argocd app create g --values values-prod.yaml --repo x --path p "

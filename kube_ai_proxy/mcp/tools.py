@@ -12,12 +12,11 @@ from mcp_types import ToolAnnotations
 from pydantic import Field
 
 from kube_ai_proxy.calls import Request, Runtime
-from kube_ai_proxy.clispec import TOOLS, Tool
-from kube_ai_proxy.confirmation import Answer, Confirm, InputRequired, binding
 from kube_ai_proxy.help import describe
+from kube_ai_proxy.judge.confirmation import Answer, Confirm, InputRequired, binding
+from kube_ai_proxy.parse.clispec import CONTEXT_FLAGS, TOOLS, Tool
+from kube_ai_proxy.parse.stages import ALLOWED
 from kube_ai_proxy.result import CommandResult
-from kube_ai_proxy.textutils import ALLOWED
-from kube_ai_proxy.validation import RULES
 
 _PURPOSE: dict[Tool, str] = {
     "kubectl": "Kubernetes resources in the configured cluster",
@@ -46,7 +45,7 @@ def _access_note(runtime: Runtime) -> str:
 
 
 def _context_description(tool: Tool, runtime: Runtime) -> str:
-    if RULES[tool].context_flag is None:
+    if CONTEXT_FLAGS[tool] is None:
         return f"Not used by {tool}: it talks to the Argo CD server the server is configured for."
     allowed = runtime.settings.allowed_contexts
     which = f" (allowed: {', '.join(allowed)})" if allowed else ""

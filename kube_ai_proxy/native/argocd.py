@@ -28,7 +28,6 @@ from typing import Any
 from urllib.parse import quote
 
 from adapters.errors import BackendError
-from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.errors import Defer
 from kube_ai_proxy.gofmt.json import go_json, go_json_indent
 from kube_ai_proxy.gofmt.tabwriter import table, tabwriter
@@ -37,7 +36,8 @@ from kube_ai_proxy.gofmt.times import go_time, go_time_value
 from kube_ai_proxy.gofmt.yaml import go_yaml
 from kube_ai_proxy.native.base import ANY, SWITCH, ArgoCDContext, FlagRule, NativeAnswer, serves
 from kube_ai_proxy.native.helm import within_budget
-from kube_ai_proxy.redaction import redact_object
+from kube_ai_proxy.output.redact import redact_object
+from kube_ai_proxy.parse.command import CliCommand
 
 JSON = dict[str, Any]
 Rendered = tuple[str, JSON]

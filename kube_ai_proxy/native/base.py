@@ -16,7 +16,7 @@ from typing import Any
 from adapters.argocd import ArgoCD
 from adapters.helm import HelmClient
 from adapters.kubernetes import KubeAPI
-from kube_ai_proxy.commands import CliCommand
+from kube_ai_proxy.parse.command import CliCommand
 from kube_ai_proxy.result import ErrorCode
 
 

@@ -26,7 +26,6 @@ import yaml
 
 from adapters.errors import BackendError
 from adapters.helm import HelmClient
-from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.errors import Defer
 from kube_ai_proxy.gofmt.json import go_json
 from kube_ai_proxy.gofmt.text import GO_SPACE
@@ -34,12 +33,13 @@ from kube_ai_proxy.gofmt.times import ansic
 from kube_ai_proxy.gofmt.uitable import uitable
 from kube_ai_proxy.gofmt.yaml import go_yaml
 from kube_ai_proxy.native.base import ANY, SWITCH, FlagRule, NativeAnswer, NativeContext, serves
-from kube_ai_proxy.redaction import (
+from kube_ai_proxy.output.redact import (
     redact_helm_release,
     redact_object,
     redact_values,
     redact_yaml_text,
 )
+from kube_ai_proxy.parse.command import CliCommand
 from kube_ai_proxy.result import ErrorCode
 
 _OUTPUT = FlagRule(frozenset({"table", "json", "yaml"}))
@@ -228,7 +228,7 @@ def _history(entries: list[dict[str, Any]], fmt: str) -> Rendered:
 
 def redacted_release(release: dict[str, Any]) -> dict[str, Any]:
     """The release with its values and manifests redacted: the config and the manifest
-    (redaction.redact_helm_release), and the hooks' manifests, which may hold Secrets too."""
+    (output.redact.redact_helm_release), and the hooks' manifests, which may hold Secrets too."""
     redacted: dict[str, Any] = redact_helm_release(release)
     if isinstance(release.get("manifest"), str):
         redacted["manifest"] = _redacted_manifest(release["manifest"])

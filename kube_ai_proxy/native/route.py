@@ -4,10 +4,10 @@ with the values it carries, exactly as the CLI would; none, and the CLI runs.
 
 from __future__ import annotations
 
-from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.native import argocd, helm
 from kube_ai_proxy.native.base import ArgoCDHandler, Handler
 from kube_ai_proxy.native.kubectl import describe, events, get, info, logs
+from kube_ai_proxy.parse.command import CliCommand
 
 
 def native_handler(command: CliCommand) -> Handler | None:

@@ -32,12 +32,11 @@ from adapters.argocd import ArgoCD, ArgoCDConfig
 from e2e.argocd import argocd_server, seed
 from e2e.harness import CacheLayout, up
 from e2e.test_argocd import COMMANDS, DEFERRED, FAILURES, normalized
-from kube_ai_proxy.clispec import CliSpecs
 from kube_ai_proxy.errors import Defer
 from kube_ai_proxy.native import argocd as argocd_reads
 from kube_ai_proxy.native.base import ArgoCDContext, NativeAnswer
-from kube_ai_proxy.pipeline import plan
-from kube_ai_proxy.validation import Limits
+from kube_ai_proxy.parse.clispec import CliSpecs
+from kube_ai_proxy.parse.plan import plan
 
 OUT = Path(__file__).parent / "argocd-recorded.json"
 SESSION_TOKEN = "recorded-session-token"
@@ -98,7 +97,7 @@ async def run_native(
         client_version=version,
         app_url_base=f"https://{config.server}",
     )
-    parsed = plan(CliSpecs(), "argocd", command, Limits()).command
+    parsed = plan(CliSpecs(), "argocd", command).command
     if not argocd_reads.can_serve(parsed):
         return None, []
     try:

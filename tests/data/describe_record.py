@@ -27,12 +27,11 @@ from adapters.kubernetes import KubeAPI, KubeClients
 from e2e.harness import CacheLayout, Cluster, up
 from e2e.harness.cluster import tool_environment
 from e2e.test_native_describe import NAMESPACE, NODE, create_workload, delete_workload
-from kube_ai_proxy.clispec import CliSpecs
 from kube_ai_proxy.errors import Defer
 from kube_ai_proxy.native.base import Handler, NativeAnswer, NativeContext
 from kube_ai_proxy.native.kubectl import describe as kubectl_describe
-from kube_ai_proxy.pipeline import plan
-from kube_ai_proxy.validation import Limits
+from kube_ai_proxy.parse.clispec import CliSpecs
+from kube_ai_proxy.parse.plan import plan
 from tests.fakes.kube import kube_of
 from tests.test_describe_recorded import replay
 
@@ -111,7 +110,7 @@ async def record_both(
     """The handler's answer to `line` (every API exchange recorded; None when it raised
     Defer), then kubectl's, between two clock readings: a case to keep once replaying it gives
     kubectl's text."""
-    command = plan(CliSpecs(), "kubectl", line, Limits()).command
+    command = plan(CliSpecs(), "kubectl", line).command
     api = RecordingAPI(real)
     ctx = NativeContext(kube_of(api), command.value("namespace") or "default", 50_000, False, 60)
     answer: NativeAnswer | None

@@ -26,10 +26,9 @@ from e2e.test_native_events import (
     create_odd_events,
     delete_events,
 )
-from kube_ai_proxy.clispec import CliSpecs
 from kube_ai_proxy.native.kubectl import events as kubectl_events
-from kube_ai_proxy.pipeline import plan
-from kube_ai_proxy.validation import Limits
+from kube_ai_proxy.parse.clispec import CliSpecs
+from kube_ai_proxy.parse.plan import plan
 from tests.data.describe_record import record_both, record_cases, write_cases
 from tests.test_kubectl_events import replay
 
@@ -54,7 +53,7 @@ COMMANDS = [
 
 
 async def record_case(real: KubeAPI, cluster: Cluster, line: str) -> dict[str, Any] | None:
-    assert kubectl_events.can_serve(plan(CliSpecs(), "kubectl", line, Limits()).command), line
+    assert kubectl_events.can_serve(plan(CliSpecs(), "kubectl", line).command), line
     answer, case = await record_both(real, cluster, line, kubectl_events.native_events)
     case["deferred"] = answer is None
     if answer is not None and await replay(case) is None:

@@ -18,11 +18,11 @@ from typing import Any
 
 from adapters.errors import BackendError
 from adapters.kubernetes import KubeAPI, Resource
-from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.errors import Defer
 from kube_ai_proxy.native.base import ANY, SWITCH, FlagRule, NativeAnswer, NativeContext, serves
 from kube_ai_proxy.native.kubectl.describe_kinds import Describer, Obj, Related, describer_for
-from kube_ai_proxy.redaction import redact_object
+from kube_ai_proxy.output.redact import redact_object
+from kube_ai_proxy.parse.command import CliCommand
 
 FLAGS = {
     "namespace": ANY,

@@ -16,7 +16,6 @@ from typing import Any, Literal
 
 from adapters.errors import BackendError
 from adapters.kubernetes import KubeAPI
-from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.errors import Defer
 from kube_ai_proxy.gofmt.sort import go_sort
 from kube_ai_proxy.gofmt.text import GO_SPACE, escape_terminal
@@ -25,7 +24,8 @@ from kube_ai_proxy.gofmt.yaml import go_yaml
 from kube_ai_proxy.native.base import ANY, SWITCH, FlagRule, NativeAnswer, NativeContext, serves
 from kube_ai_proxy.native.kubectl.apimachinery import since
 from kube_ai_proxy.native.kubectl.printers import json_text, tabwrite
-from kube_ai_proxy.redaction import redact_object
+from kube_ai_proxy.output.redact import redact_object
+from kube_ai_proxy.parse.command import CliCommand
 
 FLAGS = {
     "namespace": ANY,

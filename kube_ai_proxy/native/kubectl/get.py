@@ -14,7 +14,6 @@ from typing import Any
 
 from adapters.errors import BackendError
 from adapters.kubernetes import JSON, TABLE, KubeAPI, Resource
-from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.errors import Defer
 from kube_ai_proxy.gofmt.text import go_upper
 from kube_ai_proxy.gofmt.yaml import go_yaml
@@ -27,7 +26,8 @@ from kube_ai_proxy.native.kubectl.printers import (
     list_object,
     tabwrite,
 )
-from kube_ai_proxy.redaction import redact_object
+from kube_ai_proxy.output.redact import redact_object
+from kube_ai_proxy.parse.command import CliCommand
 from kube_ai_proxy.result import ErrorCode
 
 FLAGS = {

@@ -9,7 +9,6 @@ from typing import Any
 
 from adapters.errors import BackendError
 from adapters.kubernetes import AccessRequest, Resource
-from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.errors import Defer
 from kube_ai_proxy.gofmt.json import go_json_indent
 from kube_ai_proxy.gofmt.yaml import go_yaml
@@ -23,6 +22,7 @@ from kube_ai_proxy.native.base import (
     serves,
 )
 from kube_ai_proxy.native.kubectl.printers import tabwrite
+from kube_ai_proxy.parse.command import CliCommand
 
 _KNOWN_VERBS = frozenset(
     "get list watch create update patch delete deletecollection use bind impersonate * "

@@ -17,9 +17,9 @@ from typing import Any
 
 from adapters.errors import BackendError
 from adapters.kubernetes import KubeAPI
-from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.errors import Defer
 from kube_ai_proxy.native.base import ANY, SWITCH, NativeAnswer, NativeContext, serves
+from kube_ai_proxy.parse.command import CliCommand
 
 FLAGS = {
     "namespace": ANY,

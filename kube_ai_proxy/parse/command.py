@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kube_ai_proxy.clispec import CliSpec, CommandNode, FlagSpec, Tool
 from kube_ai_proxy.errors import invalid
+from kube_ai_proxy.parse.clispec import CliSpec, CommandNode, FlagSpec, Tool
 
 
 @dataclass(frozen=True, slots=True)

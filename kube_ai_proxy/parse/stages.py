@@ -4,7 +4,8 @@ A pipe stage may filter and reshape text, nothing else: no running programs, no 
 writing files (DESIGN invariant 4). Each utility has an allow-list of options; file operands are
 refused; options that read or write files, follow them or spawn programs are refused with the
 reason. Options are parsed the way GNU getopt (or jq) parses them and the stage is rebuilt in a
-normalized form, so what was checked is what runs. Stages run with a scrubbed environment.
+normalized form, so what was checked is what runs. How a stage then runs (its PATH, its
+environment) is stage_run.py's concern, not the parser's.
 """
 
 from __future__ import annotations
@@ -18,10 +19,6 @@ from typing import Literal
 from kube_ai_proxy.errors import invalid
 
 Arg = Literal["none", "required", "optional"]
-
-# Where pipe stages are looked up, and the only environment they get.
-SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
-STAGE_ENV: Mapping[str, str] = {"PATH": SAFE_PATH, "LC_ALL": "C.UTF-8"}
 
 
 @dataclass(frozen=True)
@@ -42,7 +39,6 @@ class Utility:
     # Words always added after the program name (e.g. sed's sandbox).
     fixed: tuple[str, ...] = ()
     obsolete_count: bool = False  # head/tail accept `-20` for `-n 20`
-    install_hint: str = "apt-get install coreutils"
 
     def by_long(self, name: str) -> Option | None:
         return next((o for o in self.options if o.long == name), None)
@@ -53,7 +49,7 @@ class Utility:
 
 @dataclass(frozen=True)
 class Stage:
-    """A validated pipe stage: run `argv` with `STAGE_ENV`."""
+    """A validated pipe stage: `argv`, normalized, is what runs."""
 
     utility: str
     argv: tuple[str, ...]
@@ -126,7 +122,6 @@ _GREP = Utility(
     },
     max_operands=1,
     operand_help="it takes one pattern (or -e PATTERN); file operands are not allowed",
-    install_hint="apt-get install grep",
 )
 
 _COUNT_OPTIONS = (
@@ -266,7 +261,6 @@ _COLUMN = Utility(
         _o("fillrows", "x"),
         _o("keep-empty-lines", "L"),
     ),
-    install_hint="apt-get install bsdextrautils",
 )
 _BASE64 = Utility(
     "base64",
@@ -302,7 +296,6 @@ _SED = Utility(
     # GNU sed's sandbox refuses the e, r, R, w and W commands and s///e, s///w: the script can
     # then neither run programs nor touch files, whatever it says.
     fixed=("--sandbox",),
-    install_hint="apt-get install sed",
 )
 
 # jq is not getopt-based; its options are listed here and parsed by `_parse_jq`.
@@ -336,11 +329,6 @@ UTILITIES: Mapping[str, Utility] = {
     u.name: u for u in (_GREP, _HEAD, _TAIL, _SORT, _UNIQ, _WC, _CUT, _TR, _COLUMN, _BASE64, _SED)
 }
 ALLOWED = tuple(sorted((*UTILITIES, "jq")))
-
-
-def install_hint(name: str) -> str:
-    utility = UTILITIES.get(name)
-    return utility.install_hint if utility else f"apt-get install {name}"
 
 
 def _refusal(util: str, shown: str, reason: str) -> Exception:

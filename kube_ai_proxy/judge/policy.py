@@ -4,26 +4,24 @@
 Every subcommand of every CLI has a level: `read` runs in every mode, `write` (ordinary changes
 to namespaced objects) from `standard` up, `admin` (exec, port-forward, changes to
 cluster-scoped objects, credentials...) only in `admin`. A subcommand the tables do not know is
-`admin`. The policy reads the parsed command and, for `-f -`, the manifest itself, so the
-namespace and scope it checks are the ones the command will touch.
+`admin`. The policy reads the parsed command and, for `-f`, the manifests themselves
+(manifests.py), so the namespace and scope it checks are the ones the command will touch.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
-from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.config import AccessMode, Settings
-from kube_ai_proxy.errors import denied, invalid
+from kube_ai_proxy.errors import denied
+from kube_ai_proxy.judge.invariants import context_of
+from kube_ai_proxy.judge.manifests import manifest_documents, manifest_files
 from kube_ai_proxy.kubeconfig import KubeconfigReader
-from kube_ai_proxy.validation import context_of
+from kube_ai_proxy.parse.command import CliCommand
 
 Level = Literal["read", "write", "admin"]
 
@@ -224,37 +222,6 @@ def is_cluster_scoped(type_name: str) -> bool:
     return base in CLUSTER_SCOPED or base.lower() in CLUSTER_SCOPED
 
 
-def manifest_documents(text: str) -> Iterator[dict[str, Any]]:
-    try:
-        docs = list(yaml.safe_load_all(text))
-    except yaml.YAMLError as exc:
-        raise invalid(f"the manifest is not valid YAML or JSON: {exc}") from None
-    except RecursionError:
-        # PyYAML composes nodes recursively: `[[[[...` thousands deep would otherwise crash the
-        # call instead of answering it.
-        raise invalid("the manifest is nested too deeply to be checked") from None
-    for doc in docs:
-        if not isinstance(doc, dict):
-            continue
-        if str(doc.get("kind", "")).endswith("List") and isinstance(doc.get("items"), list):
-            yield from (item for item in doc["items"] if isinstance(item, dict))
-        else:
-            yield doc
-
-
-def _manifest_files(paths: Iterable[str], recursive: bool) -> Iterator[str]:
-    """The manifests kubectl would read from these paths (files, directories, -R)."""
-    for value in paths:
-        path = Path(value)
-        if path.is_dir():
-            children = path.rglob("*") if recursive else path.iterdir()
-            for child in sorted(children):
-                if child.suffix in (".yaml", ".yml", ".json") and child.is_file():
-                    yield child.read_text()
-        elif path.is_file():
-            yield path.read_text()
-
-
 class Policy:
     def __init__(
         self,
@@ -370,7 +337,7 @@ class Policy:
         if filenames:
             texts = [stdin or "" for f in filenames if f == "-"]
             paths = (f for f in filenames if f != "-")
-            texts += list(_manifest_files(paths, command.bool_flag("recursive")))
+            texts += list(manifest_files(paths, command.bool_flag("recursive")))
             documents = [d for text in texts for d in manifest_documents(text)]
         if top == "apply" and command.bool_flag("prune"):
             # --prune deletes what matches and is not in the manifest, cluster-scoped objects

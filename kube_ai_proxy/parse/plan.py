@@ -1,21 +1,24 @@
-"""From a command line to a validated plan: parse once, check, and keep the parsed form.
+"""From a command line to a plan: parse once, and keep the parsed form.
 
 `plan()` is the first half of DESIGN's "one call": tokenize the whole pipeline, parse the first
-stage as the tool's CLI (cobra/pflag semantics), check the invariants, and validate each pipe
-stage. The executor runs `Plan.argvs()`, built from this parse, never the raw string.
+stage as the tool's CLI (cobra/pflag semantics), and validate each pipe stage against its
+allow-list. The executor runs `Plan.argvs()`, built from this parse, never the raw string.
+
+Whether the command may run is not asked here: judge/invariants.py checks the parsed command,
+and `calls.judged_plan` does so between the first stage and the pipe stages.
 """
 
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from kube_ai_proxy.clispec import TOOLS, CliSpecs, Tool
-from kube_ai_proxy.commands import CliCommand, Flag, parse_command
-from kube_ai_proxy.errors import denied, invalid
-from kube_ai_proxy.shellwords import split_pipeline
-from kube_ai_proxy.textutils import Stage, parse_stage
-from kube_ai_proxy.validation import RULES, Limits, check_command
+from kube_ai_proxy.errors import invalid
+from kube_ai_proxy.parse.clispec import CONTEXT_FLAGS, TOOLS, CliSpecs, Tool
+from kube_ai_proxy.parse.command import CliCommand, Flag, parse_command
+from kube_ai_proxy.parse.stages import Stage, parse_stage
+from kube_ai_proxy.parse.words import split_pipeline
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ def cli_words(tool: Tool, words: list[str]) -> list[str]:
 
 def with_context(command: CliCommand, context: str) -> CliCommand:
     """The command with the kube context a call asked for, as if given with the CLI's flag."""
-    flag = RULES[command.tool].context_flag
+    flag = CONTEXT_FLAGS[command.tool]
     if flag is None:
         raise invalid(f"{command.tool} has no kube context; leave `context` out.")
     given = command.values(flag)
@@ -60,27 +63,25 @@ def with_context(command: CliCommand, context: str) -> CliCommand:
     return replace(command, flags=(*command.flags, Flag(flag, context)))
 
 
-def plan(
-    specs: CliSpecs, tool: Tool, line: str, limits: Limits, context: str | None = None
-) -> Plan:
-    """`context`: the kube context a call names besides the command (execute_*'s argument)."""
-    stages = split_pipeline(line)
+def parse_first_stage(
+    specs: CliSpecs, tool: Tool, words: list[str], context: str | None = None
+) -> CliCommand:
+    """The first stage of a pipeline as the tool's CLI reads it.
+
+    `context`: the kube context a call names besides the command (execute_*'s argument)."""
     spec = specs[tool]
-    command = parse_command(spec, cli_words(tool, stages[0]))
+    command = parse_command(spec, cli_words(tool, words))
     if context:
         command = with_context(command, context)
-    if not command.verb and command.args:
-        raise denied(
-            f"`{tool} {command.args[0]}` is not a {tool} command (plugins are never run). "
-            f"describe_{tool} lists the commands."
-        )
-    if tool == "kubectl" and command.verb == ("create",) and command.args:
-        # kubectl runs `kubectl-create-NAME` from PATH for `kubectl create NAME ...` when NAME
-        # is not a built-in subcommand; `create` itself takes no positional arguments.
-        raise denied(
-            f"`kubectl create {command.args[0]}` is not a kubectl command (plugins are never "
-            "run). describe_kubectl with {'command': 'create'} lists what it creates."
-        )
-    check_command(command, limits)
-    pipes = tuple(parse_stage(words) for words in stages[1:])
-    return Plan(command, pipes)
+    return command
+
+
+def parse_pipes(stages: Sequence[Sequence[str]]) -> tuple[Stage, ...]:
+    """The stages after the first, each a text utility with its allowed options."""
+    return tuple(parse_stage(words) for words in stages)
+
+
+def plan(specs: CliSpecs, tool: Tool, line: str, context: str | None = None) -> Plan:
+    """The whole command line parsed; nothing judged (see `calls.judged_plan`)."""
+    stages = split_pipeline(line)
+    return Plan(parse_first_stage(specs, tool, stages[0], context), parse_pipes(stages[1:]))

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 from adapters.errors import BackendError
 from adapters.kubernetes import AccessRequest, KubeAPI, Resource
-from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.errors import CommandError
-from kube_ai_proxy.policy import manifest_documents
+from kube_ai_proxy.judge.manifests import manifest_documents
+from kube_ai_proxy.parse.command import CliCommand
 
 _PATCH_VERBS = frozenset({"label", "annotate", "patch", "set"})
 _SUBRESOURCE_VERBS = {"exec": "exec", "attach": "attach", "port-forward": "portforward"}

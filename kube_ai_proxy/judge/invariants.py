@@ -3,7 +3,7 @@
 A command may not change who the CLI authenticates as or where it connects, may not raise
 verbosity to the levels that dump requests and tokens, may not make the CLI write local files,
 and may read local files only under K8S_MCP_ALLOWED_PATHS. Everything here reads the parsed,
-normalized command (`commands.CliCommand`), never the raw string.
+normalized command (`parse.command.CliCommand`), never the raw string.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.errors import denied, invalid
+from kube_ai_proxy.parse.clispec import CONTEXT_FLAGS
+from kube_ai_proxy.parse.command import CliCommand
 
 _IDENTITY = "it changes who the command authenticates as or which server it talks to"
 _WRITES = "it writes local files, and nothing here writes local files"
@@ -32,8 +33,6 @@ class ToolRules:
     refused_flags: Mapping[str, str]
     # flags whose value names a local file or directory to read
     path_flags: frozenset[str] = frozenset()
-    # the flag that picks a kube context
-    context_flag: str | None = None
     # subcommand paths refused in every mode -> why
     refused_verbs: Mapping[tuple[str, ...], str] = field(default_factory=dict)
     # flags whose value is a verbosity level; >= 6 dumps HTTP requests with their headers
@@ -104,7 +103,6 @@ KUBECTL = ToolRules(
             "custom",  # kubectl debug --custom: a container spec file
         }
     ),
-    context_flag="context",
     refused_verbs={
         ("edit",): "it opens an interactive editor; use `kubectl patch` or `kubectl apply -f -`",
         ("apply", "edit-last-applied"): "it opens an interactive editor",
@@ -188,7 +186,6 @@ HELM = ToolRules(
         **_reasons(_RUNS, "post-renderer", "post-renderer-args"),
     },
     path_flags=frozenset({"values", "set-file", "keyring"}),
-    context_flag="kube-context",
     refused_verbs={
         ("plugin",): _RUNS,
         ("registry", "login"): "it stores registry credentials locally",
@@ -253,7 +250,6 @@ ISTIOCTL = ToolRules(
             "manifests",  # install, manifest generate: a local charts directory
         }
     ),
-    context_flag="context",
     refused_verbs={
         ("dashboard",): "it opens local ports and a browser",
         ("bug-report",): _WRITES,
@@ -365,7 +361,7 @@ class Limits:
 
 def context_of(command: CliCommand) -> str | None:
     """The kube context the command names with its CLI's flag, if any."""
-    flag = RULES[command.tool].context_flag
+    flag = CONTEXT_FLAGS[command.tool]
     return command.value(flag) if flag else None
 
 
@@ -393,7 +389,9 @@ def _is_file_format(output: str | None) -> bool:
 
 def check_command(command: CliCommand, limits: Limits) -> None:
     """Raise CommandError when `command` breaks an invariant; return quietly otherwise."""
+    _check_no_plugin(command)
     rules = RULES[command.tool]
+    context_flag = CONTEXT_FLAGS[command.tool]
     reason = _refused_verb(rules, command.verb)
     if reason is not None:
         raise denied(f"`{command.verb_text}` is never run here: {reason}.")
@@ -412,7 +410,7 @@ def check_command(command: CliCommand, limits: Limits) -> None:
                 "requests and responses, credentials included. Use 5 or less."
             )
         allowed = limits.allowed_contexts
-        if flag.name == rules.context_flag and allowed and flag.value not in allowed:
+        if flag.name == context_flag and allowed and flag.value not in allowed:
             raise denied(
                 f"context {flag.value!r} is not allowed; use one of: "
                 + ", ".join(limits.allowed_contexts)
@@ -432,6 +430,23 @@ def check_command(command: CliCommand, limits: Limits) -> None:
             if template is not None:
                 check_read_path("template", template, limits.allowed_paths)
     _check_path_operands(rules, command, limits)
+
+
+def _check_no_plugin(command: CliCommand) -> None:
+    """A word the CLI does not know as a subcommand makes it run a plugin from PATH."""
+    tool = command.tool
+    if not command.verb and command.args:
+        raise denied(
+            f"`{tool} {command.args[0]}` is not a {tool} command (plugins are never run). "
+            f"describe_{tool} lists the commands."
+        )
+    if tool == "kubectl" and command.verb == ("create",) and command.args:
+        # kubectl runs `kubectl-create-NAME` from PATH for `kubectl create NAME ...` when NAME
+        # is not a built-in subcommand; `create` itself takes no positional arguments.
+        raise denied(
+            f"`kubectl create {command.args[0]}` is not a kubectl command (plugins are never "
+            "run). describe_kubectl with {'command': 'create'} lists what it creates."
+        )
 
 
 # kubectl formats that pick fields out of what it prints; kubectl uses go-template when

@@ -1,9 +1,9 @@
 """What each CLI accepts: its command tree and every command's flags.
 
-The specs in `specs/*.json` are generated from the real programs (`python -m e2e.harness clispec`),
-so the parser in `commands.py` resolves subcommands and flag values the way the CLI itself will.
-A spec is `complete` when it lists every flag; the parser then refuses flags it does not know,
-exactly as the CLI would.
+The specs in `kube_ai_proxy/specs/*.json` are generated from the real programs
+(`python -m e2e.harness clispec`), so the parser in `command.py` resolves subcommands and flag
+values the way the CLI itself will. A spec is `complete` when it lists every flag; the parser
+then refuses flags it does not know, exactly as the CLI would.
 """
 
 from __future__ import annotations
@@ -16,6 +16,15 @@ from typing import Any, Literal
 
 Tool = Literal["kubectl", "helm", "istioctl", "argocd"]
 TOOLS: tuple[Tool, ...] = ("kubectl", "helm", "istioctl", "argocd")
+
+# The flag each CLI picks a kube context with: a call's `context` argument becomes this flag.
+# argocd has none of its own; it talks to the Argo CD server it is configured for.
+CONTEXT_FLAGS: Mapping[Tool, str | None] = {
+    "kubectl": "context",
+    "helm": "kube-context",
+    "istioctl": "context",
+    "argocd": None,
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,8 +18,8 @@ from typing import Any
 
 import yaml
 
-from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.errors import CommandError, denied
+from kube_ai_proxy.parse.command import CliCommand
 
 REDACTED = "REDACTED"
 _LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"

@@ -14,9 +14,9 @@ import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Literal
 
-from kube_ai_proxy.commands import CliCommand
 from kube_ai_proxy.config import ConfirmMode
-from kube_ai_proxy.policy import Level
+from kube_ai_proxy.judge.policy import Level
+from kube_ai_proxy.parse.command import CliCommand
 
 Answer = Literal["accept", "decline", "unsupported"]
 # Asks the client's user a question (the command and what it does); the callback may also
