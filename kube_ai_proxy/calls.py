@@ -36,6 +36,15 @@ from kube_ai_proxy.native.base import (
     NativeContext,
 )
 from kube_ai_proxy.native.route import argocd_handler, native_handler
+from kube_ai_proxy.output.budget import (
+    REDACTION_BUFFER,
+    cut_text,
+    native_budget,
+    output_cut,
+    read_limit,
+    redaction_limit,
+    rest_hint,
+)
 from kube_ai_proxy.output.redact import output_guard, redact_argv_text, redact_command_line
 from kube_ai_proxy.parse.clispec import CONTEXT_FLAGS, CliSpecs, Tool
 from kube_ai_proxy.parse.command import CliCommand
@@ -57,9 +66,6 @@ CLI_INSTALL_HINTS: Mapping[Tool, str] = {
 # A manifest passed in `stdin` is parsed by the policy before anything runs; bounded so one
 # call cannot hold the server up for the others.
 _MAX_STDIN = 4 * 1024 * 1024
-
-# Output of a command whose Secrets are redacted is held whole in memory up to this size.
-_REDACTION_BUFFER = 16 * 1024 * 1024
 
 # Variables of this server that no child process needs to see.
 _PRIVATE_ENV = ("K8S_MCP_AUTH_TOKEN", "ARGOCD_PASSWORD")
@@ -293,7 +299,7 @@ class Runtime:
                 await report(elapsed, timeout, f"{command_plan.command.verb_text} running")
 
         stdin = request.stdin.encode() if request.stdin is not None else None
-        max_bytes = 4 * self.settings.max_output
+        max_bytes = read_limit(self.settings.max_output)
         if guard is None:
             outcome = await run_pipeline(
                 stages, stdin=stdin, timeout=timeout, max_bytes=max_bytes, progress=hook
@@ -323,7 +329,7 @@ class Runtime:
         """Secrets are redacted where the CLI's output leaves it: the first stage runs alone,
         its output is redacted, and only then does it reach the pipe stages (or the caller)."""
         started = time.monotonic()
-        keep = max(max_bytes, _REDACTION_BUFFER)
+        keep = redaction_limit(self.settings.max_output)
         first = await run_pipeline(
             stages[:1], stdin=stdin, timeout=timeout, max_bytes=keep, progress=hook
         )
@@ -336,6 +342,7 @@ class Runtime:
             )
         redacted = guard(first.stdout.decode("utf-8", "replace")).encode()
         if len(stages) == 1 or first.exit_code != 0:
+            # What run_pipeline would have kept of it: the read limit, not the larger buffer.
             return PipelineResult(redacted[:max_bytes], len(redacted), first.stages, first.duration)
         rest = await run_pipeline(
             stages[1:],
@@ -360,12 +367,12 @@ class Runtime:
         helm = None
         if command.tool == "helm":
             # helm's JSON is read whole to be printed again: it may be larger than the output.
-            call = HelmCall(self.cli_env("helm"), timeout, _REDACTION_BUFFER, context)
+            call = HelmCall(self.cli_env("helm"), timeout, REDACTION_BUFFER, context)
             helm = functools.partial(self.helm.client, call)
         ctx = NativeContext(
             kube=functools.partial(self.kube.get, context),
             namespace=self.policy.namespace_of(command),
-            budget=self._native_budget(command_plan),
+            budget=native_budget(self.settings.max_output, piped=bool(command_plan.pipes)),
             allow_secrets=self.settings.allow_secrets,
             timeout=timeout,
             helm=helm,
@@ -429,7 +436,7 @@ class Runtime:
 
         ctx = ArgoCDContext(
             argocd=argocd,
-            budget=self._native_budget(command_plan),
+            budget=native_budget(self.settings.max_output, piped=bool(command_plan.pipes)),
             allow_secrets=self.settings.allow_secrets,
             timeout=timeout,
             client_version=client_version,
@@ -442,12 +449,6 @@ class Runtime:
             timeout,
             started,
         )
-
-    def _native_budget(self, command_plan: Plan) -> int:
-        """What a native answer may hold. Piped, it is the pipe stages' input, not what the
-        caller sees: as much as the CLI path lets its first stage print, so `| grep` finds a
-        row the output budget would have cut."""
-        return _REDACTION_BUFFER if command_plan.pipes else self.settings.max_output
 
     async def _native_result(
         self,
@@ -488,7 +489,7 @@ class Runtime:
             self._pipe_stages(command_plan),
             stdin=answer.output.encode(),
             timeout=max(timeout - (time.monotonic() - started), 0.1),
-            max_bytes=4 * self.settings.max_output,
+            max_bytes=read_limit(self.settings.max_output),
         )
         result = self._render_outcome(command_plan, outcome, "native", answer.stderr)
         if answer.truncated and not result.truncated:
@@ -536,11 +537,11 @@ class Runtime:
         next_hint: str | None = None,
         data: dict[str, Any] | None = None,
     ) -> CommandResult:
-        budget = self.settings.max_output
-        if len(text) > budget:
+        cut = cut_text(text, self.settings.max_output)
+        if cut.truncated:
             truncated = True
             next_hint = next_hint or _continuation(command_plan, len(text))
-            text = text[:budget]
+            text = cut.text
         if error is None and stderr.strip():
             # Warnings (deprecations, "No resources found") belong with the output.
             separator = "" if not text or text.endswith("\n") else "\n"
@@ -591,12 +592,12 @@ def _json_data(text: str) -> dict[str, Any] | None:
 
 def _continuation(command_plan: Plan, total_bytes: int) -> str:
     verb = command_plan.command.verb
-    hint = "narrow it with a label or field selector (-l, --field-selector), or add | head -n N"
+    advice = "narrow it with a label or field selector (-l, --field-selector), or add | head -n N"
     if verb[:1] == ("logs",):
-        hint = "use --tail=N, --since=DURATION or | grep PATTERN"
+        advice = "use --tail=N, --since=DURATION or | grep PATTERN"
     elif verb[:1] == ("get",):
-        hint = "narrow it with -l, --field-selector, a name, or -o name / custom-columns"
-    return f"The output ({total_bytes} bytes) was cut to the budget; {hint}."
+        advice = "narrow it with -l, --field-selector, a name, or -o name / custom-columns"
+    return rest_hint(output_cut(total_bytes, "bytes"), advice)
 
 
 def _failure(

@@ -13,6 +13,7 @@ from adapters.cli import Stage, run_pipeline
 from adapters.errors import BackendError
 from kube_ai_proxy.calls import CLI_INSTALL_HINTS, Runtime
 from kube_ai_proxy.errors import CommandError, invalid
+from kube_ai_proxy.output.budget import cut_text, read_limit
 from kube_ai_proxy.parse.clispec import CliSpec, CommandNode, Tool
 from kube_ai_proxy.parse.plan import cli_words
 from kube_ai_proxy.parse.words import split_pipeline
@@ -101,7 +102,7 @@ async def describe(runtime: Runtime, tool: Tool, command: str | None) -> Command
                     )
                 ],
                 timeout=_HELP_TIMEOUT,
-                max_bytes=4 * runtime.settings.max_output,
+                max_bytes=read_limit(runtime.settings.max_output),
             )
             text = outcome.stdout.decode("utf-8", "replace").strip()
             if outcome.exit_code == 0 and text:
@@ -112,13 +113,14 @@ async def describe(runtime: Runtime, tool: Tool, command: str | None) -> Command
         except BackendError as exc:
             text = f"{_spec_text(data)}\n\n({tool}'s own help is unavailable: {exc.message})"
             backend = None
+    cut = cut_text(text, runtime.settings.max_output)
     return CommandResult(
         status="success",
         backend=backend,
         command=f"{data['command']} --help",
         exit_code=0 if backend else None,
-        output=text[: runtime.settings.max_output],
+        output=cut.text,
         data=data,
-        truncated=len(text) > runtime.settings.max_output,
+        truncated=cut.truncated,
         duration_ms=(time.monotonic() - started) * 1000,
     )

@@ -1,7 +1,8 @@
 """The layout DESIGN.md describes, held: no import cycles (lazy imports counted), the MCP
 libraries only in kube_ai_proxy/mcp/, adapters/ usable without MCP or the server, parse/ pure
-(the standard library, errors and itself), and judge/ independent of how a command is answered
-(native/), asked about (mcp/) or shown (output/)."""
+(the standard library, errors and itself), judge/ independent of how a command is answered
+(native/), asked about (mcp/) or shown (output/), and output/ independent of how a command is
+answered, judged, asked about or called (calls.py)."""
 
 from __future__ import annotations
 
@@ -176,6 +177,12 @@ def _judge_may_import(name: str) -> bool:
     )
 
 
+def _output_may_import(name: str) -> bool:
+    return not any(
+        _within(name, f"kube_ai_proxy.{module}") for module in ("native", "judge", "mcp", "calls")
+    )
+
+
 def test_parse_is_pure() -> None:
     """parse/ turns a string into a plan: it knows no settings, no judging, no backend, no
     running, and no third-party library."""
@@ -190,6 +197,14 @@ def test_judge_knows_neither_answers_nor_mcp_nor_output() -> None:
     assert _breaking(imports, _judge_may_import) == {}
 
 
+def test_output_knows_neither_answers_nor_judging_nor_mcp_nor_the_call() -> None:
+    """What leaves the server (the budget's cuts, redaction) is shown alike however it was
+    answered: native readers and the call import output/, never the other way round."""
+    imports = _imports_in("kube_ai_proxy.output")
+    assert "kube_ai_proxy.output.budget" in imports
+    assert _breaking(imports, _output_may_import) == {}
+
+
 def test_the_import_rules_name_what_breaks_them() -> None:
     parse = {"kube_ai_proxy.parse.plan": ["re", "kube_ai_proxy.errors", "kube_ai_proxy.config"]}
     assert _breaking({**parse, "kube_ai_proxy.parse.x": ["yaml"]}, _parse_may_import) == {
@@ -199,4 +214,11 @@ def test_the_import_rules_name_what_breaks_them() -> None:
     judge = {"kube_ai_proxy.judge.rbac": ["adapters.kubernetes", "kube_ai_proxy.output.redact"]}
     assert _breaking(judge, _judge_may_import) == {
         "kube_ai_proxy.judge.rbac": ["kube_ai_proxy.output.redact"]
+    }
+    output = {
+        "kube_ai_proxy.output.budget": ["kube_ai_proxy.native.base", "kube_ai_proxy.calls"],
+        "kube_ai_proxy.output.redact": ["kube_ai_proxy.parse.command", "kube_ai_proxy.callsite"],
+    }
+    assert _breaking(output, _output_may_import) == {
+        "kube_ai_proxy.output.budget": ["kube_ai_proxy.calls", "kube_ai_proxy.native.base"]
     }

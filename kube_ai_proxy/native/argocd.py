@@ -35,7 +35,7 @@ from kube_ai_proxy.gofmt.text import bytes_prefix
 from kube_ai_proxy.gofmt.times import go_time, go_time_value
 from kube_ai_proxy.gofmt.yaml import go_yaml
 from kube_ai_proxy.native.base import ANY, SWITCH, ArgoCDContext, FlagRule, NativeAnswer, serves
-from kube_ai_proxy.native.helm import within_budget
+from kube_ai_proxy.output.budget import oversize_hint, rest_hint, rows_fit, rows_that_fit
 from kube_ai_proxy.output.redact import redact_object
 from kube_ai_proxy.parse.command import CliCommand
 
@@ -866,31 +866,29 @@ def _bounded(command: CliCommand, answer: Answer, budget: int) -> NativeAnswer:
     `data` summarizing the rows kept; any other text longer than the budget is cut by the
     server and its data left out, as is data larger than the budget."""
     text, data = answer.text, answer.data
-    hint = _hint(command)
     if answer.rows is not None and (len(text) > budget or len(go_json(data)) > budget):
         return _cut_rows(command, answer, budget)
-    return within_budget(text, data, budget, hint)
+    hint = oversize_hint(text, lambda: len(go_json(data)), budget, _hint(command))
+    return NativeAnswer(text, data if hint is None else None, truncated=hint is not None, next=hint)
 
 
 def _cut_rows(command: CliCommand, answer: Answer, budget: int) -> NativeAnswer:
     rows = answer.rows or []
     lines = answer.text.splitlines(keepends=True)
     header = 0 if _output(command) == "name" else 1
-    kept_text = "".join(lines[:header])
-    kept = 0
-    data_size = len('{"apps":[]}')
-    for line, row in zip(lines[header:], rows, strict=False):
-        row_size = len(go_json(row)) + 1
-        if len(kept_text) + len(line) > budget or data_size + row_size > budget:
-            break
-        kept_text += line
-        data_size += row_size
-        kept += 1
+    # Each summary costs its JSON and a comma in `{"apps":[...]}`.
+    kept = rows_that_fit(
+        lines[:header],
+        lines[header:],
+        (len(go_json(row)) + 1 for row in rows),
+        budget,
+        data_size=len('{"apps":[]}'),
+    )
     return NativeAnswer(
-        kept_text,
+        "".join(lines[: header + kept]),
         {"apps": rows[:kept]},
         truncated=True,
-        next=f"{kept} of {len(rows)} applications fit in the output budget; {_hint(command)}.",
+        next=rest_hint(rows_fit(kept, len(rows), "applications"), _hint(command)),
     )
 
 

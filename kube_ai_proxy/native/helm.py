@@ -33,6 +33,7 @@ from kube_ai_proxy.gofmt.times import ansic
 from kube_ai_proxy.gofmt.uitable import uitable
 from kube_ai_proxy.gofmt.yaml import go_yaml
 from kube_ai_proxy.native.base import ANY, SWITCH, FlagRule, NativeAnswer, NativeContext, serves
+from kube_ai_proxy.output.budget import oversize_hint
 from kube_ai_proxy.output.redact import (
     redact_helm_release,
     redact_object,
@@ -326,28 +327,6 @@ _HINTS: Mapping[tuple[str, ...], str] = {
 }
 
 
-def within_budget(text: str, data: dict[str, Any], budget: int, hint: str) -> NativeAnswer:
-    """The answer, with `data` left out when it is larger than the output budget (as the CLI
-    path leaves out a JSON answer that was cut); `hint` says how to ask for less."""
-    if len(text) > budget:
-        return NativeAnswer(
-            text,
-            None,
-            truncated=True,
-            next=f"The output ({len(text)} characters) was cut to the budget; {hint}.",
-        )
-    size = len(go_json(data))
-    if size > budget:
-        return NativeAnswer(
-            text,
-            None,
-            truncated=True,
-            next=f"The data ({size} characters) is larger than the budget and was left out; "
-            f"{hint}.",
-        )
-    return NativeAnswer(text, data)
-
-
 def _helm_error(exc: pyhelm3.errors.Error) -> NativeAnswer:
     stderr = bytes(exc.stderr).decode("utf-8", "replace").strip()
     code: ErrorCode = "cli_error"
@@ -378,4 +357,5 @@ async def native_helm(command: CliCommand, ctx: NativeContext) -> NativeAnswer:
             "`helm get values` and `helm history` still answer",
             error_code="api_error",
         )
-    return within_budget(text, data, ctx.budget, _HINTS[command.verb])
+    hint = oversize_hint(text, lambda: len(go_json(data)), ctx.budget, _HINTS[command.verb])
+    return NativeAnswer(text, data if hint is None else None, truncated=hint is not None, next=hint)

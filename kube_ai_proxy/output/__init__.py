@@ -1,2 +1,2 @@
 """What leaves the server: Secret values redacted from objects, values, manifests and CLI text
-(`redact`)."""
+(`redact`), and every answer within the output budget (`budget`)."""

@@ -21,6 +21,7 @@ from adapters.kubernetes import KubeAPI, Resource
 from kube_ai_proxy.errors import Defer
 from kube_ai_proxy.native.base import ANY, SWITCH, FlagRule, NativeAnswer, NativeContext, serves
 from kube_ai_proxy.native.kubectl.describe_kinds import Describer, Obj, Related, describer_for
+from kube_ai_proxy.output.budget import objects_fit, rest_hint
 from kube_ai_proxy.output.redact import redact_object
 from kube_ai_proxy.parse.command import CliCommand
 
@@ -220,9 +221,9 @@ async def _answer(
     data: dict[str, Any] = {"objects": objects, "events": events}
     hint = None
     if cut:
-        hint = (
-            f"Only {len(texts)} of {len(found.objects)} objects fit the output budget; name one, "
-            "or narrow the list with -l or -n."
+        hint = rest_hint(
+            objects_fit(len(texts), len(found.objects)),
+            "name one, or narrow the list with -l or -n",
         )
     if found.errors:
         stderr = "\n".join([*notes, *found.errors])

@@ -24,6 +24,7 @@ from kube_ai_proxy.gofmt.yaml import go_yaml
 from kube_ai_proxy.native.base import ANY, SWITCH, FlagRule, NativeAnswer, NativeContext, serves
 from kube_ai_proxy.native.kubectl.apimachinery import since
 from kube_ai_proxy.native.kubectl.printers import json_text, tabwrite
+from kube_ai_proxy.output.budget import Cut, cut_lines, first_lines_fit, print_growing, rest_hint
 from kube_ai_proxy.output.redact import redact_object
 from kube_ai_proxy.parse.command import CliCommand
 
@@ -358,48 +359,37 @@ def _event_list(events: list[dict[str, Any]]) -> dict[str, Any]:
     return {"kind": "EventList", "apiVersion": "v1", "metadata": {}, "items": events}
 
 
-def _budget_hint(lines: int) -> str:
-    return (
-        f"Only the first {lines} lines fit the output budget; events print oldest first, so "
-        "the newest were cut. Narrow the list with --for KIND/NAME, --types Warning or -n "
-        "NAMESPACE."
+def _budget_hint(cut: Cut) -> str:
+    return rest_hint(
+        first_lines_fit(cut.lines),
+        "events print oldest first, so the newest were cut. Narrow the list with --for "
+        "KIND/NAME, --types Warning or -n NAMESPACE",
     )
-
-
-def _cut(text: str, budget: int) -> str:
-    """The longest run of whole lines within the budget."""
-    cut = text[:budget]
-    return cut[: cut.rfind("\n") + 1] or cut
 
 
 def _table_answer(
     text: str, events: list[dict[str, Any]], header_lines: int, budget: int
 ) -> NativeAnswer:
-    if len(text) <= budget:
+    cut = cut_lines(text, budget)
+    if not cut.truncated:
         return NativeAnswer(text, {"events": events})
-    cut = _cut(text, budget)
-    lines = cut.count("\n")
-    kept = events[: max(lines - header_lines, 0)]
-    return NativeAnswer(cut, {"events": kept}, truncated=True, next=_budget_hint(lines))
+    kept = events[: cut.rows(header_lines)]
+    return NativeAnswer(cut.text, {"events": kept}, truncated=True, next=_budget_hint(cut))
 
 
 def _objects_answer(output: str, events: list[dict[str, Any]], budget: int) -> NativeAnswer:
-    """-o json|yaml. Printing a long list whole only to cut it costs more than fetching it,
-    so the first k events are printed, k doubling, until they alone pass the budget: `items`
-    comes last in both the JSON (struct order) and the YAML (sorted keys), so up to its last
-    event the text is the whole list's."""
-    count = 16
-    while True:
-        text = _objects_text(output, events[:count])
-        if count >= len(events):
-            if len(text) <= budget:
-                return NativeAnswer(text, {"events": events})
-            break
-        if len(text) > budget + _CLOSING:
-            break
-        count *= 2
-    cut = _cut(text, budget)
-    return NativeAnswer(cut, None, truncated=True, next=_budget_hint(cut.count("\n")))
+    """-o json|yaml, printed only as far as the budget reaches: `items` comes last in both the
+    JSON (struct order) and the YAML (sorted keys), so up to its last event the text is the
+    whole list's."""
+    text, whole = print_growing(
+        len(events),
+        lambda count: _objects_text(output, events[:count]),
+        lambda printed: len(printed) > budget + _CLOSING,
+    )
+    cut = cut_lines(text, budget)
+    if whole and not cut.truncated:
+        return NativeAnswer(text, {"events": events})
+    return NativeAnswer(cut.text, None, truncated=True, next=_budget_hint(cut))
 
 
 def _objects_text(output: str, events: list[dict[str, Any]]) -> str:

@@ -26,6 +26,13 @@ from kube_ai_proxy.native.kubectl.printers import (
     list_object,
     tabwrite,
 )
+from kube_ai_proxy.output.budget import (
+    LIST_HAS_MORE,
+    cut_lines,
+    first_lines_fit,
+    print_growing,
+    rest_hint,
+)
 from kube_ai_proxy.output.redact import redact_object
 from kube_ai_proxy.parse.command import CliCommand
 from kube_ai_proxy.result import ErrorCode
@@ -188,8 +195,7 @@ async def native_get(command: CliCommand, ctx: NativeContext) -> NativeAnswer:
             answer.data,
             stderr=answer.stderr,
             truncated=True,
-            next="The list has more items than fit the output budget; narrow it with -l, "
-            "--field-selector or a name.",
+            next=rest_hint(LIST_HAS_MORE, "narrow it with -l, --field-selector or a name"),
         )
     if errors:
         stderr = "\n".join(errors)
@@ -330,17 +336,20 @@ def _list_text(request: _Request, objects: list[dict[str, Any]]) -> tuple[str, A
     render = json_text if request.output == "json" else go_yaml
     marker = _ITEMS_END[request.output]
     printable: list[dict[str, Any]] = []
-    count = 16
-    while True:
-        printable += [_printable(request, o) for o in objects[len(printable) : count]]
+
+    def print_first(count: int) -> tuple[str, dict[str, Any]]:
+        # Each object is made printable (and redacted) once, however often the list is printed.
+        printable.extend(_printable(request, o) for o in objects[len(printable) : count])
         value = list_object(printable)
-        text = render(value)
-        if len(printable) == len(objects):
-            return text, value
-        end = text.rfind(marker) + (1 if request.output == "yaml" else 0)
-        if end > request.ctx.budget:
-            return text[:end], None
-        count *= 2
+        return render(value), value
+
+    def items_end(text: str) -> int:
+        return text.rfind(marker) + (1 if request.output == "yaml" else 0)
+
+    (text, value), whole = print_growing(
+        len(objects), print_first, lambda printed: items_end(printed[0]) > request.ctx.budget
+    )
+    return (text, value) if whole else (text[: items_end(text)], None)
 
 
 def _without_managed_fields(obj: dict[str, Any]) -> dict[str, Any]:
@@ -455,17 +464,17 @@ def _budgeted(
     note: str,
     rows: Sequence[Any] | None = None,
 ) -> NativeAnswer:
-    if len(text) <= budget:
+    cut = cut_lines(text, budget)
+    if not cut.truncated:
         return NativeAnswer(text, data if isinstance(data, dict) else None, stderr=note)
-    cut = text[:budget]
-    cut = cut[: cut.rfind("\n") + 1] or cut  # whole lines only
-    shown_lines = cut.count("\n")
-    hint = (
-        f"Only the first {shown_lines} lines fit the output budget. Narrow the list with -l, "
-        "--field-selector or a name; or page it: append `--no-headers | sed -n "
-        f"'{shown_lines},{2 * shown_lines}p'` for the next lines."
+    shown = cut.lines
+    hint = rest_hint(
+        first_lines_fit(shown),
+        "Narrow the list with -l, --field-selector or a name; or page it: append "
+        f"`--no-headers | sed -n '{shown},{2 * shown}p'` for the next lines",
+        separator=". ",
     )
     kept = None
     if rows is not None:
-        kept = {"rows": list(rows[: max(shown_lines - 1, 0)])}
-    return NativeAnswer(cut, kept, stderr=note, truncated=True, next=hint)
+        kept = {"rows": list(rows[: cut.rows(header_lines=1)])}
+    return NativeAnswer(cut.text, kept, stderr=note, truncated=True, next=hint)

@@ -19,6 +19,7 @@ from adapters.errors import BackendError
 from adapters.kubernetes import KubeAPI
 from kube_ai_proxy.errors import Defer
 from kube_ai_proxy.native.base import ANY, SWITCH, NativeAnswer, NativeContext, serves
+from kube_ai_proxy.output.budget import LOG_LONGER, cut_text, read_limit, rest_hint
 from kube_ai_proxy.parse.command import CliCommand
 
 FLAGS = {
@@ -241,7 +242,8 @@ def _query(command: CliCommand, stream: _Stream, budget_bytes: int) -> list[tupl
 async def _read(
     command: CliCommand, ctx: NativeContext, streams: list[_Stream], notes: list[str]
 ) -> NativeAnswer:
-    budget_bytes = 4 * ctx.budget + 1
+    # One byte past the read limit tells a log that ends there from one that goes on.
+    budget_bytes = read_limit(ctx.budget) + 1
     deadline = time.monotonic() + ctx.timeout - 1.0 if command.bool_flag("follow") else None
     prefix = command.bool_flag("prefix")
     parts: list[str] = []
@@ -274,13 +276,11 @@ async def _read(
     output = "".join(parts)
     data: dict[str, Any] = entries[0] if len(entries) == 1 else {"logs": entries}
     hint = None
-    if truncated or len(output) > ctx.budget:
+    shown = cut_text(output, ctx.budget)
+    if truncated or shown.truncated:
         truncated = True
-        hint = (
-            "The log is longer than the output budget; use --tail=N, --since=DURATION or "
-            "| grep PATTERN."
-        )
-        output = output[: ctx.budget]
+        hint = rest_hint(LOG_LONGER, "use --tail=N, --since=DURATION or | grep PATTERN")
+        output = shown.text
     if deadline is not None:
         notes.append(
             f"(followed for {max(ctx.timeout - 1, 0):g} s, until the call's timeout; "
