@@ -29,8 +29,6 @@ import semver
 from adapters.cli import Stage, resolve, run_pipeline
 from adapters.errors import BackendError
 
-INSTALL_HINT = "see https://helm.sh/docs/intro/install/"
-
 JSON = dict[str, Any]
 _VERSION = ("version", "--template", "{{ .Version }}")
 
@@ -77,12 +75,17 @@ class HelmCommand(pyhelm3.Command):  # type: ignore[misc]  # pyhelm3 has no type
     `_executable` and `_kubecontext`."""
 
     def __init__(
-        self, executable: str, call: HelmCall, version: semver.Version | None = None
+        self,
+        executable: str,
+        call: HelmCall,
+        version: semver.Version | None = None,
+        install_hint: str = "",
     ) -> None:
         super().__init__(executable=executable, kubecontext=call.kube_context)
         self.executable = executable
         self.call = call
         self.known_version = version
+        self.install_hint = install_hint
 
     def argv(self, command: Sequence[Any]) -> list[str]:
         """helm's argv for pyhelm3's arguments (it passes ints and paths too), with the
@@ -96,7 +99,7 @@ class HelmCommand(pyhelm3.Command):  # type: ignore[misc]  # pyhelm3 has no type
         call = self.call
         argv = self.argv(command)
         outcome = await run_pipeline(
-            [Stage(argv, call.env, install_hint=INSTALL_HINT)],
+            [Stage(argv, call.env, install_hint=self.install_hint)],
             stdin=input,
             timeout=call.timeout,
             max_bytes=call.max_bytes,
@@ -152,15 +155,19 @@ def parse_version(text: str) -> semver.Version:
 
 class Helm:
     """The server's helm: pyhelm3 clients built when a call needs one; helm's version asked
-    once per binary."""
+    once per binary. `install_hint` says what installs a missing helm (the server's words for
+    every CLI it runs)."""
 
-    def __init__(self, program: str = "helm") -> None:
+    def __init__(self, program: str = "helm", install_hint: str = "") -> None:
         self.program = program
+        self.install_hint = install_hint
         self._versions: dict[str, semver.Version] = {}
 
     async def client(self, call: HelmCall) -> HelmClient:
-        executable = resolve(Stage([self.program], call.env, install_hint=INSTALL_HINT))
-        command = HelmCommand(executable, call, self._versions.get(executable))
+        executable = resolve(Stage([self.program], call.env, install_hint=self.install_hint))
+        command = HelmCommand(
+            executable, call, self._versions.get(executable), install_hint=self.install_hint
+        )
         if command.known_version is None:
             # Asked here, asynchronously, so the client's constructor does not block the loop.
             version = parse_version((await command.run(list(_VERSION))).decode())

@@ -1,7 +1,8 @@
 """describe_<tool>: the CLI's own help for a command, plus its subcommands and flags as data.
 
-The text comes from `<tool> <command> --help` run once and cached for the server's lifetime;
-the structured part comes from the CLI spec, so it is there even when the binary is missing.
+The text comes from `<tool> <command> --help` run once and kept by `Help`, which the server's
+lifespan builds, for as long as the server runs; the structured part comes from the CLI spec, so
+it is there even when the binary is missing.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from typing import Any
 
 from adapters.cli import Stage, run_pipeline
 from adapters.errors import BackendError
-from kube_ai_proxy.calls import CLI_INSTALL_HINTS, Runtime
+from kube_ai_proxy.cli_run import CLI_INSTALL_HINTS, cli_env
+from kube_ai_proxy.config import Settings
 from kube_ai_proxy.errors import CommandError, invalid
 from kube_ai_proxy.output.budget import cut_text, read_limit
-from kube_ai_proxy.parse.clispec import CliSpec, CommandNode, Tool
+from kube_ai_proxy.parse.clispec import CliSpec, CliSpecs, CommandNode, Tool
 from kube_ai_proxy.parse.plan import cli_words
 from kube_ai_proxy.parse.words import split_pipeline
 from kube_ai_proxy.result import Backend, CommandResult, ErrorInfo
@@ -77,50 +79,62 @@ def _spec_text(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-async def describe(runtime: Runtime, tool: Tool, command: str | None) -> CommandResult:
-    started = time.monotonic()
-    spec = runtime.specs[tool]
-    shown = " ".join((tool, command or "")).strip()
-    try:
-        node = find_node(spec, command)
-    except CommandError as exc:
+class Help:
+    """The describe_<tool> answers of one server, each CLI's help text asked once per command."""
+
+    def __init__(self, settings: Settings, specs: CliSpecs) -> None:
+        self.settings = settings
+        self.specs = specs
+        self._texts: dict[tuple[str, ...], str] = {}
+
+    async def describe(self, tool: Tool, command: str | None) -> CommandResult:
+        started = time.monotonic()
+        spec = self.specs[tool]
+        shown = " ".join((tool, command or "")).strip()
+        try:
+            node = find_node(spec, command)
+        except CommandError as exc:
+            return CommandResult(
+                status="error", command=shown, error=ErrorInfo(code=exc.code, message=exc.message)
+            )
+        data = describe_data(spec, node)
+        text, backend = await self._text(tool, node, data)
+        cut = cut_text(text, self.settings.max_output)
         return CommandResult(
-            status="error", command=shown, error=ErrorInfo(code=exc.code, message=exc.message)
+            status="success",
+            backend=backend,
+            command=f"{data['command']} --help",
+            exit_code=0 if backend else None,
+            output=cut.text,
+            data=data,
+            truncated=cut.truncated,
+            duration_ms=(time.monotonic() - started) * 1000,
         )
-    data = describe_data(spec, node)
-    key = (tool, *node.path)
-    text = runtime.help_cache.get(key)
-    backend: Backend | None = "cli"
-    if text is None:
+
+    async def _text(
+        self, tool: Tool, node: CommandNode, data: dict[str, Any]
+    ) -> tuple[str, Backend | None]:
+        """The CLI's help text, kept once the CLI gave it; the spec's when the CLI cannot."""
+        key = (tool, *node.path)
+        text = self._texts.get(key)
+        if text is not None:
+            return text, "cli"
         try:
             outcome = await run_pipeline(
                 [
                     Stage(
                         [tool, *node.path, "--help"],
-                        runtime.cli_env(tool),
+                        cli_env(self.settings, tool),
                         install_hint=CLI_INSTALL_HINTS[tool],
                     )
                 ],
                 timeout=_HELP_TIMEOUT,
-                max_bytes=read_limit(runtime.settings.max_output),
+                max_bytes=read_limit(self.settings.max_output),
             )
-            text = outcome.stdout.decode("utf-8", "replace").strip()
-            if outcome.exit_code == 0 and text:
-                runtime.help_cache[key] = text
-            else:
-                text = _spec_text(data)
-                backend = None
         except BackendError as exc:
-            text = f"{_spec_text(data)}\n\n({tool}'s own help is unavailable: {exc.message})"
-            backend = None
-    cut = cut_text(text, runtime.settings.max_output)
-    return CommandResult(
-        status="success",
-        backend=backend,
-        command=f"{data['command']} --help",
-        exit_code=0 if backend else None,
-        output=cut.text,
-        data=data,
-        truncated=cut.truncated,
-        duration_ms=(time.monotonic() - started) * 1000,
-    )
+            return f"{_spec_text(data)}\n\n({tool}'s own help is unavailable: {exc.message})", None
+        text = outcome.stdout.decode("utf-8", "replace").strip()
+        if outcome.exit_code != 0 or not text:
+            return _spec_text(data), None
+        self._texts[key] = text
+        return text, "cli"

@@ -27,9 +27,9 @@ import httpx
 import pytest
 from fastmcp import Client
 
-import kube_ai_proxy.calls
 from adapters.argocd import ArgoCD, ArgoCDConfig, ArgoCDError, parse_server, tls_verification
 from adapters.errors import BackendError
+from kube_ai_proxy.backends import Backends, BackendsFactory
 from kube_ai_proxy.config import Settings
 from kube_ai_proxy.errors import Defer
 from kube_ai_proxy.gofmt.tabwriter import tabwriter
@@ -497,21 +497,15 @@ async def test_manifests_redact_secrets() -> None:
 # --- through the server ------------------------------------------------------------------------
 
 
-@pytest.fixture
-def replayed(monkeypatch: pytest.MonkeyPatch) -> Callable[[list[dict[str, Any]]], Replay]:
-    """The server's Argo CD client answers from a recording."""
+def replaying(replay: Replay) -> BackendsFactory:
+    """The server's backends, its Argo CD client answering from a recording."""
 
-    def install(exchanges: list[dict[str, Any]]) -> Replay:
-        replay = Replay(exchanges)
+    def backends(settings: Settings) -> Backends:
+        return Backends(
+            settings, connect_argocd=lambda config: ArgoCD(config, transport=replay.transport)
+        )
 
-        class Replayed(ArgoCD):
-            def __init__(self, config: ArgoCDConfig) -> None:
-                super().__init__(config, transport=replay.transport)
-
-        monkeypatch.setattr(kube_ai_proxy.calls, "ArgoCD", Replayed)
-        return replay
-
-    return install
+    return backends
 
 
 def argocd_settings(**extra: Any) -> Settings:
@@ -523,13 +517,12 @@ def argocd_settings(**extra: Any) -> Settings:
     return Settings(**{**base, **extra})
 
 
-async def test_the_server_answers_natively_with_data(
-    fake_bin: Path, replayed: Callable[[list[dict[str, Any]]], Replay], tmp_path: Path
-) -> None:
+async def test_the_server_answers_natively_with_data(fake_bin: Path, tmp_path: Path) -> None:
     case = case_for("argocd app list")
-    replay = replayed(case["exchanges"])
+    replay = Replay(case["exchanges"])
     audit = tmp_path / "audit.jsonl"
-    async with Client(create_server(argocd_settings(audit_log=str(audit)))) as client:
+    server = create_server(argocd_settings(audit_log=str(audit)), replaying(replay))
+    async with Client(server) as client:
         raw = await client.call_tool("execute_argocd", {"command": "argocd app list"})
     result = raw.structured_content or {}
     assert result["backend"] == "native"
@@ -539,11 +532,9 @@ async def test_the_server_answers_natively_with_data(
     assert TOKEN not in json.dumps(result) + audit.read_text()
 
 
-async def test_native_errors_are_results(
-    fake_bin: Path, replayed: Callable[[list[dict[str, Any]]], Replay]
-) -> None:
-    replayed(case_for("argocd app get nope")["exchanges"])
-    async with Client(create_server(argocd_settings())) as client:
+async def test_native_errors_are_results(fake_bin: Path) -> None:
+    replay = Replay(case_for("argocd app get nope")["exchanges"])
+    async with Client(create_server(argocd_settings(), replaying(replay))) as client:
         raw = await client.call_tool(
             "execute_argocd", {"command": "argocd app get nope"}, raise_on_error=False
         )
@@ -555,14 +546,12 @@ async def test_native_errors_are_results(
     assert "permission denied" in result["error"]["message"]
 
 
-async def test_what_the_native_path_defers_the_cli_answers(
-    fake_bin: Path, replayed: Callable[[list[dict[str, Any]]], Replay]
-) -> None:
+async def test_what_the_native_path_defers_the_cli_answers(fake_bin: Path) -> None:
     """A handler that raises Defer after reading (sync windows) hands the call to the CLI:
     the result is the CLI's, not an error."""
     (case,) = RECORDED["deferred"]
-    replayed(case["exchanges"])
-    async with Client(create_server(argocd_settings())) as client:
+    replay = Replay(case["exchanges"])
+    async with Client(create_server(argocd_settings(), replaying(replay))) as client:
         raw = await client.call_tool("execute_argocd", {"command": case["command"]})
     result = raw.structured_content or {}
     assert not raw.is_error
@@ -571,18 +560,15 @@ async def test_what_the_native_path_defers_the_cli_answers(
 
 
 async def test_version_asks_the_cli_for_its_own_once(
-    fake_bin: Path,
-    replayed: Callable[[list[dict[str, Any]]], Replay],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    fake_bin: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     case = case_for("argocd version")
-    replayed(case["exchanges"] * 2)
+    replay = Replay(case["exchanges"] * 2)
     marker = tmp_path / "ran"
     monkeypatch.setenv("FAKE_CLI_MODE", "payload")
     monkeypatch.setenv("FAKE_CLI_PAYLOAD", json.dumps({"client": RECORDED["client_version"]}))
     monkeypatch.setenv("FAKE_CLI_MARKER", str(marker))
-    async with Client(create_server(argocd_settings())) as client:
+    async with Client(create_server(argocd_settings(), replaying(replay))) as client:
         for _ in range(2):
             raw = await client.call_tool("execute_argocd", {"command": "argocd version"})
             result = raw.structured_content or {}
@@ -641,14 +627,12 @@ async def test_the_cli_reaches_the_same_server(
 
 
 async def test_a_password_reaches_no_program(
-    fake_bin: Path,
-    replayed: Callable[[list[dict[str, Any]]], Replay],
-    monkeypatch: pytest.MonkeyPatch,
+    fake_bin: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The CLI gets the session token the server logged in for, never the password; kubectl
     gets neither."""
     monkeypatch.setenv("ARGOCD_PASSWORD", "the-password")
-    replay = replayed([ADAPTER["login"]])
+    replay = Replay([ADAPTER["login"]])
     settings = Settings(
         rbac_preflight=False,
         native=False,
@@ -656,7 +640,7 @@ async def test_a_password_reaches_no_program(
         argocd_username="admin",
     )
     assert settings.argocd_password is not None
-    async with Client(create_server(settings)) as client:
+    async with Client(create_server(settings, replaying(replay))) as client:
         raw = await client.call_tool("execute_argocd", {"command": "argocd app sync billing"})
         argocd_env = cli_env_of((raw.structured_content or {})["output"])
         raw = await client.call_tool("execute_kubectl", {"command": "kubectl get pods"})

@@ -43,10 +43,10 @@ from typing import Any
 import pytest
 from fastmcp import Client
 
+from kube_ai_proxy.cli_run import STAGE_ENV
 from kube_ai_proxy.config import Settings
 from kube_ai_proxy.mcp.server import create_server
 from kube_ai_proxy.result import CommandResult
-from kube_ai_proxy.stage_run import STAGE_ENV
 from tests.fakes.processes import alive
 
 FAKE_CLI = Path(__file__).parent / "fakes" / "fake_cli.py"

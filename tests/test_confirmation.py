@@ -175,7 +175,8 @@ def test_an_answer_binds_to_its_command() -> None:
 def test_what_destructive_mode_asks_about(tool: str, words: str, asked: bool) -> None:
     command = parse_command(CliSpecs()[tool], words.split())  # type: ignore[index]
     settings = Settings(access="admin")
-    level = policy_for(settings).target(command, None).level
+    policy = policy_for(settings)
+    level = policy.target(policy.scope(command), None).level
     assert needs_confirmation("destructive", command, level) is asked
 
 

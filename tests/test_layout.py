@@ -1,8 +1,9 @@
 """The layout DESIGN.md describes, held: no import cycles (lazy imports counted), the MCP
 libraries only in kube_ai_proxy/mcp/, adapters/ usable without MCP or the server, parse/ pure
 (the standard library, errors and itself), judge/ independent of how a command is answered
-(native/), asked about (mcp/) or shown (output/), and output/ independent of how a command is
-answered, judged, asked about or called (calls.py)."""
+(native/), asked about (mcp/) or shown (output/), output/ independent of how a command is
+answered, judged, asked about or called (call.py), and cli_run.py running what it is given,
+whoever judged or called it."""
 
 from __future__ import annotations
 
@@ -179,7 +180,14 @@ def _judge_may_import(name: str) -> bool:
 
 def _output_may_import(name: str) -> bool:
     return not any(
-        _within(name, f"kube_ai_proxy.{module}") for module in ("native", "judge", "mcp", "calls")
+        _within(name, f"kube_ai_proxy.{module}") for module in ("native", "judge", "mcp", "call")
+    )
+
+
+def _cli_run_may_import(name: str) -> bool:
+    return not any(
+        _within(name, f"kube_ai_proxy.{module}")
+        for module in ("native", "judge", "mcp", "call", "backends")
     )
 
 
@@ -205,6 +213,14 @@ def test_output_knows_neither_answers_nor_judging_nor_mcp_nor_the_call() -> None
     assert _breaking(imports, _output_may_import) == {}
 
 
+def test_running_a_program_knows_neither_judging_nor_answers_nor_the_call() -> None:
+    """cli_run.py runs a CLI or a pipe stage as it is given; the call, the native readers'
+    runner and the help use it, never the other way round."""
+    imports = _imports_in("kube_ai_proxy.cli_run")
+    assert "kube_ai_proxy.cli_run" in imports
+    assert _breaking(imports, _cli_run_may_import) == {}
+
+
 def test_the_import_rules_name_what_breaks_them() -> None:
     parse = {"kube_ai_proxy.parse.plan": ["re", "kube_ai_proxy.errors", "kube_ai_proxy.config"]}
     assert _breaking({**parse, "kube_ai_proxy.parse.x": ["yaml"]}, _parse_may_import) == {
@@ -216,9 +232,13 @@ def test_the_import_rules_name_what_breaks_them() -> None:
         "kube_ai_proxy.judge.rbac": ["kube_ai_proxy.output.redact"]
     }
     output = {
-        "kube_ai_proxy.output.budget": ["kube_ai_proxy.native.base", "kube_ai_proxy.calls"],
+        "kube_ai_proxy.output.budget": ["kube_ai_proxy.native.base", "kube_ai_proxy.call"],
         "kube_ai_proxy.output.redact": ["kube_ai_proxy.parse.command", "kube_ai_proxy.callsite"],
     }
     assert _breaking(output, _output_may_import) == {
-        "kube_ai_proxy.output.budget": ["kube_ai_proxy.calls", "kube_ai_proxy.native.base"]
+        "kube_ai_proxy.output.budget": ["kube_ai_proxy.call", "kube_ai_proxy.native.base"]
+    }
+    cli_run = {"kube_ai_proxy.cli_run": ["adapters.cli", "kube_ai_proxy.judge.scope"]}
+    assert _breaking(cli_run, _cli_run_may_import) == {
+        "kube_ai_proxy.cli_run": ["kube_ai_proxy.judge.scope"]
     }

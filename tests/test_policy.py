@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from kube_ai_proxy.calls import judged_plan
+from kube_ai_proxy.call import judged_plan
 from kube_ai_proxy.config import AccessMode
 from kube_ai_proxy.errors import CommandError
 from kube_ai_proxy.judge.invariants import Limits
 from kube_ai_proxy.judge.policy import Policy, Target
 from kube_ai_proxy.kubeconfig import KubeconfigReader
 from kube_ai_proxy.parse.clispec import CliSpecs, Tool
+from kube_ai_proxy.parse.command import CliCommand
 
 KUBECONFIG = """\
 apiVersion: v1
@@ -52,7 +53,12 @@ def check(
 ) -> Target:
     tool: Tool = line.split()[0]  # type: ignore[assignment]
     command = judged_plan(specs, tool, line, Limits()).command
-    return Policy(access, namespaces, contexts, None, kubeconfig).check(command, stdin)
+    return checked(Policy(access, namespaces, contexts, None, kubeconfig), command, stdin)
+
+
+def checked(policy: Policy, command: CliCommand, stdin: str | None = None) -> Target:
+    """The policy's check of a command, in the scope the policy resolves for it."""
+    return policy.check(policy.scope(command), stdin)
 
 
 READS = [
@@ -247,12 +253,12 @@ def test_comma_lists_and_directories_of_manifests_are_inspected(
     ).command
     policy = Policy("standard", ("web",), (), None, kubeconfig)
     with pytest.raises(CommandError, match="'kube-system' is not allowed"):
-        policy.check(command, None)
+        checked(policy, command)
     recursive = judged_plan(
         specs, "kubectl", f"kubectl apply -R -f {tmp_path}", Limits(allowed_paths=(str(tmp_path),))
     ).command
     with pytest.raises(CommandError, match="need admin access"):
-        Policy("standard", (), (), None, kubeconfig).check(recursive, None)
+        checked(Policy("standard", (), (), None, kubeconfig), recursive)
 
 
 def test_kustomizations_are_not_trusted_blindly(
@@ -262,7 +268,7 @@ def test_kustomizations_are_not_trusted_blindly(
         specs, "kubectl", f"kubectl apply -k {tmp_path}", Limits(allowed_paths=(str(tmp_path),))
     ).command
     with pytest.raises(CommandError, match="need admin access"):
-        Policy("standard", (), (), None, kubeconfig).check(command, None)
+        checked(Policy("standard", (), (), None, kubeconfig), command)
     with pytest.raises(CommandError, match="build it with `kubectl kustomize DIR`"):
-        Policy("admin", ("web",), (), None, kubeconfig).check(command, None)
-    Policy("admin", (), (), None, kubeconfig).check(command, None)
+        checked(Policy("admin", ("web",), (), None, kubeconfig), command)
+    checked(Policy("admin", (), (), None, kubeconfig), command)

@@ -3,7 +3,7 @@
 Each property draws a kubectl subcommand from `specs/kubectl.json` (by any of its aliases), flags
 that subcommand accepts with values chosen to matter (namespaces, -A spellings, output formats,
 raw paths, `-f -` with a manifest), and positional arguments, and runs the line through
-`calls.judged_plan` and `Policy.check` as a call would. The properties are checked against oracles
+`call.judged_plan` and `Policy.check` as a call would. The properties are checked against oracles
 written here from kubectl's documented behaviour, not against the policy's own tables:
 
 - in read-only mode, an accepted command is one of kubectl's reads;
@@ -23,7 +23,7 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from kube_ai_proxy.calls import judged_plan
+from kube_ai_proxy.call import judged_plan
 from kube_ai_proxy.config import AccessMode
 from kube_ai_proxy.errors import CommandError
 from kube_ai_proxy.judge.invariants import Limits
@@ -281,7 +281,8 @@ def check(
     """The parsed command and its target when the call would be accepted, else None."""
     try:
         command = judged_plan(SPECS, "kubectl", line, Limits()).command
-        return command, Policy(access, namespaces, (), None, kubeconfig).check(command, stdin)
+        policy = Policy(access, namespaces, (), None, kubeconfig)
+        return command, policy.check(policy.scope(command), stdin)
     except CommandError:
         return None
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from kube_ai_proxy.cli_run import install_hint
 from kube_ai_proxy.errors import CommandError
 from kube_ai_proxy.parse.clispec import CliSpecs
 from kube_ai_proxy.parse.plan import plan
 from kube_ai_proxy.parse.stages import Stage, parse_stage
 from kube_ai_proxy.parse.words import split_pipeline
-from kube_ai_proxy.stage_run import install_hint
 
 ENV = {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"}
 

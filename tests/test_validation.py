@@ -1,4 +1,4 @@
-"""Invariants 3 and 5, tried through `calls.judged_plan` as a model's command would be: no
+"""Invariants 3 and 5, tried through `call.judged_plan` as a model's command would be: no
 identity or server redirection in any spelling, no request-dumping verbosity, no local writes,
 and local reads only under K8S_MCP_ALLOWED_PATHS with symlinks resolved.
 
@@ -18,7 +18,7 @@ from typing import cast
 
 import pytest
 
-from kube_ai_proxy.calls import judged_plan
+from kube_ai_proxy.call import judged_plan
 from kube_ai_proxy.errors import CommandError
 from kube_ai_proxy.judge.invariants import Limits
 from kube_ai_proxy.parse.clispec import CliSpecs, Tool

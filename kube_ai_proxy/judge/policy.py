@@ -18,8 +18,8 @@ from typing import Any, Literal
 
 from kube_ai_proxy.config import AccessMode, Settings
 from kube_ai_proxy.errors import denied
-from kube_ai_proxy.judge.invariants import context_of
 from kube_ai_proxy.judge.manifests import manifest_documents, manifest_files
+from kube_ai_proxy.judge.scope import Scope
 from kube_ai_proxy.kubeconfig import KubeconfigReader
 from kube_ai_proxy.parse.command import CliCommand
 
@@ -237,10 +237,16 @@ class Policy:
         self.context = context
         self.kubeconfig = kubeconfig
 
-    def check(self, command: CliCommand, stdin: str | None) -> Target:
-        """Raise CommandError(policy_denied) unless the command is allowed; return what it
-        touches."""
-        target = self.target(command, stdin)
+    def scope(self, command: CliCommand) -> Scope:
+        """Where the command acts, as this server resolves it: the server's context when the
+        command names none, then the kubeconfig's defaults."""
+        return Scope(command, self.context, self.kubeconfig)
+
+    def check(self, scope: Scope, stdin: str | None) -> Target:
+        """Raise CommandError(policy_denied) unless the scope's command is allowed; return
+        what it touches."""
+        command = scope.command
+        target = self.target(scope, stdin)
         if target.level not in _MODE_LEVELS[self.access]:
             raise denied(self._level_message(command, target.level))
         if self.allowed_namespaces:
@@ -259,7 +265,7 @@ class Policy:
                     + ", ".join(self.allowed_namespaces)
                 )
         if self.allowed_contexts and command.tool != "argocd":
-            context = self.context_of(command)
+            context = scope.context
             if context not in self.allowed_contexts:
                 raise denied(
                     f"kube context {context!r} is not allowed; use --context with one of: "
@@ -285,42 +291,32 @@ class Policy:
             f"server runs in {self.access} mode."
         )
 
-    def context_of(self, command: CliCommand) -> str | None:
-        """The kube context a command runs against: its own, the server's, the kubeconfig's."""
-        return context_of(command) or self.context or self.kubeconfig.defaults().context
-
-    def namespace_of(self, command: CliCommand) -> str:
-        """The namespace a command acts in: its -n, else its context's default."""
-        flag_values = command.values("namespace")
-        if len(flag_values) > 1:
-            raise denied("give the namespace once (-n NAME); it was given more than once")
-        if flag_values and flag_values[0]:
-            return flag_values[0]
-        return self.kubeconfig.defaults(self.context_of(command)).namespace
-
-    def target(self, command: CliCommand, stdin: str | None) -> Target:
+    def target(self, scope: Scope, stdin: str | None) -> Target:
+        command = scope.command
         level = verb_level(command.tool, command.verb) or "admin"
         if command.tool == "kubectl":
-            return self._kubectl(command, stdin, level)
+            return self._kubectl(scope, stdin, level)
         if command.tool == "helm":
-            return self._simple(command, level, _HELM_CLUSTER_LEVEL)
+            return self._simple(scope, level, _HELM_CLUSTER_LEVEL)
         if command.tool == "istioctl":
             if command.verb == ("proxy-config", "log") and (
                 command.has("level") or command.has("reset")
             ):
                 level = "write"  # it changes the proxy's log levels
-            return self._simple(command, level, _ISTIOCTL_CLUSTER_LEVEL)
+            return self._simple(scope, level, _ISTIOCTL_CLUSTER_LEVEL)
         # Argo CD scopes access by its own projects and RBAC, not by kube namespaces.
         return Target(level, frozenset())
 
-    def _simple(self, command: CliCommand, level: Level, cluster_level: frozenset[str]) -> Target:
+    def _simple(self, scope: Scope, level: Level, cluster_level: frozenset[str]) -> Target:
+        command = scope.command
         if command.verb[:1] and command.verb[0] in cluster_level:
             return Target(level, frozenset())
         all_ns = command.bool_flag("all-namespaces")
-        namespaces = frozenset() if all_ns else frozenset({self.namespace_of(command)})
+        namespaces = frozenset() if all_ns else frozenset({scope.namespace})
         return Target(level, namespaces, all_namespaces=all_ns)
 
-    def _kubectl(self, command: CliCommand, stdin: str | None, level: Level) -> Target:
+    def _kubectl(self, scope: Scope, stdin: str | None, level: Level) -> Target:
+        command = scope.command
         verb = command.verb
         top = verb[0] if verb else ""
         raw = command.value("raw") if command.has("raw") else None
@@ -363,7 +359,7 @@ class Policy:
         if cluster_scoped and level == "write":
             level = "admin"
         if verb[:2] == ("cluster-info", "dump"):
-            return self._cluster_info_dump(command, level)
+            return self._cluster_info_dump(scope, level)
         if top in _CLUSTER_LEVEL_VERBS or verb[:2] == ("top", "node"):
             return Target(level, frozenset())
         all_ns = command.bool_flag("all-namespaces")
@@ -374,7 +370,7 @@ class Policy:
             # A namespace object touches the namespace it names.
             named = _namespace_names(command.args) if top in _TYPED_VERBS else []
             return Target(level, frozenset(named))
-        default = self.namespace_of(command)
+        default = scope.namespace
         namespaces = {default} if (namespaced_types or not types) and not documents else set()
         for doc in documents:
             if is_cluster_scoped(str(doc.get("kind", ""))):
@@ -384,13 +380,14 @@ class Policy:
             namespaces.add(str(namespace or default))
         return Target(level, frozenset(namespaces))
 
-    def _cluster_info_dump(self, command: CliCommand, level: Level) -> Target:
+    def _cluster_info_dump(self, scope: Scope, level: Level) -> Target:
         """`kubectl cluster-info dump` reads the pods, logs and events of namespaces: those of
         --namespaces, every one with -A, and by default kube-system and the current one."""
+        command = scope.command
         if command.bool_flag("all-namespaces"):
             return Target(level, frozenset(), all_namespaces=True)
         named = [n for v in command.values("namespaces") if v for n in v.split(",") if n]
-        return Target(level, frozenset(named or ("kube-system", self.namespace_of(command))))
+        return Target(level, frozenset(named or ("kube-system", scope.namespace)))
 
     def _raw_path(self, command: CliCommand, path: str, level: Level) -> Target:
         """`kubectl get --raw PATH`: the path is the request, so the path is what is checked."""

@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastmcp import FastMCP
+from fastmcp import Context, FastMCP
 
-from kube_ai_proxy.calls import Runtime
+from kube_ai_proxy.config import Settings
+from kube_ai_proxy.mcp.lifespan import served
 
 TROUBLESHOOT = """\
 Find out what is wrong with the {kind} `{name}` in namespace `{namespace}`. Use the
@@ -27,8 +28,7 @@ Then say what is wrong, the evidence (quote the lines), and the command that wou
 Do not run a command that changes the cluster without asking first."""
 
 
-def add_resources(mcp: FastMCP[Any], runtime: Runtime) -> None:
-    settings = runtime.settings
+def add_resources(mcp: FastMCP[Any], settings: Settings) -> None:
 
     @mcp.resource(
         "kube://contexts",
@@ -37,8 +37,8 @@ def add_resources(mcp: FastMCP[Any], runtime: Runtime) -> None:
         "which is current). Pass one as `context` to execute_kubectl.",
         mime_type="application/json",
     )
-    def contexts() -> str:
-        listed = runtime.policy.kubeconfig.contexts()
+    def contexts(ctx: Context) -> str:
+        listed = served(ctx).calls.policy.kubeconfig.contexts()
         if settings.allowed_contexts:
             listed = [c for c in listed if c["name"] in settings.allowed_contexts]
         return json.dumps({"contexts": listed}, indent=2)
@@ -49,11 +49,11 @@ def add_resources(mcp: FastMCP[Any], runtime: Runtime) -> None:
         description="The namespaces of the default context that commands may touch.",
         mime_type="application/json",
     )
-    async def namespaces() -> str:
+    async def namespaces(ctx: Context) -> str:
         if settings.allowed_namespaces:
             names = list(settings.allowed_namespaces)
         else:
-            api = await runtime.kube.get(settings.context)
+            api = await served(ctx).backends.kube.get(settings.context)
             listed = await api.request("GET", "/api/v1/namespaces")
             names = sorted(item["metadata"]["name"] for item in listed.get("items") or [])
         return json.dumps({"namespaces": names}, indent=2)
@@ -65,8 +65,8 @@ def add_resources(mcp: FastMCP[Any], runtime: Runtime) -> None:
         "namespaced, kind, verbs.",
         mime_type="application/json",
     )
-    async def api_resources() -> str:
-        discovery = await (await runtime.kube.get(settings.context)).discovery()
+    async def api_resources(ctx: Context) -> str:
+        discovery = await (await served(ctx).backends.kube.get(settings.context)).discovery()
         return json.dumps(
             {
                 "resources": [

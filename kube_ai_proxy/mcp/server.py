@@ -1,4 +1,4 @@
-"""Build the FastMCP server: the tools, the lifespan that owns the runtime, HTTP auth."""
+"""Build the FastMCP server: the tools, the lifespan that opens the backends, HTTP auth."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from fastmcp.server.middleware.rate_limiting import RateLimitingMiddleware
 from fastmcp.tools import Tool
 
 from kube_ai_proxy import __version__
-from kube_ai_proxy.calls import Runtime
+from kube_ai_proxy.backends import Backends, BackendsFactory
 from kube_ai_proxy.config import Settings
 from kube_ai_proxy.mcp.auth import BearerToken
+from kube_ai_proxy.mcp.lifespan import SERVED, served, serving
 from kube_ai_proxy.mcp.resources import add_resources
 from kube_ai_proxy.mcp.tools import add_tools
 
@@ -33,8 +34,7 @@ class _WarmUp(Middleware):
     (imported lazily, which keeps it out of the start-up that tools/list waits for) is loaded
     then, in the background, rather than by that first call."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
+    def __init__(self) -> None:
         self.task: asyncio.Task[None] | None = None
 
     async def on_list_tools(
@@ -43,8 +43,9 @@ class _WarmUp(Middleware):
         call_next: CallNext[mt.ListToolsRequest, Sequence[Tool]],
     ) -> Sequence[Tool]:
         tools = await call_next(context)
-        if self.task is None:
-            self.task = asyncio.create_task(self.runtime.kube.warm_up())
+        if self.task is None and context.fastmcp_context is not None:
+            kube = served(context.fastmcp_context).backends.kube
+            self.task = asyncio.create_task(kube.warm_up())
         return tools
 
     def cancel(self) -> None:
@@ -52,15 +53,16 @@ class _WarmUp(Middleware):
             self.task.cancel()
 
 
-def create_server(settings: Settings) -> FastMCP[Any]:
-    runtime = Runtime(settings)
-    warm_up = _WarmUp(runtime)
+def create_server(settings: Settings, backends: BackendsFactory = Backends) -> FastMCP[Any]:
+    """The server for `settings`; its lifespan builds its backends with `backends` (a test
+    passes its own)."""
+    warm_up = _WarmUp()
 
     @asynccontextmanager
     async def lifespan(_: FastMCP[Any]) -> AsyncIterator[dict[str, Any]]:
-        async with runtime:
+        async with serving(settings, backends) as opened:
             try:
-                yield {}
+                yield {SERVED: opened}
             finally:
                 warm_up.cancel()
 
@@ -81,6 +83,6 @@ def create_server(settings: Settings) -> FastMCP[Any]:
         mask_error_details=True,
         middleware=middleware,
     )
-    add_tools(mcp, runtime)
-    add_resources(mcp, runtime)
+    add_tools(mcp, settings)
+    add_resources(mcp, settings)
     return mcp

@@ -11,9 +11,10 @@ from fastmcp.tools import ToolResult
 from mcp_types import ToolAnnotations
 from pydantic import Field
 
-from kube_ai_proxy.calls import Request, Runtime
-from kube_ai_proxy.help import describe
+from kube_ai_proxy.call import Request
+from kube_ai_proxy.config import Settings
 from kube_ai_proxy.judge.confirmation import Answer, Confirm, InputRequired, binding
+from kube_ai_proxy.mcp.lifespan import served
 from kube_ai_proxy.parse.clispec import CONTEXT_FLAGS, TOOLS, Tool
 from kube_ai_proxy.parse.stages import ALLOWED
 from kube_ai_proxy.result import CommandResult
@@ -34,8 +35,7 @@ _EXAMPLES: dict[Tool, str] = {
 }
 
 
-def _access_note(runtime: Runtime) -> str:
-    settings = runtime.settings
+def _access_note(settings: Settings) -> str:
     notes = [f"Access mode: {settings.access}."]
     if settings.allowed_namespaces:
         notes.append(f"Allowed namespaces: {', '.join(settings.allowed_namespaces)}.")
@@ -44,24 +44,24 @@ def _access_note(runtime: Runtime) -> str:
     return " ".join(notes)
 
 
-def _context_description(tool: Tool, runtime: Runtime) -> str:
+def _context_description(tool: Tool, settings: Settings) -> str:
     if CONTEXT_FLAGS[tool] is None:
         return f"Not used by {tool}: it talks to the Argo CD server the server is configured for."
-    allowed = runtime.settings.allowed_contexts
+    allowed = settings.allowed_contexts
     which = f" (allowed: {', '.join(allowed)})" if allowed else ""
     return (
         f"The kube context (cluster) to run against{which}; default: "
-        f"{runtime.settings.context or 'the kubeconfig current context'}."
+        f"{settings.context or 'the kubeconfig current context'}."
     )
 
 
-def _execute_description(tool: Tool, runtime: Runtime) -> str:
+def _execute_description(tool: Tool, settings: Settings) -> str:
     return (
         f"Run a {tool} command to inspect or change {_PURPOSE[tool]}, and get a structured "
         f"result. Write it as in a terminal, e.g. {_EXAMPLES[tool]}. There is no shell: you may "
         f"pipe (|) into {', '.join(ALLOWED)}, but `;`, `&&`, redirections, `$(...)` and "
         "variables are refused, as are flags that change credentials or the server. "
-        f"{_access_note(runtime)} The result has `output` (what {tool} prints) and `data` "
+        f"{_access_note(settings)} The result has `output` (what {tool} prints) and `data` "
         "(JSON when available); when a call fails, `error.message` says what to do next. "
         f"Use describe_{tool} to see a command's flags."
     )
@@ -162,8 +162,8 @@ def _confirmer(ctx: Context, bound: str) -> Confirm:
     return confirm
 
 
-def _add_tools(mcp: FastMCP[Any], runtime: Runtime, tool: Tool) -> None:
-    read_only = runtime.settings.access == "read-only"
+def _add_tools(mcp: FastMCP[Any], settings: Settings, tool: Tool) -> None:
+    read_only = settings.access == "read-only"
     output_schema = CommandResult.model_json_schema()
 
     async def execute(
@@ -180,7 +180,7 @@ def _add_tools(mcp: FastMCP[Any], runtime: Runtime, tool: Tool) -> None:
             Field(
                 gt=0,
                 description=f"Seconds before the command is stopped; default "
-                f"{runtime.settings.timeout:g}, at most {runtime.settings.max_timeout:g}.",
+                f"{settings.timeout:g}, at most {settings.max_timeout:g}.",
             ),
         ] = None,
         stdin: Annotated[
@@ -191,7 +191,7 @@ def _add_tools(mcp: FastMCP[Any], runtime: Runtime, tool: Tool) -> None:
         ] = None,
         context: Annotated[
             str | None,
-            Field(description=_context_description(tool, runtime)),
+            Field(description=_context_description(tool, settings)),
         ] = None,
     ) -> ToolResult | mt.InputRequiredResult:
         async def progress(done: float, total: float, message: str) -> None:
@@ -200,10 +200,10 @@ def _add_tools(mcp: FastMCP[Any], runtime: Runtime, tool: Tool) -> None:
         token = get_access_token()
         request = Request(command, timeout, stdin, context, token.client_id if token else None)
         # Only a server that asks before running needs an answer's binding.
-        bound = binding(tool, command, stdin, context) if runtime.settings.confirm != "none" else ""
+        bound = binding(tool, command, stdin, context) if settings.confirm != "none" else ""
         try:
             confirm = _confirmer(ctx, bound) if bound else None
-            result = await runtime.execute(tool, request, progress, confirm)
+            result = await served(ctx).calls.execute(tool, request, progress, confirm)
         except InputRequired as asked:
             return mt.InputRequiredResult(
                 input_requests={_CONFIRM_KEY: _confirm_request(asked.question)},
@@ -212,6 +212,7 @@ def _add_tools(mcp: FastMCP[Any], runtime: Runtime, tool: Tool) -> None:
         return _to_tool_result(result)
 
     async def describe_tool(
+        ctx: Context,
         command: Annotated[
             str | None,
             Field(
@@ -221,13 +222,13 @@ def _add_tools(mcp: FastMCP[Any], runtime: Runtime, tool: Tool) -> None:
             ),
         ] = None,
     ) -> ToolResult:
-        return _to_tool_result(await describe(runtime, tool, command))
+        return _to_tool_result(await served(ctx).help.describe(tool, command))
 
     mcp.tool(
         execute,
         name=f"execute_{tool}",
         title=f"Run {tool}",
-        description=_execute_description(tool, runtime),
+        description=_execute_description(tool, settings),
         output_schema=output_schema,
         annotations=ToolAnnotations(
             title=f"Run {tool}",
@@ -256,6 +257,6 @@ def _add_tools(mcp: FastMCP[Any], runtime: Runtime, tool: Tool) -> None:
     )
 
 
-def add_tools(mcp: FastMCP[Any], runtime: Runtime) -> None:
+def add_tools(mcp: FastMCP[Any], settings: Settings) -> None:
     for tool in TOOLS:
-        _add_tools(mcp, runtime, tool)
+        _add_tools(mcp, settings, tool)

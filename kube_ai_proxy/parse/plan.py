@@ -5,7 +5,7 @@ stage as the tool's CLI (cobra/pflag semantics), and validate each pipe stage ag
 allow-list. The executor runs `Plan.argvs()`, built from this parse, never the raw string.
 
 Whether the command may run is not asked here: judge/invariants.py checks the parsed command,
-and `calls.judged_plan` does so between the first stage and the pipe stages.
+and `call.judged_plan` does so between the first stage and the pipe stages.
 """
 
 from __future__ import annotations
@@ -82,6 +82,6 @@ def parse_pipes(stages: Sequence[Sequence[str]]) -> tuple[Stage, ...]:
 
 
 def plan(specs: CliSpecs, tool: Tool, line: str, context: str | None = None) -> Plan:
-    """The whole command line parsed; nothing judged (see `calls.judged_plan`)."""
+    """The whole command line parsed; nothing judged (see `call.judged_plan`)."""
     stages = split_pipeline(line)
     return Plan(parse_first_stage(specs, tool, stages[0], context), parse_pipes(stages[1:]))

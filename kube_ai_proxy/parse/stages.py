@@ -5,7 +5,7 @@ writing files (DESIGN invariant 4). Each utility has an allow-list of options; f
 refused; options that read or write files, follow them or spawn programs are refused with the
 reason. Options are parsed the way GNU getopt (or jq) parses them and the stage is rebuilt in a
 normalized form, so what was checked is what runs. How a stage then runs (its PATH, its
-environment) is stage_run.py's concern, not the parser's.
+environment) is cli_run.py's concern, not the parser's.
 """
 
 from __future__ import annotations

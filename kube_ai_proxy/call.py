@@ -1,0 +1,191 @@
+"""One call, end to end (DESIGN, "One call, end to end"): plan, judge, confirm, answer natively
+or run the CLI, render within the budget, audit.
+
+`Calls` holds what every call of one server shares: the settings, the CLI specs, the policy,
+the backends and the audit log. The server's lifespan builds it (mcp/lifespan.py) and hands the
+backends in, so a test gives it backends of its own. How the CLI runs is cli_run.py's, how a
+reader answers native/run.py's, how an answer becomes a result output/render.py's.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from adapters.errors import BackendError
+from adapters.kubernetes import KubeAPI
+from kube_ai_proxy.audit import AuditLog
+from kube_ai_proxy.backends import Backends
+from kube_ai_proxy.cli_run import Progress, cli_argv, logged_in_env, run_cli
+from kube_ai_proxy.config import Settings
+from kube_ai_proxy.errors import CommandError, denied
+from kube_ai_proxy.judge.confirmation import Confirm, needs_confirmation, question
+from kube_ai_proxy.judge.invariants import Limits, check_command
+from kube_ai_proxy.judge.policy import Target, policy_for
+from kube_ai_proxy.judge.rbac import preflight
+from kube_ai_proxy.judge.scope import Scope
+from kube_ai_proxy.native.run import answer_natively
+from kube_ai_proxy.output.redact import output_guard, redact_argv_text, redact_command_line
+from kube_ai_proxy.output.render import failure_result, pipeline_result
+from kube_ai_proxy.parse.clispec import CliSpecs, Tool
+from kube_ai_proxy.parse.plan import Plan, parse_first_stage, parse_pipes
+from kube_ai_proxy.parse.words import split_pipeline
+from kube_ai_proxy.result import CommandResult, ErrorInfo
+
+# A manifest passed in `stdin` is parsed by the policy before anything runs; bounded so one
+# call cannot hold the server up for the others.
+_MAX_STDIN = 4 * 1024 * 1024
+
+
+def judged_plan(
+    specs: CliSpecs, tool: Tool, line: str, limits: Limits, context: str | None = None
+) -> Plan:
+    """The plan of a call's command line, its command judged against the invariants. The
+    command is judged before the pipe stages are parsed, so a refused command is refused as
+    such (policy_denied) whatever its pipe stages hold."""
+    stages = split_pipeline(line)
+    command = parse_first_stage(specs, tool, stages[0], context)
+    check_command(command, limits)
+    return Plan(command, parse_pipes(stages[1:]))
+
+
+@dataclass(frozen=True)
+class Request:
+    command: str
+    timeout: float | None = None
+    stdin: str | None = None
+    context: str | None = None  # a kube context for this call only
+    client: str | None = None  # who called, when HTTP authentication says
+
+
+class Calls:
+    """The calls of one server: what they share, and `execute`, one call."""
+
+    def __init__(
+        self, settings: Settings, specs: CliSpecs, backends: Backends, audit: AuditLog
+    ) -> None:
+        self.settings = settings
+        self.specs = specs
+        self.limits = Limits(
+            allowed_contexts=tuple(settings.allowed_contexts),
+            allowed_paths=tuple(settings.allowed_paths),
+        )
+        self.policy = policy_for(settings)
+        self.backends = backends
+        self.audit = audit
+
+    async def execute(
+        self,
+        tool: Tool,
+        request: Request,
+        progress: Progress | None = None,
+        confirm: Confirm | None = None,
+    ) -> CommandResult:
+        """Run one call. With K8S_MCP_CONFIRM, `confirm` asks the client's user first (it may
+        raise InputRequired, which leaves this call unanswered and unaudited: the client
+        answers and calls again)."""
+        settings = self.settings
+        started = time.monotonic()
+        command_plan: Plan | None = None
+        try:
+            if request.stdin is not None and len(request.stdin) > _MAX_STDIN:
+                raise CommandError(
+                    "invalid_command",
+                    f"`stdin` is {len(request.stdin)} characters; at most {_MAX_STDIN} are "
+                    "accepted. Split the manifest into several calls.",
+                )
+            command_plan = judged_plan(
+                self.specs, tool, request.command, self.limits, context=request.context
+            )
+            command = command_plan.command
+            scope = self.policy.scope(command)
+            target = self.policy.check(scope, request.stdin)
+            guard = output_guard(command, allow_secrets=settings.allow_secrets)
+            if settings.rbac_preflight:
+                await self._preflight(scope, target, request.stdin)
+            if needs_confirmation(settings.confirm, command, target.level):
+                await self._confirm(confirm, command_plan, scope)
+            timeout = min(request.timeout or settings.timeout, settings.max_timeout)
+            # Route: a reader that answers the command exactly, else (None) the CLI.
+            result = None
+            if settings.native:
+                result = await answer_natively(
+                    command_plan, scope, self.backends, settings, timeout
+                )
+            if result is None:
+                result = await self._run_cli(command_plan, scope, request, timeout, progress, guard)
+        except CommandError as exc:
+            result = failure_result(exc.code, exc.message, command_plan, request.command)
+        except BackendError as exc:
+            result = failure_result(
+                exc.code, exc.message, command_plan, request.command, backend="cli"
+            )
+        result = result.model_copy(update={"duration_ms": (time.monotonic() - started) * 1000})
+        self.audit.record(
+            tool=tool,
+            result=result,
+            requested=redact_command_line(request.command),
+            transport=settings.transport,
+            client=request.client,
+        )
+        return result
+
+    async def _preflight(self, scope: Scope, target: Target, stdin: str | None) -> None:
+        kube = self.backends.kube
+
+        async def get_api() -> KubeAPI:
+            return await kube.get(scope.kube_context)
+
+        namespaces = [None] if target.all_namespaces else [scope.namespace]
+        await preflight(get_api, scope.command, namespaces, stdin)
+
+    async def _confirm(self, confirm: Confirm | None, command_plan: Plan, scope: Scope) -> None:
+        """Ask before running; a refusal says why nothing ran and what to do instead."""
+        command = command_plan.command
+        # What will run, as results and the audit log show it: the server's context applied,
+        # credentials redacted.
+        line = redact_argv_text([cli_argv(command, self.settings.context)])
+        context = None if command.tool == "argocd" else scope.context
+        answer = "unsupported" if confirm is None else await confirm(question(line, context))
+        if answer == "decline":
+            raise denied(f"the user did not allow `{line}`; nothing was run.")
+        if answer == "unsupported":
+            raise denied(
+                f"`{line}` needs the user's confirmation (K8S_MCP_CONFIRM="
+                f"{self.settings.confirm}), and this client cannot ask for it (no MCP "
+                "elicitation); nothing was run. Ask the user to run it, or to use a client "
+                "that supports elicitation."
+            )
+
+    async def _run_cli(
+        self,
+        command_plan: Plan,
+        scope: Scope,
+        request: Request,
+        timeout: float,
+        progress: Progress | None,
+        guard: Callable[[str], str] | None,
+    ) -> CommandResult:
+        settings = self.settings
+        tool = command_plan.command.tool
+        argocd = self.backends.argocd() if tool == "argocd" else None
+        outcome = await run_cli(
+            command_plan,
+            await logged_in_env(settings, tool, argocd),
+            server_context=settings.context,
+            stdin=request.stdin,
+            timeout=timeout,
+            max_output=settings.max_output,
+            progress=progress,
+            guard=guard,
+        )
+        result = pipeline_result(command_plan, outcome, "cli", "", settings.max_output)
+        if result.error is not None and tool != "argocd":
+            # The CLI's own words for a missing cluster ("connection to the server
+            # localhost:8080 was refused") do not say that no kubeconfig was found.
+            problem = await self.backends.kube.unusable(scope.kube_context)
+            if problem is not None:
+                error = ErrorInfo(code="unavailable", message=f"{result.error.message}\n{problem}")
+                result = result.model_copy(update={"error": error})
+        return result

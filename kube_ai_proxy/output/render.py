@@ -1,0 +1,127 @@
+"""A call's answer as the result every execute_* tool returns (DESIGN, "The result"): the text
+cut to the output budget with its `next` hint, warnings kept with the output, JSON output as
+`data`, the command as it ran with its credentials redacted.
+
+A native answer, a CLI's output and a refusal become results alike here, so a result does not
+depend on which backend answered.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from adapters.cli import PipelineResult
+from kube_ai_proxy.output.budget import cut_text, output_cut, rest_hint
+from kube_ai_proxy.output.redact import redact_argv_text, redact_command_line
+from kube_ai_proxy.parse.plan import Plan
+from kube_ai_proxy.result import Backend, CommandResult, ErrorCode, ErrorInfo
+
+
+def answer_result(
+    command_plan: Plan,
+    backend: Backend,
+    text: str,
+    stderr: str,
+    exit_code: int,
+    error: ErrorInfo | None,
+    *,
+    max_output: int,
+    truncated: bool = False,
+    next_hint: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> CommandResult:
+    """What a command printed (`text`, `stderr`) and how it ended, as its result."""
+    cut = cut_text(text, max_output)
+    if cut.truncated:
+        truncated = True
+        next_hint = next_hint or _continuation(command_plan, len(text))
+        text = cut.text
+    if error is None and stderr.strip():
+        # Warnings (deprecations, "No resources found") belong with the output.
+        separator = "" if not text or text.endswith("\n") else "\n"
+        text = f"{text}{separator}{stderr.strip()}"
+    if data is None and not truncated and error is None:
+        data = _json_data(text)
+    return CommandResult(
+        status="error" if error else "success",
+        backend=backend,
+        command=redact_argv_text(command_plan.argvs()),
+        exit_code=exit_code,
+        output=text,
+        data=data,
+        truncated=truncated,
+        next=next_hint if truncated else None,
+        error=error,
+    )
+
+
+def pipeline_result(
+    command_plan: Plan, outcome: PipelineResult, backend: Backend, note: str, max_output: int
+) -> CommandResult:
+    """What a pipeline printed as the result; `note` (a native answer's warnings) comes before
+    the stages' stderr. A failure quotes the stage that failed."""
+    exit_code = outcome.exit_code
+    error = None
+    if exit_code != 0:
+        failed = next(
+            (s for s in reversed(outcome.stages) if s.exit_code == exit_code), outcome.stages[0]
+        )
+        detail = failed.stderr.strip() or f"{failed.program} exited with code {exit_code}"
+        error = ErrorInfo(code="cli_error", message=detail[-2000:])
+    return answer_result(
+        command_plan,
+        backend,
+        outcome.stdout.decode("utf-8", "replace"),
+        (note + "\n" + outcome.stderr).strip(),
+        exit_code,
+        error,
+        max_output=max_output,
+        truncated=outcome.truncated,
+        next_hint=(
+            _continuation(command_plan, outcome.stdout_total) if outcome.truncated else None
+        ),
+    )
+
+
+def failure_result(
+    code: ErrorCode,
+    message: str,
+    command_plan: Plan | None,
+    line: str,
+    backend: Backend | None = None,
+) -> CommandResult:
+    """A call refused or failed before anything answered: the command as parsed, else the
+    requested `line`, both redacted."""
+    return CommandResult(
+        status="error",
+        backend=backend,
+        command=(
+            redact_argv_text(command_plan.argvs()) if command_plan else redact_command_line(line)
+        ),
+        error=ErrorInfo(code=code, message=message),
+    )
+
+
+def _json_data(text: str) -> dict[str, Any] | None:
+    """Structured data when the command printed one JSON document (-o json, | jq)."""
+    stripped = text.strip()
+    if not stripped or stripped[0] not in "{[":
+        return None
+    try:
+        value = json.loads(stripped)
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to be worth it
+        return None
+    if isinstance(value, dict):
+        return value
+    return {"items": value} if isinstance(value, list) else None
+
+
+def _continuation(command_plan: Plan, total_bytes: int) -> str:
+    verb = command_plan.command.verb
+    advice = "narrow it with a label or field selector (-l, --field-selector), or add | head -n N"
+    if verb[:1] == ("logs",):
+        advice = "use --tail=N, --since=DURATION or | grep PATTERN"
+    elif verb[:1] == ("get",):
+        advice = "narrow it with -l, --field-selector, a name, or -o name / custom-columns"
+    return rest_hint(output_cut(total_bytes, "bytes"), advice)
