@@ -26,8 +26,8 @@ from kube_ai_proxy.native.kubectl.apimachinery import (
     since,
 )
 from kube_ai_proxy.native.kubectl.describe import can_serve
-from kube_ai_proxy.native.kubectl.describe_kinds import camel_split, smart_label
-from kube_ai_proxy.native.kubectl.describe_parts import print_annotations, print_labels
+from kube_ai_proxy.native.kubectl.describers.generic import camel_split, smart_label
+from kube_ai_proxy.native.kubectl.describers.parts import print_annotations, print_labels
 from kube_ai_proxy.native.kubectl.printers import PrefixWriter
 from kube_ai_proxy.parse.clispec import CliSpecs
 from kube_ai_proxy.parse.plan import plan

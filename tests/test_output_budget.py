@@ -61,6 +61,16 @@ def test_cut_lines_keeps_whole_lines() -> None:
     assert cut.rows(header_lines=0) == 2
 
 
+def test_rows_ended_counts_the_rows_whose_last_line_is_kept() -> None:
+    # Two tables of a header and two rows, a blank line between; the second's first row is
+    # two lines high.
+    text = "H1\na\nb\n\nH2\nc\nc'\nd\n"
+    ends = [2, 3, 7, 8]
+    kept = [cut_lines(text, size).rows_ended(ends) for size in (3, 5, 7, 9, 12, 15, 17)]
+    assert kept == [0, 1, 2, 2, 2, 2, 3]  # at 15, `c` shows but one of its two lines
+    assert cut_lines(text, 100).rows_ended(ends) == 4
+
+
 def test_a_first_line_longer_than_the_budget_is_cut_within_it() -> None:
     cut = cut_lines("x" * 50 + "\nshort\n", 10)
     assert cut == Cut("x" * 10, truncated=True)

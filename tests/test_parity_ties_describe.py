@@ -21,7 +21,7 @@ from kube_ai_proxy.gofmt.values import go_value
 from kube_ai_proxy.native.base import NativeContext
 from kube_ai_proxy.native.kubectl import events as kubectl_events
 from kube_ai_proxy.native.kubectl.apimachinery import human_duration, selector_string, since
-from kube_ai_proxy.native.kubectl.describe_parts import describe_events
+from kube_ai_proxy.native.kubectl.describers.parts import describe_events
 from kube_ai_proxy.native.kubectl.printers import PrefixWriter
 from kube_ai_proxy.parse.clispec import CliSpecs
 from kube_ai_proxy.parse.command import parse_command

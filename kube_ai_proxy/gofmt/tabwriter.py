@@ -122,3 +122,9 @@ def table(
     """Rows written as `%s\\t%s\\t...\\n` to one TabWriter, flushed once."""
     text = "".join("\t".join(row) + "\n" for row in rows)
     return tabwriter(text, minwidth, padding, remember_widths)
+
+
+def row_lines(row: Sequence[str]) -> int:
+    """How many lines `table` writes for `row`: one, and one more for each line break (\\n or
+    \\f) in its cells, which ends a line there as it ends one after the row."""
+    return 1 + sum(cell.count("\n") + cell.count("\f") for cell in row)

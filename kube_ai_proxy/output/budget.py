@@ -13,6 +13,7 @@ reader can use it.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeVar
@@ -68,6 +69,13 @@ class Cut:
         """The rows of a table kept, one a line below `header_lines` lines of header: as many
         of the table's data go with the text."""
         return max(self.lines - header_lines, 0)
+
+    def rows_ended(self, row_ends: Sequence[int]) -> int:
+        """The rows of a text kept whole, given the line each row ends on (counting the text's
+        lines from 1, in order; headers and blank lines between the rows count, but are no
+        rows): as many of its data go with the text. For tables of several headers, or rows
+        more than a line high, where `rows` would count wrong."""
+        return bisect_right(row_ends, self.lines)
 
 
 def cut_text(text: str, budget: int) -> Cut:

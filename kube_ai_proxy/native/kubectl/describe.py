@@ -20,7 +20,9 @@ from adapters.errors import BackendError
 from adapters.kubernetes import KubeAPI, Resource
 from kube_ai_proxy.errors import Defer
 from kube_ai_proxy.native.base import ANY, SWITCH, FlagRule, NativeAnswer, NativeContext, serves
-from kube_ai_proxy.native.kubectl.describe_kinds import Describer, Obj, Related, describer_for
+from kube_ai_proxy.native.kubectl.describers.gather import Related
+from kube_ai_proxy.native.kubectl.describers.parts import Obj
+from kube_ai_proxy.native.kubectl.describers.registry import Describer, describer_for
 from kube_ai_proxy.output.budget import objects_fit, rest_hint
 from kube_ai_proxy.output.redact import redact_object
 from kube_ai_proxy.parse.command import CliCommand
@@ -58,7 +60,7 @@ def can_serve(command: CliCommand) -> bool:
 
 @dataclass
 class _ApiSource:
-    """The API as kubectl's describers read it (describe_kinds.Source)."""
+    """The API as kubectl's describers read it (describers.gather.Source)."""
 
     api: KubeAPI
     show_events: bool

@@ -15,6 +15,7 @@ from typing import Any
 from adapters.errors import BackendError
 from adapters.kubernetes import JSON, TABLE, KubeAPI, Resource
 from kube_ai_proxy.errors import Defer
+from kube_ai_proxy.gofmt.tabwriter import row_lines
 from kube_ai_proxy.gofmt.text import go_upper
 from kube_ai_proxy.gofmt.yaml import go_yaml
 from kube_ai_proxy.native.base import ANY, SWITCH, FlagRule, NativeAnswer, NativeContext, serves
@@ -368,6 +369,15 @@ def _single_named(command: CliCommand) -> bool:
     return len(args) == 2 and len(set(args[0].split(","))) == 1
 
 
+@dataclass
+class _Rows:
+    """The rows of the tables as data, and the line of the text each ends on: the data of a
+    cut answer holds the rows its text keeps whole."""
+
+    data: list[dict[str, Any]] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)
+
+
 def _render_tables(request: _Request, sections: list[_Section]) -> NativeAnswer:
     command = request.command
     filled = [s for s in sections if s.table and s.table["rows"]]
@@ -379,16 +389,24 @@ def _render_tables(request: _Request, sections: list[_Section]) -> NativeAnswer:
     label_columns = [
         key for value in command.values("label-columns") if value for key in value.split(",")
     ]
+    headers = not command.bool_flag("no-headers")
     blocks: list[str] = []
-    rows_data: list[dict[str, Any]] = []
+    printed = _Rows()
+    lines = 0  # the lines of the text so far
     for section in filled:
         rows, data = _table_rows(request, section, with_kind, label_columns)
+        if blocks and headers:
+            lines += 1  # the blank line that parts tables with headers
+        header_rows = len(rows) - len(data)
+        for index, row in enumerate(rows):
+            lines += row_lines(row)
+            if index >= header_rows:
+                printed.ends.append(lines)
         blocks.append(tabwrite(rows))
-        rows_data += data
-    # A blank line parts the tables only when they have headers.
-    text = ("" if command.bool_flag("no-headers") else "\n").join(blocks)
-    note = _empty_note(request, sections, rows_data)
-    return _budgeted(text, {"rows": rows_data}, request.ctx.budget, note, rows_data)
+        printed.data += data
+    text = ("\n" if headers else "").join(blocks)
+    note = _empty_note(request, sections, printed.data)
+    return _budgeted(text, {"rows": printed.data}, request.ctx.budget, note, printed)
 
 
 def _table_rows(
@@ -462,7 +480,7 @@ def _budgeted(
     data: Any,
     budget: int,
     note: str,
-    rows: Sequence[Any] | None = None,
+    rows: _Rows | None = None,
 ) -> NativeAnswer:
     cut = cut_lines(text, budget)
     if not cut.truncated:
@@ -476,5 +494,5 @@ def _budgeted(
     )
     kept = None
     if rows is not None:
-        kept = {"rows": list(rows[: cut.rows(header_lines=1)])}
+        kept = {"rows": rows.data[: cut.rows_ended(rows.ends)]}
     return NativeAnswer(cut.text, kept, stderr=note, truncated=True, next=hint)
