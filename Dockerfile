@@ -20,6 +20,9 @@ ARG HELM_VERSION=v3.22.0
 ARG ISTIOCTL_LDFLAGS="-s -w -X istio.io/istio/pkg/version.buildVersion=1.31.0 -X istio.io/istio/pkg/version.buildGitRevision=eed52ebb66ad -X istio.io/istio/pkg/version.buildStatus=Clean -X istio.io/istio/pkg/version.buildTag=1.31.0"
 ARG ARGOCD_LDFLAGS="-s -w -X github.com/argoproj/argo-cd/v3/common.version=3.5.7 -X github.com/argoproj/argo-cd/v3/common.buildDate=2026-11-02T19:17:57Z -X github.com/argoproj/argo-cd/v3/common.gitCommit=unknown -X github.com/argoproj/argo-cd/v3/common.gitTreeState=clean -X github.com/argoproj/argo-cd/v3/common.gitTag=v3.5.7 -X github.com/argoproj/argo-cd/v3/common.kubectlVersion=v0.36.1 -X github.com/argoproj/argo-cd/v3/common.extraBuildInfo=gitops-engine@v0.0.0-20260914071520-c9c369efcc5b"
 ENV CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} GOFLAGS=-trimpath
+# Empty: Go's default proxy. `make image` passes a loopback proxy that serves the modules the
+# harness already downloaded on the host, then the host's own GOPROXY (e2e/harness/goproxy.py).
+ARG GOPROXY=""
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 COPY e2e/gomod/kubernetes/go.mod e2e/gomod/kubernetes/go.sum /src/kubernetes/
 COPY e2e/gomod/helm/go.mod e2e/gomod/helm/go.sum /src/helm/
@@ -53,8 +56,11 @@ RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
 FROM ${PYTHON_IMAGE}
 # Pipe stages (grep, sed, sort... are in the base image): jq, and column from bsdextrautils.
+# Pinned to the upstream version and Debian revision, with any stable update of it: the archive
+# keeps only a suite's newest build of a package, so an exact pin would stop building at the
+# next security update.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends jq=1.6-2.1+deb12u1 bsdextrautils=2.38.1-5+deb12u3 \
+    && apt-get install -y --no-install-recommends 'jq=1.6-2.1+deb12u*' 'bsdextrautils=2.38.1-5+deb12u*' \
     && rm -rf /var/lib/apt/lists/*
 COPY requirements.lock /tmp/requirements.lock
 RUN pip install --no-cache-dir --require-hashes -r /tmp/requirements.lock && rm /tmp/requirements.lock

@@ -45,15 +45,18 @@ e2e-deps: ## install the MCP Inspector CLI used by the end-to-end suite (npm)
 	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 20+ (Debian: apt-get install nodejs npm)"; exit 1; }
 	cd e2e && npm ci --no-audit --no-fund --loglevel=error
 
-e2e: install e2e-deps ## end-to-end tests against a real control plane (built from source on first run)
+e2e: install e2e-deps ## end-to-end tests against a real control plane and the Docker image (both built on first run)
 	@# Built here rather than inside pytest, whose capture would hide the progress lines of a
-	@# first build that takes minutes. --full: istioctl and argocd too (their e2e tests).
+	@# first build that takes minutes. --full: istioctl and argocd too (their e2e tests). The
+	@# image after the binaries: its build reuses the Go modules they downloaded.
 	$(PY) -m e2e.harness binaries --full
+	$(PY) -m e2e.harness image
 	$(PY) -m pytest e2e -q -p no:cacheprovider
 
 N ?= 3
 e2e-repeat: install e2e-deps ## the end-to-end suite N times (default 3) on one cluster, each in a new shuffled order
 	$(PY) -m e2e.harness binaries --full
+	$(PY) -m e2e.harness image
 	$(PY) -m e2e.repeat $(N)
 
 cluster-up: install ## start the local control plane (kwokctl, binary runtime) and print its kubeconfig
@@ -83,9 +86,8 @@ bench: install ## benchmark on the local control plane vs. the floor, kubectl an
 	@# Starts the cluster when none runs, and stops it at the end only then.
 	$(PY) -m e2e.bench
 
-image: ## build the Docker image (needs a Docker engine)
-	@docker info >/dev/null 2>&1 || { echo "make image needs a running Docker engine; none answers here (docker info failed)"; exit 1; }
-	docker build -t kube-ai-proxy:dev .
+image: install ## build the Docker image kube-ai-proxy:dev (starts a Docker engine for the build when none runs)
+	$(PY) -m e2e.harness image
 
 lock: install ## re-resolve requirements*.lock from pyproject.toml (needs uv: pip install uv)
 	$(PY) -m pip install --quiet uv

@@ -6,6 +6,8 @@ up                 build, start the cluster (or reuse the running one), print it
 down               delete the cluster and its processes; the binaries stay cached
 status             does the cluster run, where are its kubeconfigs (exit 1 when it does not)
 bin-dir            print the directory of the built binaries (for PATH)
+image              build kube-ai-proxy:dev with Docker: the running engine, else one started
+                   (and stopped) here; base images made here when no registry answers
 kubeconfig         print the admin kubeconfig's path
 viewer-kubeconfig  print the restricted identity's kubeconfig path
 """
@@ -17,7 +19,9 @@ import sys
 
 from e2e.harness.binaries import FULL_STEPS, STEPS, ensure_binaries
 from e2e.harness.cache import CacheLayout
+from e2e.harness.docker import engine
 from e2e.harness.errors import HarnessError
+from e2e.harness.images import build_image
 from e2e.harness.lifecycle import down, status, up
 
 
@@ -38,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
             "bin-dir",
             "kubeconfig",
             "viewer-kubeconfig",
+            "image",
         ],
     )
     parser.add_argument(
@@ -59,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"export KUBECONFIG={cluster.kubeconfig}")
         elif args.command == "down":
             down(layout)
+        elif args.command == "image":
+            with engine(layout) as docker:
+                build_image(docker, layout)
         elif args.command == "bin-dir":
             print(layout.bin_dir)
         elif args.command == "kubeconfig":

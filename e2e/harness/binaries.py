@@ -368,6 +368,15 @@ def find_go(steps: Sequence[BuildStep] = STEPS) -> str:
     return go
 
 
+def go_env(go: str, name: str) -> str:
+    """One of `go env`'s values, from this toolchain itself (no toolchain switch)."""
+    environment = {**os.environ, "GOTOOLCHAIN": "local"}
+    done = subprocess.run(
+        [go, "env", name], capture_output=True, text=True, env=environment, check=True
+    )
+    return done.stdout.strip()
+
+
 def _build(layout: CacheLayout, build: BuildStep, go: str) -> None:
     layout.bin_dir.mkdir(parents=True, exist_ok=True)
     layout.stamps_dir.mkdir(parents=True, exist_ok=True)

@@ -76,6 +76,20 @@ class CacheLayout:
         """Records which backend (kwok or kind) made the running cluster, so `down` undoes it."""
         return self.cluster_dir / "backend"
 
+    @property
+    def docker_dir(self) -> Path:
+        """The harness's own dockerd (e2e/harness/docker.py): its data root, log and socket."""
+        return self.root / "docker"
+
+    @property
+    def docker_socket(self) -> Path:
+        return self.docker_dir / "docker.sock"
+
+    @property
+    def images_dir(self) -> Path:
+        """Base images made here (e2e/harness/images.py), as tarballs keyed by their inputs."""
+        return self.root / "images"
+
     def binary(self, name: str) -> Path:
         return self.bin_dir / name
 
