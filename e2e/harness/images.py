@@ -111,6 +111,17 @@ def _save(engine: Engine, image: str, tarball: Path) -> None:
     partial = tarball.with_suffix(".partial")
     engine.docker("save", "--output", str(partial), image)
     partial.replace(tarball)
+    _drop_superseded(tarball)
+
+
+def _drop_superseded(tarball: Path) -> None:
+    """Remove the tarballs of the same image made from other inputs (named alike, with
+    another inputs hash): a changed input would otherwise leave hundreds of megabytes behind
+    each time."""
+    stem = tarball.stem.rsplit("-", 1)[0]
+    for other in tarball.parent.glob(f"{stem}-*.tar"):
+        if other != tarball and other.stem.rsplit("-", 1)[0] == stem:
+            other.unlink()
 
 
 # The machine's APT sources: debootstrap writes only `SUITE main`, while Debian's own images
@@ -207,6 +218,7 @@ def debian(engine: Engine, layout: CacheLayout) -> str:
             partial = tarball.with_suffix(".partial")
             subprocess.run(["tar", "-C", str(rootfs), "-cf", str(partial), "."], check=True)
             partial.replace(tarball)
+            _drop_superseded(tarball)
     with step(f"importing {DEBIAN}", done="imported"):
         label = f"LABEL {INPUTS_LABEL}={inputs}"
         engine.docker("import", "--change", label, str(tarball), DEBIAN)
