@@ -9,7 +9,7 @@ depend on which backend answered.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from adapters.cli import PipelineResult
 from kube_ai_proxy.output.budget import cut_text, output_cut, rest_hint
@@ -35,7 +35,7 @@ def answer_result(
     cut = cut_text(text, max_output)
     if cut.truncated:
         truncated = True
-        next_hint = next_hint or _continuation(command_plan, len(text))
+        next_hint = next_hint or _continuation(command_plan, len(text), "characters")
         text = cut.text
     if error is None and stderr.strip():
         # Warnings (deprecations, "No resources found") belong with the output.
@@ -79,7 +79,9 @@ def pipeline_result(
         max_output=max_output,
         truncated=outcome.truncated,
         next_hint=(
-            _continuation(command_plan, outcome.stdout_total) if outcome.truncated else None
+            _continuation(command_plan, outcome.stdout_total, "bytes")
+            if outcome.truncated
+            else None
         ),
     )
 
@@ -117,11 +119,13 @@ def _json_data(text: str) -> dict[str, Any] | None:
     return {"items": value} if isinstance(value, list) else None
 
 
-def _continuation(command_plan: Plan, total_bytes: int) -> str:
+def _continuation(command_plan: Plan, size: int, unit: Literal["bytes", "characters"]) -> str:
+    """The `next` hint of an output cut to the budget: its size (a CLI's output counted in the
+    bytes it wrote, a text held here in characters) and how the command asks for less."""
     verb = command_plan.command.verb
     advice = "narrow it with a label or field selector (-l, --field-selector), or add | head -n N"
     if verb[:1] == ("logs",):
         advice = "use --tail=N, --since=DURATION or | grep PATTERN"
     elif verb[:1] == ("get",):
         advice = "narrow it with -l, --field-selector, a name, or -o name / custom-columns"
-    return rest_hint(output_cut(total_bytes, "bytes"), advice)
+    return rest_hint(output_cut(size, unit), advice)
