@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help install run test lint format e2e e2e-repeat e2e-deps cluster-up cluster-down cluster-status \
+.PHONY: help install run test lint format e2e e2e-kind e2e-repeat e2e-deps cluster-up cluster-down cluster-status \
 	sandbox bench image lock clean
 
 help: ## list the targets
@@ -52,6 +52,11 @@ e2e: install e2e-deps ## end-to-end tests against a real control plane and the D
 	$(PY) -m e2e.harness binaries --full
 	$(PY) -m e2e.harness image
 	$(PY) -m pytest e2e -q -p no:cacheprovider
+
+e2e-kind: install e2e-deps ## the tests that need real containers, on a kind cluster whose node image is built here
+	@# Docker as for `image`; kind, containerd, runc and the kubelet from their Go modules (cached).
+	$(PY) -m e2e.harness binaries --full
+	$(PY) -m e2e.harness e2e-kind
 
 N ?= 3
 e2e-repeat: install e2e-deps ## the end-to-end suite N times (default 3) on one cluster, each in a new shuffled order

@@ -8,6 +8,10 @@ status             does the cluster run, where are its kubeconfigs (exit 1 when 
 bin-dir            print the directory of the built binaries (for PATH)
 image              build kube-ai-proxy:dev with Docker: the running engine, else one started
                    (and stopped) here; base images made here when no registry answers
+node-image         build kind and its node image here (Docker as for `image`): the control plane's
+                   images, containerd, runc, CNI plugins and the kubelet, from their Go modules
+e2e-kind [ARGS]    a kind cluster from that image; run `pytest ARGS` against it (default: the
+                   tests marked kind); delete it. The Docker engine lives as long as the run
 kubeconfig         print the admin kubeconfig's path
 viewer-kubeconfig  print the restricted identity's kubeconfig path
 """
@@ -22,7 +26,8 @@ from e2e.harness.cache import CacheLayout
 from e2e.harness.docker import engine
 from e2e.harness.errors import HarnessError
 from e2e.harness.images import build_image
-from e2e.harness.lifecycle import down, status, up
+from e2e.harness.lifecycle import KIND_TESTS, down, run_on_kind, status, up
+from e2e.harness.node_image import node_image
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
             "kubeconfig",
             "viewer-kubeconfig",
             "image",
+            "node-image",
+            "e2e-kind",
         ],
     )
     parser.add_argument(
@@ -50,7 +57,10 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="binaries/build: also istioctl and argocd (their e2e tests; `make e2e` builds them)",
     )
+    parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.pytest_args and args.command != "e2e-kind":
+        parser.error(f"unexpected arguments: {' '.join(args.pytest_args)}")
     if args.full and args.command not in ("binaries", "build"):
         parser.error("--full goes with binaries (or build)")
     layout = CacheLayout.from_env()
@@ -67,6 +77,11 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "image":
             with engine(layout) as docker:
                 build_image(docker, layout)
+        elif args.command == "node-image":
+            with engine(layout) as docker:
+                print(node_image(docker, layout))
+        elif args.command == "e2e-kind":
+            return run_on_kind(layout, args.pytest_args or list(KIND_TESTS))
         elif args.command == "bin-dir":
             print(layout.bin_dir)
         elif args.command == "kubeconfig":

@@ -109,13 +109,20 @@ class BuildStep:
     ldflags: Callable[[], list[str]]
     # The release's own name when the module version is not it (a pseudo-version).
     release: Callable[[], str] | None = None
+    # The wrapper module under e2e/gomod/ when it is not `name` (two steps may share one).
+    gomod: str = ""
+    tags: tuple[str, ...] = ()
+    # None: Go's default (cgo when a C compiler is found); False for binaries copied into images.
+    cgo: bool | None = None
 
     @property
     def module(self) -> GoModule:
-        return read_module(self.name)
+        return read_module(self.gomod or self.name)
 
     @property
     def version(self) -> str:
+        if not self.version_module:
+            return f"from {self.module.directory.relative_to(GOMOD_DIR.parent.parent)}"
         version = self.module.version(self.version_module)
         return version if self.release is None else f"{self.release()}, {version}"
 
@@ -128,8 +135,11 @@ class BuildStep:
         for part in (
             (self.module.directory / "go.mod").read_bytes(),
             (self.module.directory / "go.sum").read_bytes(),
+            # A module with a program of its own (pause) changes with its sources.
+            *(path.read_bytes() for path in sorted(self.module.directory.glob("*.go"))),
             "\n".join(f"{b.package}={b.name}" for b in self.binaries).encode(),
             "\n".join(self.ldflags()).encode(),
+            f"tags={','.join(self.tags)} cgo={self.cgo}".encode(),
         ):
             digest.update(part)
             digest.update(b"\0")
@@ -323,6 +333,115 @@ FULL_STEPS: tuple[BuildStep, ...] = (
 )
 
 
+def _stamp(
+    variable: str, module: str, gomod: str, strip_v: bool = False
+) -> Callable[[], list[str]]:
+    """Link flags that stamp a release's version into `variable`, as its own Makefile does."""
+
+    def flags() -> list[str]:
+        version = read_module(gomod).version(module)
+        return ["-s", "-w", f"-X {variable}={version.lstrip('v') if strip_v else version}"]
+
+    return flags
+
+
+# `python -m e2e.harness node-image` (`make e2e-kind`): kind itself, and what the node image holds
+# besides Debian's packages. The node's Kubernetes binaries come from the same wrapper module as
+# the control plane's, so they are the same release.
+KIND_STEPS: tuple[BuildStep, ...] = (
+    BuildStep(
+        name="kubernetes-node",
+        gomod="kubernetes",
+        label="Kubernetes",
+        version_module="k8s.io/kubernetes",
+        binaries=tuple(
+            Binary(f"k8s.io/kubernetes/cmd/{name}", name)
+            for name in ("kubelet", "kubeadm", "kube-proxy")
+        ),
+        ldflags=kubernetes_ldflags,
+    ),
+    BuildStep(
+        name="kind",
+        label="kind",
+        version_module="sigs.k8s.io/kind",
+        binaries=(Binary("sigs.k8s.io/kind", "kind"),),
+        ldflags=lambda: ["-s", "-w"],
+        cgo=False,
+    ),
+    BuildStep(
+        name="containerd",
+        label="containerd",
+        version_module="github.com/containerd/containerd/v2",
+        binaries=tuple(
+            Binary(f"github.com/containerd/containerd/v2/cmd/{name}", name)
+            for name in ("containerd", "containerd-shim-runc-v2", "ctr")
+        ),
+        ldflags=_stamp(
+            "github.com/containerd/containerd/v2/version.Version",
+            "github.com/containerd/containerd/v2",
+            "containerd",
+        ),
+        # containerd's Makefile: no btrfs snapshotter (it needs cgo and btrfs headers).
+        tags=("no_btrfs",),
+        cgo=False,
+    ),
+    BuildStep(
+        name="runc",
+        label="runc",
+        version_module="github.com/opencontainers/runc",
+        binaries=(Binary("github.com/opencontainers/runc", "runc"),),
+        # runc's `make static`: seccomp through libseccomp, linked in.
+        ldflags=lambda: [
+            *_stamp("main.version", "github.com/opencontainers/runc", "runc", strip_v=True)(),
+            "-extldflags -static",
+        ],
+        tags=("seccomp", "netgo", "osusergo", "urfave_cli_no_docs"),
+        cgo=True,
+    ),
+    BuildStep(
+        name="cni-plugins",
+        label="CNI plugins",
+        version_module="github.com/containernetworking/plugins",
+        binaries=tuple(
+            Binary(f"github.com/containernetworking/plugins/plugins/{path}", path.split("/")[1])
+            for path in ("main/ptp", "ipam/host-local", "main/loopback", "meta/portmap")
+        ),
+        ldflags=_stamp(
+            "github.com/containernetworking/plugins/pkg/utils/buildversion.BuildVersion",
+            "github.com/containernetworking/plugins",
+            "cni-plugins",
+        ),
+        cgo=False,
+    ),
+    BuildStep(
+        name="cri-tools",
+        label="cri-tools",
+        version_module="sigs.k8s.io/cri-tools",
+        binaries=(Binary("sigs.k8s.io/cri-tools/cmd/crictl", "crictl"),),
+        ldflags=_stamp(
+            "sigs.k8s.io/cri-tools/pkg/version.Version", "sigs.k8s.io/cri-tools", "cri-tools"
+        ),
+        cgo=False,
+    ),
+    BuildStep(
+        name="coredns",
+        label="CoreDNS",
+        version_module="github.com/coredns/coredns",
+        binaries=(Binary("github.com/coredns/coredns", "coredns"),),
+        ldflags=lambda: ["-s", "-w"],
+        cgo=False,
+    ),
+    BuildStep(
+        name="pause",
+        label="pause",
+        version_module="",
+        binaries=(Binary("kube-ai-proxy.local/e2e/pause", "pause"),),
+        ldflags=lambda: ["-s", "-w"],
+        cgo=False,
+    ),
+)
+
+
 def stamp_path(layout: CacheLayout, build: BuildStep) -> Path:
     return layout.stamps_dir / f"{build.name}.sha256"
 
@@ -399,6 +518,7 @@ def _build(layout: CacheLayout, build: BuildStep, go: str) -> None:
             "-buildvcs=false",
             "-ldflags",
             " ".join(build.ldflags()),
+            *(["-tags", ",".join(build.tags)] if build.tags else []),
             "-o",
             target,
             *(b.package for b in build.binaries),
@@ -407,6 +527,7 @@ def _build(layout: CacheLayout, build: BuildStep, go: str) -> None:
             result = subprocess.run(
                 command,
                 cwd=build.module.directory,
+                env=_build_env(build),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
@@ -423,6 +544,12 @@ def _build(layout: CacheLayout, build: BuildStep, go: str) -> None:
             os.replace(output / binary.name, layout.binary(binary.name))
     stamp_path(layout, build).write_text(build.fingerprint() + "\n")
     say(f"  -> {', '.join(str(layout.binary(b.name)) for b in build.binaries)}")
+
+
+def _build_env(build: BuildStep) -> dict[str, str] | None:
+    if build.cgo is None:
+        return None
+    return {**os.environ, "CGO_ENABLED": "1" if build.cgo else "0"}
 
 
 def _quote(arg: str) -> str:

@@ -14,12 +14,13 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from e2e.harness import runc_fit
 from e2e.harness.cache import CacheLayout, locked
 from e2e.harness.errors import HarnessError
 from e2e.harness.progress import say, step
@@ -92,7 +93,7 @@ def answers(host: str | None = None) -> bool:
     return done.returncode == 0
 
 
-def _may_install() -> str | None:
+def may_install() -> str | None:
     """None when this machine lets the harness install and run an engine, else why not."""
     if os.geteuid() != 0:
         return "this is not root, and starting dockerd needs root"
@@ -101,10 +102,10 @@ def _may_install() -> str | None:
     return None
 
 
-def install() -> None:
-    """Debian's docker.io and debootstrap, once; the package lists are refreshed only when
-    the install fails without them (a new machine may have none)."""
-    missing = [p for p in PACKAGES if not _installed(p)]
+def install(packages: Sequence[str] = PACKAGES) -> None:
+    """Debian packages (by default docker.io and debootstrap), once; the package lists are
+    refreshed only when the install fails without them (a new machine may have none)."""
+    missing = [p for p in packages if not installed(p)]
     if not missing:
         return
     environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
@@ -119,7 +120,7 @@ def install() -> None:
                 raise HarnessError(f"`{' '.join(argv)}` failed: {again.stderr.strip()[-2000:]}")
 
 
-def _installed(package: str) -> bool:
+def installed(package: str) -> bool:
     done = subprocess.run(
         ["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True
     )
@@ -128,7 +129,7 @@ def _installed(package: str) -> bool:
 
 def _dockerd_argv(layout: CacheLayout) -> list[str]:
     root = layout.docker_dir
-    return [
+    argv = [
         "dockerd",
         f"--data-root={root / 'data'}",
         f"--exec-root={EXEC_ROOT}",
@@ -136,6 +137,18 @@ def _dockerd_argv(layout: CacheLayout) -> list[str]:
         f"--host=unix://{layout.docker_socket}",
         "--group=root",
     ]
+    lacking = runc_fit.missing()
+    if lacking:
+        # A copy, so that a dockerd adopted by a later run does not depend on this checkout.
+        runtime = root / "runc-fit"
+        shutil.copyfile(Path(runc_fit.__file__), runtime)
+        runtime.chmod(0o755)
+        say(
+            f"  this machine cannot grant {', '.join(sorted(lacking))}: privileged containers "
+            f"run through {runtime}, which leaves it out"
+        )
+        argv += [f"--add-runtime=runc-fit={runtime}", "--default-runtime=runc-fit"]
+    return argv
 
 
 def _start(layout: CacheLayout) -> subprocess.Popen[bytes]:
@@ -192,7 +205,7 @@ def engine(layout: CacheLayout) -> Iterator[Engine]:
         yield Engine(host=None, started_here=False)
         return
     host = f"unix://{layout.docker_socket}"
-    problem = _may_install()
+    problem = may_install()
     if problem is not None:
         raise HarnessError(
             "no Docker engine answers (`docker info` failed), and the harness cannot start "

@@ -68,7 +68,7 @@ ENV PATH=/usr/local/go/bin:/root/go/bin:$PATH GOTOOLCHAIN=local
 """
 
 
-def _key(*parts: str) -> str:
+def inputs_key(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
 
@@ -77,7 +77,7 @@ def _key(*parts: str) -> str:
 INPUTS_LABEL = "kube-ai-proxy.inputs"
 
 
-def _present(engine: Engine, image: str, inputs: str | None = None) -> bool:
+def present(engine: Engine, image: str, inputs: str | None = None) -> bool:
     """Is the image in the engine (and, given `inputs`, made from them)?"""
     label = '{{index .Config.Labels "' + INPUTS_LABEL + '"}}'
     done = subprocess.run(
@@ -89,7 +89,7 @@ def _present(engine: Engine, image: str, inputs: str | None = None) -> bool:
     return done.returncode == 0 and (inputs is None or done.stdout.strip() == inputs)
 
 
-def _inputs_of(engine: Engine, image: str) -> str:
+def inputs_of(engine: Engine, image: str) -> str:
     label = '{{index .Config.Labels "' + INPUTS_LABEL + '"}}'
     return engine.docker("image", "inspect", "--format", label, image).stdout.decode().strip()
 
@@ -97,12 +97,12 @@ def _inputs_of(engine: Engine, image: str) -> str:
 def _from_cache(engine: Engine, image: str, inputs: str, tarball: Path) -> bool:
     """True when the image made from `inputs` is in the engine, loaded from its tarball if
     need be."""
-    if _present(engine, image, inputs):
+    if present(engine, image, inputs):
         return True
     if tarball.is_file():
         with step(f"loading {image} from {tarball}", done="loaded"):
             engine.docker("load", "--input", str(tarball))
-        return _present(engine, image, inputs)
+        return present(engine, image, inputs)
     return False
 
 
@@ -185,14 +185,14 @@ def debian(engine: Engine, layout: CacheLayout) -> str:
     Debian mirror, with the machine's APT sources, slimmed as Debian's own images are (SLIM),
     imported as an image."""
     sources = _apt_sources()
-    inputs = _key(
+    inputs = inputs_key(
         SUITE,
         "minbase",
         *(f"{k}\0{v}" for k, v in sorted(sources.items())),
         *(f"{k}\0{v}" for k, v in SLIM.items()),
     )
     tarball = layout.images_dir / f"debian-{SUITE}-{inputs}.tar"
-    if _present(engine, DEBIAN, inputs):
+    if present(engine, DEBIAN, inputs):
         return DEBIAN
     if not tarball.is_file():
         if shutil.which("debootstrap") is None:
@@ -258,13 +258,13 @@ def _context(dockerfile: str, extra: Path | None = None, name: str = "") -> byte
 
 
 def _cas_key() -> str:
-    return _key(*(c.read_text() for c in _local_cas()))
+    return inputs_key(*(c.read_text() for c in _local_cas()))
 
 
 def python(engine: Engine, layout: CacheLayout) -> str:
     """local/python:3.11-bookworm: Debian's python3.11 in a virtualenv first on PATH."""
     base = debian(engine, layout)
-    inputs = _key(PYTHON_DOCKERFILE, _cas_key(), _inputs_of(engine, base))
+    inputs = inputs_key(PYTHON_DOCKERFILE, _cas_key(), inputs_of(engine, base))
     tarball = layout.images_dir / f"python-{inputs}.tar"
     if not _from_cache(engine, PYTHON, inputs, tarball):
         with step(f"building {PYTHON} from Debian's python3", done="built"):
@@ -280,7 +280,7 @@ def golang(engine: Engine, layout: CacheLayout) -> str:
     version, goroot = go_env(go, "GOVERSION"), Path(go_env(go, "GOROOT"))
     image = f"local/golang:{version.removeprefix('go')}-{SUITE}"
     base = debian(engine, layout)
-    inputs = _key(version, GO_DOCKERFILE, _cas_key(), _inputs_of(engine, base))
+    inputs = inputs_key(version, GO_DOCKERFILE, _cas_key(), inputs_of(engine, base))
     tarball = layout.images_dir / f"golang-{inputs}.tar"
     if not _from_cache(engine, image, inputs, tarball):
         with step(f"building {image} from {goroot}", done="built"):
@@ -299,7 +299,7 @@ def _registry_answers(engine: Engine) -> bool:
     """Can the engine pull the Dockerfile's own base images? Asked once per build, bounded:
     here no registry answers and the local base images are used instead."""
     for image in REGISTRY_BASES:
-        if _present(engine, image):
+        if present(engine, image):
             continue
         try:
             done = subprocess.run(

@@ -1,99 +1,114 @@
-"""The kind backend: a real cluster in Docker, used when Docker and kind are available.
+"""The kind backend: a real cluster whose node is a Docker container, with real containers in it.
 
-Real kubelets serve logs there, so no ClusterLogs and no simulated nodes; the restricted identity
-is made the same way as on the local control plane.
+Everything comes from this machine: kind itself and the node image are built here
+(e2e/harness/binaries.py KIND_STEPS, e2e/harness/node_image.py), and the Docker engine is the
+one that answers or one the harness starts (e2e/harness/docker.py). Real kubelets serve logs,
+so no ClusterLogs and no simulated nodes; the restricted identity is made as on the local
+control plane.
+
+The engine must live as long as the cluster, so a kind cluster is made and used inside one
+harness run: `python -m e2e.harness e2e-kind` (`make e2e-kind`) starts the engine, builds
+the image, creates the cluster, runs pytest against it, and deletes the cluster.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
+from pathlib import Path
 
-from e2e.harness.binaries import read_module
 from e2e.harness.cache import CLUSTER_NAME, CacheLayout
+from e2e.harness.docker import Engine, docker_cli
 from e2e.harness.errors import HarnessError
+from e2e.harness.node_image import etcd_tag
+
+# One node (the CNI configuration in the node image gives it a fixed pod subnet). The host's
+# cgroup v1 needs the kubelet's failCgroupV1: false (Kubernetes 1.35 refuses v1 otherwise);
+# kubeadm runs the etcd built here, whose tag is not kubeadm's default; the CNI is the node
+# image's own, and kube-proxy programs nftables.
+CONFIG = """\
+kind: Cluster
+apiVersion: kind.x-k8s.io/v1alpha4
+networking:
+  apiServerAddress: 127.0.0.1
+  disableDefaultCNI: true
+  kubeProxyMode: nftables
+kubeadmConfigPatches:
+- |
+  kind: ClusterConfiguration
+  etcd:
+    local:
+      imageTag: {etcd_tag}
+- |
+  kind: KubeletConfiguration
+  failCgroupV1: false
+"""
 
 
-def _docker_problem() -> str | None:
-    """None when a Docker engine answers, else why not."""
-    docker = shutil.which("docker")
-    if docker is None:
-        return "`docker` is not on PATH"
-    try:
-        result = subprocess.run(
-            [docker, "info"], capture_output=True, text=True, timeout=20, check=False
-        )
-    except subprocess.TimeoutExpired:
-        return "`docker info` did not answer in 20 s"
-    if result.returncode != 0:
-        reason = (result.stderr.strip() or result.stdout.strip()).splitlines()
-        return f"`docker info` failed: {reason[-1] if reason else f'exit {result.returncode}'}"
-    return None
+def environment(engine: Engine, layout: CacheLayout) -> dict[str, str]:
+    """kind's environment: the engine's DOCKER_HOST, the docker CLI first on PATH."""
+    path = os.pathsep.join(
+        [str(Path(docker_cli()).parent), str(layout.bin_dir), os.environ.get("PATH", "")]
+    )
+    return {**engine.env(), "PATH": path}
 
 
-def available() -> bool:
-    return shutil.which("kind") is not None and _docker_problem() is None
+def config_path(layout: CacheLayout) -> Path:
+    return layout.cluster_dir / "kind.yaml"
 
 
-def require() -> str:
-    """The kind executable, or a HarnessError that says what is missing."""
-    problems = []
-    kind = shutil.which("kind")
-    if kind is None:
-        problems.append(
-            "`kind` is not on PATH (install it with `go install sigs.k8s.io/kind@v0.32.0`)"
-        )
-    docker = _docker_problem()
-    if docker is not None:
-        problems.append(f"no Docker engine: {docker}")
-    if problems or kind is None:
-        raise HarnessError(
-            "E2E_CLUSTER=kind needs Docker and kind:\n  "
-            + "\n  ".join(problems)
-            + "\nUnset E2E_CLUSTER to use the local control plane (kwokctl) instead."
-        )
-    return kind
-
-
-def node_image() -> str:
-    """kind's node image for the Kubernetes release the harness pins (E2E_KIND_IMAGE overrides)."""
-    version = read_module("kubernetes").version("k8s.io/kubernetes")
-    return os.environ.get("E2E_KIND_IMAGE", f"kindest/node:{version}")
-
-
-def create(layout: CacheLayout) -> None:
-    kind = require()
+def create(engine: Engine, layout: CacheLayout, image: str) -> None:
     layout.cluster_dir.mkdir(parents=True, exist_ok=True)
+    config_path(layout).write_text(CONFIG.format(etcd_tag=etcd_tag()))
     _run(
+        engine,
+        layout,
         [
-            kind,
             "create",
             "cluster",
             "--name",
             CLUSTER_NAME,
             "--image",
-            node_image(),
+            image,
+            "--config",
+            str(config_path(layout)),
             "--kubeconfig",
             str(layout.kubeconfig),
             "--wait",
             "300s",
-        ]
+        ],
     )
 
 
-def delete(layout: CacheLayout) -> None:
-    kind = require()
+def delete(engine: Engine, layout: CacheLayout) -> None:
     _run(
-        [kind, "delete", "cluster", "--name", CLUSTER_NAME, "--kubeconfig", str(layout.kubeconfig)]
+        engine,
+        layout,
+        ["delete", "cluster", "--name", CLUSTER_NAME, "--kubeconfig", str(layout.kubeconfig)],
     )
 
 
-def _run(command: list[str]) -> None:
+def load(engine: Engine, layout: CacheLayout, images: list[str]) -> None:
+    """Copy images from the engine into the node's containerd (pods use them by name, with
+    imagePullPolicy IfNotPresent or Never: no registry answers)."""
+    _run(engine, layout, ["load", "docker-image", "--name", CLUSTER_NAME, *images])
+
+
+def _run(engine: Engine, layout: CacheLayout, args: list[str]) -> None:
+    kind = layout.binary("kind")
+    if not kind.is_file():
+        raise HarnessError(f"{kind} is missing: run `python -m e2e.harness node-image` first")
     result = subprocess.run(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False
+        [str(kind), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=environment(engine, layout),
+        check=False,
     )
     if result.returncode != 0:
         sys.stderr.write(result.stdout)
-        raise HarnessError(f"`{' '.join(command)}` failed (exit {result.returncode}); output above")
+        raise HarnessError(
+            f"`kind {' '.join(args)}` failed (exit {result.returncode}); output above"
+        )

@@ -1,22 +1,31 @@
 """Bring the e2e cluster up, take it down, say how it is.
 
-`up` picks the backend (kind when asked with E2E_CLUSTER=kind, or when Docker and kind are both
-available; otherwise kwokctl), builds missing binaries, starts the cluster or reuses a running
-one, and (re)applies what the tests rely on: simulated nodes and pod logs on kwok, and the
-restricted identity. Every step is idempotent, so `up` on a running cluster repairs it.
+`up` uses the local control plane (kwokctl) unless E2E_CLUSTER=kind, builds missing binaries,
+starts the cluster or reuses a running one, and (re)applies what the tests rely on: simulated
+nodes and pod logs on kwok, and the restricted identity. Every step is idempotent, so `up` on a
+running cluster repairs it.
+
+A kind cluster needs a Docker engine for as long as it lives, so it is made by `kind_cluster`
+(`python -m e2e.harness e2e-kind`), which holds the engine, and `up` only reuses it.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from e2e.harness import kind, kwok
 from e2e.harness.binaries import ensure_binaries
 from e2e.harness.cache import CLUSTER_NAME, CacheLayout, locked
 from e2e.harness.cluster import Cluster, run_kubectl
+from e2e.harness.docker import Engine, engine
 from e2e.harness.errors import HarnessError
 from e2e.harness.identity import VIEWER_NAMESPACE, create_viewer
+from e2e.harness.node_image import node_image, workload_images
 from e2e.harness.nodes import create_nodes
 from e2e.harness.podlogs import install_cluster_logs, wait_until_served
 from e2e.harness.progress import say, step
@@ -28,9 +37,7 @@ def choose_backend() -> str:
     wanted = os.environ.get("E2E_CLUSTER", "").strip().lower()
     if wanted and wanted not in BACKENDS:
         raise HarnessError(f"E2E_CLUSTER={wanted!r}: use one of {', '.join(BACKENDS)}, or unset it")
-    if wanted:
-        return wanted
-    return "kind" if kind.available() else "kwok"
+    return wanted or "kwok"
 
 
 def cluster_for(layout: CacheLayout, backend: str) -> Cluster:
@@ -74,12 +81,16 @@ def answers(layout: CacheLayout) -> bool:
 
 def up(layout: CacheLayout) -> Cluster:
     backend = choose_backend()
-    if backend == "kind":
-        kind.require()
     ensure_binaries(layout)
     with locked(layout.cluster_lock, "starting the cluster"):
         alive = answers(layout)
         recorded = recorded_backend(layout)
+        if backend == "kind" and not (alive and recorded == "kind"):
+            raise HarnessError(
+                "E2E_CLUSTER=kind, but no kind cluster answers. `make e2e-kind` builds the "
+                "node image, creates the cluster and runs the tests against it (`python -m "
+                "e2e.harness e2e-kind -- PYTEST ARGS` for other tests)."
+            )
         if recorded is not None and recorded != backend:
             if alive:
                 raise HarnessError(
@@ -101,15 +112,54 @@ def _create(layout: CacheLayout, backend: str) -> None:
         # Recorded first, so that `down` knows what to delete even if the start fails halfway.
         layout.cluster_dir.mkdir(parents=True, exist_ok=True)
         layout.backend_file.write_text(backend + "\n")
-        if backend == "kind":
-            kind.create(layout)
-        else:
-            if kwok.exists(layout):
-                # Known to kwokctl but not answering (stopped, or killed with the machine):
-                # start from scratch rather than resume a half-known state.
-                say("  a stale kwok cluster is in the way; deleting it first")
-                kwok.delete(layout)
-            kwok.create(layout)
+        if kwok.exists(layout):
+            # Known to kwokctl but not answering (stopped, or killed with the machine):
+            # start from scratch rather than resume a half-known state.
+            say("  a stale kwok cluster is in the way; deleting it first")
+            kwok.delete(layout)
+        kwok.create(layout)
+
+
+@contextmanager
+def kind_cluster(layout: CacheLayout) -> Iterator[tuple[Cluster, Engine]]:
+    """A kind cluster from the node image built here, for the body; deleted after it, with the
+    engine the harness started for it."""
+    with engine(layout) as docker:
+        image = node_image(docker, layout)
+        ensure_binaries(layout)
+        with locked(layout.cluster_lock, "starting the cluster"):
+            recorded = recorded_backend(layout)
+            if recorded is not None:
+                with step(f"deleting the {recorded} cluster {CLUSTER_NAME} first", done="deleted"):
+                    _delete(layout, recorded, docker)
+            with step(f"creating a kind cluster {CLUSTER_NAME} from {image}", done="created"):
+                layout.cluster_dir.mkdir(parents=True, exist_ok=True)
+                layout.backend_file.write_text("kind\n")
+                kind.create(docker, layout, image)
+            with step("loading the workload images into the cluster", done="loaded"):
+                kind.load(docker, layout, workload_images(docker, layout))
+            cluster = cluster_for(layout, "kind")
+            _prepare(layout, cluster)
+        try:
+            yield cluster, docker
+        finally:
+            with (
+                locked(layout.cluster_lock, "deleting the cluster"),
+                step(f"deleting the kind cluster {CLUSTER_NAME}", done="deleted"),
+            ):
+                _delete(layout, "kind", docker)
+
+
+# What `make e2e-kind` runs: the tests that need real containers.
+KIND_TESTS = ("e2e", "-m", "kind", "-q", "-p", "no:cacheprovider")
+
+
+def run_on_kind(layout: CacheLayout, pytest_args: list[str]) -> int:
+    """pytest against a kind cluster made for it; its exit code."""
+    with kind_cluster(layout) as (_, docker):
+        environment = {**kind.environment(docker, layout), "E2E_CLUSTER": "kind"}
+        say(f"running pytest {' '.join(pytest_args)} against the kind cluster")
+        return subprocess.call([sys.executable, "-m", "pytest", *pytest_args], env=environment)
 
 
 def _prepare(layout: CacheLayout, cluster: Cluster) -> None:
@@ -130,9 +180,13 @@ def down(layout: CacheLayout) -> None:
             _delete(layout, backend)
 
 
-def _delete(layout: CacheLayout, backend: str) -> None:
+def _delete(layout: CacheLayout, backend: str, docker: Engine | None = None) -> None:
     if backend == "kind":
-        kind.delete(layout)
+        if docker is None:
+            with engine(layout) as started:
+                kind.delete(started, layout)
+        else:
+            kind.delete(docker, layout)
     elif layout.binary("kwokctl").is_file():
         kwok.delete(layout)
     elif kwok.exists(layout):

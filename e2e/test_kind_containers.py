@@ -1,0 +1,229 @@
+"""Real containers on the kind cluster (`make e2e-kind`): what the simulated pods of the local
+control plane never do. Through the MCP tools, as a client calls them: `exec` (refused in
+`standard`, run in `admin`), `logs --previous` of a container that really crashed, `logs -f`
+bounded by the call's timeout, and `rollout status` reporting progress while a rollout waits
+for a readiness probe.
+
+The pods run the Debian image made here, loaded into the node by the harness.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastmcp import Client
+from fastmcp.client.transports import StdioTransport
+
+from e2e import mcp_server
+from e2e.harness import Cluster
+
+pytestmark = pytest.mark.kind
+
+NAMESPACE = "e2e-kind"
+IMAGE = "local/debian:bookworm"
+
+
+def _pod(name: str, script: str, restart: str = "Always", **extra: Any) -> dict[str, Any]:
+    container = {
+        "name": "main",
+        "image": IMAGE,
+        "imagePullPolicy": "Never",
+        "command": ["sh", "-c", script],
+        **extra,
+    }
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": NAMESPACE},
+        "spec": {
+            "containers": [container],
+            "restartPolicy": restart,
+            "terminationGracePeriodSeconds": 1,
+        },
+    }
+
+
+@pytest.fixture(scope="module")
+def namespace(cluster: Cluster) -> Iterator[str]:
+    if cluster.backend != "kind":
+        pytest.fail(
+            f"these tests need real containers, and the cluster is {cluster.backend}: run them "
+            "with `make e2e-kind`",
+            pytrace=False,
+        )
+    cluster.kubectl("delete", "namespace", NAMESPACE, "--wait=true", check=False, timeout=180)
+    cluster.kubectl("create", "namespace", NAMESPACE)
+    yield NAMESPACE
+    cluster.kubectl("delete", "namespace", NAMESPACE, "--wait=false", check=False)
+
+
+def _apply(cluster: Cluster, *objects: dict[str, Any]) -> None:
+    cluster.kubectl(
+        "apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": objects})
+    )
+
+
+async def _call(
+    client: Client[StdioTransport], tool: str, command: str, **extra: Any
+) -> dict[str, Any]:
+    raw = await client.call_tool(tool, {"command": command, **extra}, raise_on_error=False)
+    return raw.structured_content or {}
+
+
+@pytest.fixture(scope="module")
+def shell_pod(cluster: Cluster, namespace: str) -> str:
+    _apply(cluster, _pod("shell", "sleep infinity", env=[{"name": "GREETING", "value": "hi"}]))
+    cluster.kubectl("wait", "--for=condition=Ready", "pod/shell", "-n", namespace, "--timeout=120s")
+    return "shell"
+
+
+async def test_exec_is_refused_in_standard(
+    server_env: dict[str, str], namespace: str, shell_pod: str
+) -> None:
+    env = {**server_env, "K8S_MCP_ACCESS": "standard"}
+    async with mcp_server.stdio_client(env) as client:
+        result = await _call(
+            client, "execute_kubectl", f"kubectl exec {shell_pod} -n {namespace} -- printenv"
+        )
+    assert result["status"] == "error"
+    assert result["error"]["code"] == "policy_denied"
+    assert "admin" in result["error"]["message"]
+
+
+async def test_exec_runs_in_the_container_in_admin(
+    server_env: dict[str, str], namespace: str, shell_pod: str
+) -> None:
+    env = {**server_env, "K8S_MCP_ACCESS": "admin"}
+    async with mcp_server.stdio_client(env) as client:
+        hostname = await _call(
+            client,
+            "execute_kubectl",
+            f"kubectl exec {shell_pod} -n {namespace} -- printenv HOSTNAME",
+        )
+        greeting = await _call(
+            client,
+            "execute_kubectl",
+            f"kubectl exec {shell_pod} -n {namespace} -c main -- sh -c 'echo $GREETING; id -u'",
+        )
+    assert hostname["status"] == "success", hostname
+    assert hostname["output"].strip() == shell_pod
+    assert greeting["output"].split() == ["hi", "0"]
+
+
+async def test_logs_previous_shows_the_crashed_container(
+    server_env: dict[str, str], cluster: Cluster, namespace: str
+) -> None:
+    # The first run fails; the second finds its mark in the pod's emptyDir and keeps running,
+    # so the kubelet keeps the crashed container (a pod crashing again and again keeps only
+    # the last one, whose logs are the current ones).
+    script = (
+        "if [ -f /scratch/ran ]; then echo second run; exec sleep infinity; fi; "
+        "touch /scratch/ran; echo first run; echo failing >&2; exit 3"
+    )
+    pod = _pod("crasher", script, volumeMounts=[{"name": "scratch", "mountPath": "/scratch"}])
+    pod["spec"]["volumes"] = [{"name": "scratch", "emptyDir": {}}]
+    _apply(cluster, pod)
+    cluster.kubectl(
+        "wait", "--for=condition=Ready", "pod/crasher", "-n", namespace, "--timeout=120s"
+    )
+    status = cluster.kubectl_json("get", "pod", "crasher", "-n", namespace)["status"]
+    container = status["containerStatuses"][0]
+    assert container["restartCount"] == 1
+    assert container["lastState"]["terminated"]["exitCode"] == 3
+    real = cluster.kubectl("logs", "crasher", "-n", namespace, "--previous").stdout
+    async with mcp_server.stdio_client(server_env) as client:
+        previous = await _call(
+            client, "execute_kubectl", f"kubectl logs crasher -n {namespace} --previous"
+        )
+        current = await _call(client, "execute_kubectl", f"kubectl logs crasher -n {namespace}")
+    assert previous["status"] == "success", previous
+    assert previous["backend"] == "native"
+    assert previous["output"].rstrip("\n") == real.rstrip("\n")
+    assert previous["output"].splitlines() == ["first run", "failing"]
+    assert current["output"].splitlines() == ["second run"]
+
+
+async def test_logs_follow_ends_at_the_calls_timeout(
+    server_env: dict[str, str], cluster: Cluster, namespace: str
+) -> None:
+    _apply(cluster, _pod("ticker", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done"))
+    cluster.kubectl(
+        "wait", "--for=condition=Ready", "pod/ticker", "-n", namespace, "--timeout=120s"
+    )
+    async with mcp_server.stdio_client(server_env) as client:
+        started = time.monotonic()
+        result = await _call(
+            client, "execute_kubectl", f"kubectl logs -f ticker -n {namespace}", timeout=5
+        )
+        elapsed = time.monotonic() - started
+    ticks = [line for line in result["output"].splitlines() if line.startswith("tick ")]
+    # The container keeps printing: what arrived before the timeout is returned, in order.
+    assert len(ticks) >= 3, result
+    numbers = [int(line.split()[1]) for line in ticks]
+    assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+    assert elapsed < 60, "the follow was not ended by the call's timeout"
+
+
+def _deployment(name: str, delay: int) -> dict[str, Any]:
+    """A Deployment whose container becomes ready `delay` seconds after it starts."""
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": NAMESPACE},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {
+                    "terminationGracePeriodSeconds": 1,
+                    "containers": [
+                        {
+                            "name": "main",
+                            "image": IMAGE,
+                            "imagePullPolicy": "Never",
+                            "command": ["sh", "-c", f"sleep {delay}; touch /tmp/ready; sleep inf"],
+                            "readinessProbe": {
+                                "exec": {"command": ["test", "-f", "/tmp/ready"]},
+                                "periodSeconds": 1,
+                            },
+                        }
+                    ],
+                },
+            },
+        },
+    }
+
+
+async def test_rollout_status_reports_progress_until_ready(
+    server_env: dict[str, str], cluster: Cluster, namespace: str
+) -> None:
+    delay = 8
+    _apply(cluster, _deployment("slow", delay))
+    events: list[tuple[float, str | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        events.append((progress, message))
+
+    async with mcp_server.stdio_client(server_env) as client:
+        started = time.monotonic()
+        raw = await client.call_tool(
+            "execute_kubectl",
+            {"command": f"kubectl rollout status deployment/slow -n {namespace}", "timeout": 120},
+            progress_handler=on_progress,
+            raise_on_error=False,
+        )
+        elapsed = time.monotonic() - started
+    result = raw.structured_content or {}
+    assert result["status"] == "success", result
+    assert 'deployment "slow" successfully rolled out' in result["output"]
+    # It really waited for the readiness probe, and said so while it did.
+    assert elapsed >= delay - 2
+    assert len(events) >= 2, events
+    progress = [value for value, _ in events]
+    assert progress == sorted(progress)
+    assert all(message and "rollout status" in message for _, message in events)
