@@ -177,3 +177,41 @@ def test_the_local_control_plane_is_the_default(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("E2E_CLUSTER", "minikube")
     with pytest.raises(HarnessError, match="use one of kwok, kind"):
         lifecycle.choose_backend()
+
+
+def test_e2e_kind_hands_every_argument_after_it_to_pytest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from e2e.harness import __main__ as cli
+
+    given: list[list[str]] = []
+
+    def run_on_kind(layout: object, args: list[str]) -> int:
+        given.append(args)
+        return 0
+
+    monkeypatch.setattr(cli, "run_on_kind", run_on_kind)
+    assert cli.main(["e2e-kind"]) == 0
+    assert cli.main(["e2e-kind", "--", "e2e/test_kind_containers.py", "-k", "exec"]) == 0
+    assert cli.main(["e2e-kind", "-x", "--full"]) == 0
+    assert given == [
+        list(lifecycle.KIND_TESTS),
+        ["e2e/test_kind_containers.py", "-k", "exec"],
+        ["-x", "--full"],
+    ]
+
+
+def test_other_commands_keep_their_own_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    from e2e.harness import __main__ as cli
+
+    built: list[object] = []
+
+    def ensure_binaries(layout: object, steps: object) -> str:
+        built.append(steps)
+        return "bin"
+
+    monkeypatch.setattr(cli, "ensure_binaries", ensure_binaries)
+    assert cli.main(["binaries", "--full"]) == 0
+    assert built == [binaries.FULL_STEPS]
+    with pytest.raises(SystemExit):
+        cli.main(["status", "--full"])

@@ -57,10 +57,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="binaries/build: also istioctl and argocd (their e2e tests; `make e2e` builds them)",
     )
-    parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    argv = sys.argv[1:] if argv is None else argv
+    # Everything after e2e-kind is pytest's (its options included), an optional `--` aside.
+    pytest_args: list[str] = []
+    if argv[:1] == ["e2e-kind"]:
+        argv, pytest_args = argv[:1], argv[1:]
+        pytest_args = pytest_args[1:] if pytest_args[:1] == ["--"] else pytest_args
     args = parser.parse_args(argv)
-    if args.pytest_args and args.command != "e2e-kind":
-        parser.error(f"unexpected arguments: {' '.join(args.pytest_args)}")
     if args.full and args.command not in ("binaries", "build"):
         parser.error("--full goes with binaries (or build)")
     layout = CacheLayout.from_env()
@@ -81,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             with engine(layout) as docker:
                 print(node_image(docker, layout))
         elif args.command == "e2e-kind":
-            return run_on_kind(layout, args.pytest_args or list(KIND_TESTS))
+            return run_on_kind(layout, pytest_args or list(KIND_TESTS))
         elif args.command == "bin-dir":
             print(layout.bin_dir)
         elif args.command == "kubeconfig":
