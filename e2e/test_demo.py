@@ -8,17 +8,13 @@ namespace is a cluster-scoped change) with the chart directory as its only reada
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from fastmcp import Client
-from fastmcp.client.transports import StdioTransport
 
 from e2e import mcp_server
+from e2e.assistant import Assistant
 from e2e.harness import Cluster
 
 CHARTS = Path(__file__).resolve().parent / "charts"
@@ -45,42 +41,6 @@ spec:
 """
 
 
-class Assistant:
-    """Calls a tool and insists on a structured answer, the way a program consuming it would."""
-
-    def __init__(self, client: Client[StdioTransport]) -> None:
-        self.client = client
-
-    async def run(self, tool: str, command: str, **extra: Any) -> dict[str, Any]:
-        raw = await self.client.call_tool(tool, {"command": command, **extra}, raise_on_error=False)
-        result: dict[str, Any] = raw.structured_content or {}
-        assert not raw.is_error, f"{command}: {result.get('error')}\n{result.get('output')}"
-        assert result["status"] == "success"
-        assert result["backend"] in ("cli", "native")
-        assert result["exit_code"] == 0
-        return result
-
-    async def kubectl(self, command: str, **extra: Any) -> dict[str, Any]:
-        return await self.run("execute_kubectl", command, **extra)
-
-    async def pods(self, selector: str) -> list[dict[str, Any]]:
-        result = await self.kubectl(f"kubectl get pods -n {NAMESPACE} -l {selector} -o json")
-        items: list[dict[str, Any]] = result["data"]["items"]
-        return items
-
-    async def wait_pods(self, selector: str, count: int, timeout: float = 90) -> list[Any]:
-        """Until exactly `count` pods match and all of them are Running."""
-        deadline = time.monotonic() + timeout
-        while True:
-            pods = await self.pods(selector)
-            phases = [p["status"].get("phase") for p in pods]
-            if len(pods) == count and all(phase == "Running" for phase in phases):
-                return pods
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{selector}: wanted {count} Running pods, have {phases}")
-            await asyncio.sleep(1)
-
-
 @pytest.fixture
 async def assistant(server_env: dict[str, str], cluster: Cluster) -> AsyncIterator[Assistant]:
     env = {**server_env, "K8S_MCP_ACCESS": "admin", "K8S_MCP_ALLOWED_PATHS": str(CHARTS)}
@@ -95,7 +55,7 @@ async def assistant(server_env: dict[str, str], cluster: Cluster) -> AsyncIterat
         timeout=120,
     )
     async with mcp_server.stdio_client(env) as client:
-        yield Assistant(client)
+        yield Assistant(client, NAMESPACE)
     cluster.kubectl(
         "delete", "namespace", NAMESPACE, "--ignore-not-found", "--wait=false", check=False
     )

@@ -215,3 +215,36 @@ def test_other_commands_keep_their_own_options(monkeypatch: pytest.MonkeyPatch) 
     assert built == [binaries.FULL_STEPS]
     with pytest.raises(SystemExit):
         cli.main(["status", "--full"])
+
+
+def test_the_default_storage_runs_the_provisioner_built_here() -> None:
+    manifest = NODE_DIR / "files/kind/manifests/default-storage.yaml"
+    documents = [d for d in yaml.safe_load_all(manifest.read_text()) if d]
+    by_kind = {(d["kind"], d["metadata"]["name"]): d for d in documents}
+    version = binaries.read_module("local-path-provisioner").version(
+        "github.com/rancher/local-path-provisioner"
+    )
+    deployment = by_kind[("Deployment", "local-path-provisioner")]
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == f"local/local-path-provisioner:{version}"
+    # The helper pods make and remove the directories with the Debian image the node holds.
+    assert container["command"][-2:] == ["--helper-image", "local/debian:bookworm"]
+    storage_class = by_kind[("StorageClass", "standard")]
+    annotations = storage_class["metadata"]["annotations"]
+    assert annotations["storageclass.kubernetes.io/is-default-class"] == "true"
+    # Helper pods run as the provisioner's default service account name: it must exist.
+    account = deployment["spec"]["template"]["spec"]["serviceAccountName"]
+    assert ("ServiceAccount", account) in by_kind
+    assert account == "local-path-provisioner-service-account"
+
+
+@pytest.mark.parametrize("name", ["mariadb", "wordpress"])
+def test_the_workload_images_have_an_entrypoint(name: str) -> None:
+    directory = NODE_DIR.parent / "images" / name
+    dockerfile = (directory / "Dockerfile").read_text()
+    assert "ARG BASE=local/debian:bookworm" in dockerfile
+    assert 'ENTRYPOINT ["/usr/local/bin/entrypoint"]' in dockerfile
+    entrypoint = directory / "entrypoint"
+    assert entrypoint.stat().st_mode & 0o111
+    done = subprocess.run(["bash", "-n", str(entrypoint)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

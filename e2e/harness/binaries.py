@@ -432,6 +432,18 @@ KIND_STEPS: tuple[BuildStep, ...] = (
         cgo=False,
     ),
     BuildStep(
+        name="local-path-provisioner",
+        label="local-path-provisioner",
+        version_module="github.com/rancher/local-path-provisioner",
+        binaries=(Binary("github.com/rancher/local-path-provisioner", "local-path-provisioner"),),
+        ldflags=_stamp(
+            "main.VERSION",
+            "github.com/rancher/local-path-provisioner",
+            "local-path-provisioner",
+        ),
+        cgo=False,
+    ),
+    BuildStep(
         name="pause",
         label="pause",
         version_module="",

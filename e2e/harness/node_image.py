@@ -121,13 +121,22 @@ def components() -> tuple[Component, ...]:
         Component("registry.k8s.io/etcd", etcd_tag(), "etcd"),
         Component("registry.k8s.io/coredns/coredns", coredns, "coredns"),
         Component("registry.k8s.io/pause", kubeadm_constant("PauseVersion"), "pause", scratch=True),
+        # The default StorageClass (e2e/kind/node/files/kind/manifests/default-storage.yaml).
+        Component("local/local-path-provisioner", local_path_version(), "local-path-provisioner"),
     )
+
+
+def local_path_version() -> str:
+    module = read_module("local-path-provisioner")
+    return module.version("github.com/rancher/local-path-provisioner")
 
 
 def _context(files: dict[str, Path | bytes]) -> bytes:
     """A build context tarball of files (a Path is added as it is, recursively)."""
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
+    # GNU headers: the engine tells a context from a bare Dockerfile by the first header, and
+    # takes a PAX extended header for a Dockerfile's first line.
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as archive:
         for name, content in files.items():
             if isinstance(content, Path):
                 archive.add(str(content), arcname=name)
@@ -248,7 +257,8 @@ def node_image(engine: Engine, layout: CacheLayout) -> str:
     base = debian(engine, layout)
     built = build_components(engine, layout, base)
     node_base, base_inputs = _node_base(engine, layout, base)
-    refs = sorted(component.ref for component in built)
+    # The Debian image too: local-path-provisioner's helper pods run it.
+    refs = sorted([base, *(component.ref for component in built)])
     inputs = inputs_key(base_inputs, *(f"{ref}\0{inputs_of(engine, ref)}" for ref in refs))
     image = f"{NODE_REPOSITORY}:{kubernetes_version()}"
     if present(engine, image, inputs):
@@ -334,6 +344,23 @@ def _answers(engine: Engine, name: str) -> bool:
     return True
 
 
+WORKLOADS_DIR = NODE_DIR.parent / "images"
+
+
 def workload_images(engine: Engine, layout: CacheLayout) -> list[str]:
-    """The images the real-container tests run (e2e/test_kind_*.py), made here."""
-    return [debian(engine, layout)]
+    """The images the real-container tests run (e2e/test_kind_*.py), made here: the Debian
+    base, and each e2e/kind/images/NAME/ (MariaDB and WordPress from Debian's packages) as
+    local/NAME:bookworm."""
+    base = debian(engine, layout)
+    images = [base]
+    for directory in sorted(path for path in WORKLOADS_DIR.iterdir() if path.is_dir()):
+        image = f"local/{directory.name}:bookworm"
+        inputs = inputs_key(inputs_of(engine, base), _file_key(directory))
+        if not present(engine, image, inputs):
+            with step(f"building {image} from Debian's packages", done="built"):
+                files: dict[str, Path | bytes] = {
+                    path.name: path for path in directory.iterdir() if path.is_file()
+                }
+                _build(engine, image, inputs, _context(files), "--build-arg", f"BASE={base}")
+        images.append(image)
+    return images
