@@ -108,6 +108,18 @@ def _external_cluster(cache_layout: CacheLayout, kubeconfig: Path) -> Cluster:
     )
 
 
+@pytest.fixture(scope="session")
+def kind_cluster(cluster: Cluster) -> Cluster:
+    """The cluster, for tests that need real containers: it must be kind."""
+    if cluster.backend != "kind":
+        pytest.fail(
+            f"this test needs real containers, and the cluster is {cluster.backend}: run it "
+            "with `make e2e-kind`",
+            pytrace=False,
+        )
+    return cluster
+
+
 @pytest.fixture
 def viewer_kubeconfig(cluster: Cluster) -> Path:
     """The restricted identity's kubeconfig; fails (never skips) when there is none."""

@@ -7,7 +7,6 @@ import base64
 import os
 import re
 import secrets
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,31 +37,20 @@ RENDERS = {
 }
 
 
-def helm(cluster: Cluster, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(cluster.bin_dir / "helm"), *args],
-        capture_output=True,
-        text=True,
-        env=cluster.env(),
-        timeout=180,
-        check=check,
-    )
-
-
 def masked(render: str) -> str:
     """The render with the random token replaced: everything else must be stable."""
     return re.sub(r"(?m)^(  token: ).*$", r"\1<random>", render)
 
 
 def test_chart_lints(cluster: Cluster) -> None:
-    result = helm(cluster, "lint", str(CHART), "--strict")
+    result = cluster.helm("lint", str(CHART), "--strict")
     assert "1 chart(s) linted, 0 chart(s) failed" in result.stdout
 
 
 @pytest.mark.parametrize("name", sorted(RENDERS))
 def test_renders_match_the_golden_files(cluster: Cluster, name: str) -> None:
-    render = helm(
-        cluster, "template", "kap", str(CHART), "--namespace", "mcp", *RENDERS[name]
+    render = cluster.helm(
+        "template", "kap", str(CHART), "--namespace", "mcp", *RENDERS[name]
     ).stdout
     golden = GOLDEN / f"chart-{name}.yaml"
     if UPDATE_GOLDEN:
@@ -89,7 +77,7 @@ def release_namespace(cluster: Cluster) -> Iterator[str]:
         cluster.kubectl("create", "namespace", team, check=False)
     yield namespace
     for release in ("ro", "std"):
-        helm(cluster, "uninstall", release, "-n", namespace, check=False)
+        cluster.helm("uninstall", release, "-n", namespace, check=False)
     cluster.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
 
 
@@ -98,7 +86,7 @@ def test_install_creates_the_objects_and_grants_the_access_mode(
 ) -> None:
     ns = release_namespace
     sa = f"system:serviceaccount:{ns}:ro-kube-ai-proxy"
-    helm(cluster, "install", "ro", str(CHART), "-n", ns, "--set", "image.tag=test")
+    cluster.helm("install", "ro", str(CHART), "-n", ns, "--set", "image.tag=test")
     deployment = cluster.kubectl_json("get", "deployment", "ro-kube-ai-proxy", "-n", ns)
     assert deployment["spec"]["replicas"] == 2
     pod = deployment["spec"]["template"]["spec"]
@@ -120,7 +108,7 @@ def test_install_creates_the_objects_and_grants_the_access_mode(
     assert not can_i(cluster, "delete", "pods", "team-a", sa)
     assert not can_i(cluster, "list", "secrets", "team-a", sa)
     # An upgrade keeps the token clients already have.
-    helm(cluster, "upgrade", "ro", str(CHART), "-n", ns, "--set", "image.tag=test2")
+    cluster.helm("upgrade", "ro", str(CHART), "-n", ns, "--set", "image.tag=test2")
     again = cluster.kubectl_json("get", "secret", "ro-kube-ai-proxy-auth", "-n", ns)
     assert again["data"]["token"] == secret["data"]["token"]
 
@@ -129,8 +117,7 @@ def test_scoped_standard_install_grants_edit_in_its_namespaces_only(
     cluster: Cluster, release_namespace: str
 ) -> None:
     ns = release_namespace
-    helm(
-        cluster,
+    cluster.helm(
         "install",
         "std",
         str(CHART),

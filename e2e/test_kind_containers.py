@@ -1,8 +1,8 @@
 """Real containers on the kind cluster (`make e2e-kind`): what the simulated pods of the local
 control plane never do. Through the MCP tools, as a client calls them: `exec` (refused in
 `standard`, run in `admin`), `logs --previous` of a container that really crashed, `logs -f`
-bounded by the call's timeout, and `rollout status` reporting progress while a rollout waits
-for a readiness probe.
+bounded by the call's timeout, `rollout status` reporting progress while a rollout waits
+for a readiness probe, and `top` from metrics-server.
 
 The pods run the Debian image made here, loaded into the node by the harness.
 """
@@ -48,17 +48,11 @@ def _pod(name: str, script: str, restart: str = "Always", **extra: Any) -> dict[
 
 
 @pytest.fixture(scope="module")
-def namespace(cluster: Cluster) -> Iterator[str]:
-    if cluster.backend != "kind":
-        pytest.fail(
-            f"these tests need real containers, and the cluster is {cluster.backend}: run them "
-            "with `make e2e-kind`",
-            pytrace=False,
-        )
-    cluster.kubectl("delete", "namespace", NAMESPACE, "--wait=true", check=False, timeout=180)
-    cluster.kubectl("create", "namespace", NAMESPACE)
+def namespace(kind_cluster: Cluster) -> Iterator[str]:
+    kind_cluster.kubectl("delete", "namespace", NAMESPACE, "--wait=true", check=False, timeout=180)
+    kind_cluster.kubectl("create", "namespace", NAMESPACE)
     yield NAMESPACE
-    cluster.kubectl("delete", "namespace", NAMESPACE, "--wait=false", check=False)
+    kind_cluster.kubectl("delete", "namespace", NAMESPACE, "--wait=false", check=False)
 
 
 def _apply(cluster: Cluster, *objects: dict[str, Any]) -> None:
@@ -227,3 +221,45 @@ async def test_rollout_status_reports_progress_until_ready(
     progress = [value for value, _ in events]
     assert progress == sorted(progress)
     assert all(message and "rollout status" in message for _, message in events)
+
+
+def _wait_for_metrics(cluster: Cluster, namespace: str, pod: str) -> None:
+    """metrics-server has scraped the kubelet since `pod` started (its first metrics come one
+    resolution, 15 s, after it is ready)."""
+    deadline = time.monotonic() + 180
+    while cluster.kubectl("top", "pod", pod, "-n", namespace, check=False).returncode != 0:
+        assert time.monotonic() < deadline, "metrics-server served no metrics within 180 s"
+        time.sleep(2)
+
+
+def _mebibytes(text: str) -> int:
+    assert text.endswith("Mi"), text
+    return int(text.removesuffix("Mi"))
+
+
+async def test_top_reports_what_the_containers_use(
+    server_env: dict[str, str], cluster: Cluster, namespace: str, shell_pod: str
+) -> None:
+    _wait_for_metrics(cluster, namespace, shell_pod)
+    [node] = [n["metadata"]["name"] for n in cluster.kubectl_json("get", "nodes")["items"]]
+    async with mcp_server.stdio_client(server_env) as client:
+        nodes = await _call(client, "execute_kubectl", "kubectl top nodes")
+        pods = await _call(client, "execute_kubectl", f"kubectl top pods -n {namespace}")
+        system = await _call(
+            client, "execute_kubectl", "kubectl top pods -n kube-system --sort-by=memory"
+        )
+    assert nodes["status"] == "success", nodes
+    header, *rows = nodes["output"].splitlines()
+    assert header.split() == ["NAME", "CPU(cores)", "CPU(%)", "MEMORY(bytes)", "MEMORY(%)"]
+    [row] = rows
+    name, cpu, _, memory, _ = row.split()
+    assert name == node
+    assert cpu.endswith("m")
+    assert _mebibytes(memory) > 100  # a node running a control plane
+    assert pods["status"] == "success", pods
+    by_pod = {line.split()[0]: line.split() for line in pods["output"].splitlines()[1:]}
+    assert shell_pod in by_pod
+    assert _mebibytes(by_pod[shell_pod][2]) < 50  # `sleep infinity`
+    # The API server uses more memory than anything else there: sorted, it comes first.
+    first = system["output"].splitlines()[1].split()[0]
+    assert first.startswith(("kube-apiserver-", "etcd-")), system["output"]

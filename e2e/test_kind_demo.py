@@ -29,20 +29,14 @@ MARIADB = "app.kubernetes.io/name=mariadb"
 
 
 @pytest.fixture
-async def assistant(server_env: dict[str, str], cluster: Cluster) -> AsyncIterator[Assistant]:
-    if cluster.backend != "kind":
-        pytest.fail(
-            f"this demo needs real containers, and the cluster is {cluster.backend}: run it "
-            "with `make e2e-kind`",
-            pytrace=False,
-        )
+async def assistant(server_env: dict[str, str], kind_cluster: Cluster) -> AsyncIterator[Assistant]:
     env = {**server_env, "K8S_MCP_ACCESS": "admin", "K8S_MCP_ALLOWED_PATHS": str(CHART.parent)}
-    cluster.kubectl(
+    kind_cluster.kubectl(
         "delete", "namespace", NAMESPACE, "--ignore-not-found", "--wait=true", timeout=180
     )
     async with mcp_server.stdio_client(env) as client:
         yield Assistant(client, NAMESPACE)
-    cluster.kubectl(
+    kind_cluster.kubectl(
         "delete", "namespace", NAMESPACE, "--ignore-not-found", "--wait=false", check=False
     )
 

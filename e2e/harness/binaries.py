@@ -444,6 +444,21 @@ KIND_STEPS: tuple[BuildStep, ...] = (
         cgo=False,
     ),
     BuildStep(
+        name="metrics-server",
+        label="metrics-server",
+        version_module="sigs.k8s.io/metrics-server",
+        binaries=(Binary("sigs.k8s.io/metrics-server/cmd/metrics-server", "metrics-server"),),
+        # Its Makefile stamps client-go's version package, which `--version` prints.
+        ldflags=lambda: [
+            *_stamp(
+                "k8s.io/client-go/pkg/version.gitVersion",
+                "sigs.k8s.io/metrics-server",
+                "metrics-server",
+            )(),
+        ],
+        cgo=False,
+    ),
+    BuildStep(
         name="pause",
         label="pause",
         version_module="",

@@ -87,6 +87,23 @@ class Cluster:
                 timeout=timeout + 30,
             )
 
+    def helm(
+        self, *args: str, check: bool = True, timeout: float = 300
+    ) -> subprocess.CompletedProcess[str]:
+        """Run the built helm as cluster admin; with check, a failure raises HarnessError
+        carrying helm's stderr."""
+        result = subprocess.run(
+            [str(self.bin_dir / "helm"), *args],
+            capture_output=True,
+            text=True,
+            env=self.env(),
+            timeout=timeout,
+            check=False,
+        )
+        if check and result.returncode != 0:
+            raise HarnessError(f"`helm {' '.join(args)}` failed: {result.stderr.strip()}")
+        return result
+
     def env(self) -> dict[str, str]:
         """The environment a child process (helm, a script) needs to use this cluster with the
         built tools as admin."""

@@ -19,9 +19,10 @@ import sys
 from pathlib import Path
 
 from e2e.harness.cache import CLUSTER_NAME, CacheLayout
+from e2e.harness.cluster import Cluster
 from e2e.harness.docker import Engine, docker_cli
 from e2e.harness.errors import HarnessError
-from e2e.harness.node_image import etcd_tag
+from e2e.harness.node_image import etcd_tag, metrics_server_version
 
 # One node (the CNI configuration in the node image gives it a fixed pod subnet). The host's
 # cgroup v1 needs the kubelet's failCgroupV1: false (Kubernetes 1.35 refuses v1 otherwise);
@@ -93,6 +94,18 @@ def load(engine: Engine, layout: CacheLayout, images: list[str]) -> None:
     """Copy images from the engine into the node's containerd (pods use them by name, with
     imagePullPolicy IfNotPresent or Never: no registry answers)."""
     _run(engine, layout, ["load", "docker-image", "--name", CLUSTER_NAME, *images])
+
+
+METRICS_SERVER = Path(__file__).resolve().parent.parent / "kind" / "metrics-server.yaml"
+
+
+def install_metrics_server(cluster: Cluster) -> None:
+    """metrics-server, from the image in the node (`kubectl top`); its first metrics come a
+    scrape (15 s) after it is ready, which the tests wait for."""
+    manifest = METRICS_SERVER.read_text().replace(
+        "METRICS_SERVER_VERSION", metrics_server_version()
+    )
+    cluster.kubectl("apply", "-f", "-", input=manifest)
 
 
 def _run(engine: Engine, layout: CacheLayout, args: list[str]) -> None:

@@ -25,6 +25,7 @@ from e2e.harness.cluster import Cluster, run_kubectl
 from e2e.harness.docker import Engine, engine
 from e2e.harness.errors import HarnessError
 from e2e.harness.identity import VIEWER_NAMESPACE, create_viewer
+from e2e.harness.images import IMAGE, build_image
 from e2e.harness.node_image import node_image, workload_images
 from e2e.harness.nodes import create_nodes
 from e2e.harness.podlogs import install_cluster_logs, wait_until_served
@@ -136,9 +137,13 @@ def kind_cluster(layout: CacheLayout) -> Iterator[tuple[Cluster, Engine]]:
                 layout.cluster_dir.mkdir(parents=True, exist_ok=True)
                 layout.backend_file.write_text("kind\n")
                 kind.create(docker, layout, image)
+            # The server's own image for the chart's tests (e2e/test_kind_chart.py).
+            build_image(docker, layout)
             with step("loading the workload images into the cluster", done="loaded"):
-                kind.load(docker, layout, workload_images(docker, layout))
+                kind.load(docker, layout, [*workload_images(docker, layout), IMAGE])
             cluster = cluster_for(layout, "kind")
+            with step("deploying metrics-server", done="deployed"):
+                kind.install_metrics_server(cluster)
             _prepare(layout, cluster)
         try:
             yield cluster, docker

@@ -121,9 +121,15 @@ def components() -> tuple[Component, ...]:
         Component("registry.k8s.io/etcd", etcd_tag(), "etcd"),
         Component("registry.k8s.io/coredns/coredns", coredns, "coredns"),
         Component("registry.k8s.io/pause", kubeadm_constant("PauseVersion"), "pause", scratch=True),
+        # `kubectl top` (e2e/kind/metrics-server.yaml, applied by the harness).
+        Component("local/metrics-server", metrics_server_version(), "metrics-server"),
         # The default StorageClass (e2e/kind/node/files/kind/manifests/default-storage.yaml).
         Component("local/local-path-provisioner", local_path_version(), "local-path-provisioner"),
     )
+
+
+def metrics_server_version() -> str:
+    return read_module("metrics-server").version("sigs.k8s.io/metrics-server")
 
 
 def local_path_version() -> str:
