@@ -9,12 +9,13 @@ import ipaddress
 import json
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import yaml
 
-from e2e.harness import binaries, kind, lifecycle, runc_fit
+from e2e.harness import binaries, kind, lifecycle, node_image, runc_fit
+from e2e.harness.docker import Engine
 from e2e.harness.errors import HarnessError
 from e2e.harness.node_image import NODE_DIR
 
@@ -248,3 +249,29 @@ def test_the_workload_images_have_an_entrypoint(name: str) -> None:
     assert entrypoint.stat().st_mode & 0o111
     done = subprocess.run(["bash", "-n", str(entrypoint)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+class _RecordingEngine:
+    """Answers `docker images` with the given tags and records every other command."""
+
+    def __init__(self, tags: list[str]) -> None:
+        self.tags = tags
+        self.calls: list[tuple[str, ...]] = []
+
+    def docker(self, *args: str, **_: object) -> subprocess.CompletedProcess[bytes]:
+        self.calls.append(args)
+        output = "\n".join(self.tags).encode() if args[0] == "images" else b""
+        return subprocess.CompletedProcess(list(args), 0, output, b"")
+
+
+def test_node_bases_made_from_other_inputs_are_untagged() -> None:
+    engine = _RecordingEngine(["0123abcd", "fedc9876", "5555aaaa"])
+    node_image._drop_other_tags(cast(Engine, engine), "local/kind-node-base", keep="0123abcd")
+    assert engine.calls[-1] == (
+        "rmi",
+        "local/kind-node-base:fedc9876",
+        "local/kind-node-base:5555aaaa",
+    )
+    alone = _RecordingEngine(["0123abcd"])
+    node_image._drop_other_tags(cast(Engine, alone), "local/kind-node-base", keep="0123abcd")
+    assert [call[0] for call in alone.calls] == ["images"]

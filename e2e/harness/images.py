@@ -225,11 +225,12 @@ def debian(engine: Engine, layout: CacheLayout) -> str:
     return DEBIAN
 
 
-def _build(engine: Engine, image: str, inputs: str, context: bytes) -> None:
-    """`docker build` of a context tarball, labelled with what it was made from; the host's
-    network, because the bridge of an engine started here may not reach the package mirrors."""
+def build_context(engine: Engine, image: str, inputs: str, context: bytes, *args: str) -> None:
+    """`docker build` of a context tarball (more build options in `args`), labelled with what
+    it was made from; the host's network, because the bridge of an engine started here may not
+    reach the package mirrors."""
     label = f"{INPUTS_LABEL}={inputs}"
-    argv = ["build", "--network", "host", "--label", label, "--tag", image, "-"]
+    argv = ["build", "--network", "host", "--label", label, "--tag", image, *args, "-"]
     engine.docker(*argv, input=context, timeout=1800)
 
 
@@ -268,7 +269,7 @@ def python(engine: Engine, layout: CacheLayout) -> str:
     tarball = layout.images_dir / f"python-{inputs}.tar"
     if not _from_cache(engine, PYTHON, inputs, tarball):
         with step(f"building {PYTHON} from Debian's python3", done="built"):
-            _build(engine, PYTHON, inputs, _context(PYTHON_DOCKERFILE))
+            build_context(engine, PYTHON, inputs, _context(PYTHON_DOCKERFILE))
             _save(engine, PYTHON, tarball)
     return PYTHON
 
@@ -284,7 +285,7 @@ def golang(engine: Engine, layout: CacheLayout) -> str:
     tarball = layout.images_dir / f"golang-{inputs}.tar"
     if not _from_cache(engine, image, inputs, tarball):
         with step(f"building {image} from {goroot}", done="built"):
-            _build(engine, image, inputs, _context(GO_DOCKERFILE, goroot, "go"))
+            build_context(engine, image, inputs, _context(GO_DOCKERFILE, goroot, "go"))
             _save(engine, image, tarball)
     return image
 

@@ -1,16 +1,19 @@
 """kind's node image, made on this machine: no registry can be pulled from, so every image a
 node runs is built here too.
 
-1. The control plane's images (kube-apiserver, kube-controller-manager, kube-scheduler,
-   kube-proxy, etcd, CoreDNS and pause), under the names kubeadm asks for, from the binaries
-   the harness builds (e2e/harness/binaries.py) on the Debian base made here.
+1. The images the node's containerd holds, from the binaries the harness builds
+   (e2e/harness/binaries.py) on the Debian base made here: the control plane's
+   (kube-apiserver, kube-controller-manager, kube-scheduler, kube-proxy, etcd, CoreDNS and
+   pause) under the names kubeadm asks for, metrics-server and local-path-provisioner.
 2. The node's base (e2e/kind/node/Dockerfile): systemd, containerd, runc, the CNI plugins,
    crictl, kubeadm, kubelet and kubectl.
 3. The node image: the base, run once with its own containerd, those images imported into it
    (as `kind build node-image` does), committed.
 
 Each step is skipped when the engine holds its result made from the same inputs (a label on
-the image holds a hash of them), so a second run takes seconds.
+the image holds a hash of them), so a second run takes seconds. The images the tests' pods
+run (`workload_images`: MariaDB and WordPress from Debian's packages) are made the same way
+and loaded into a running cluster.
 """
 
 from __future__ import annotations
@@ -28,7 +31,14 @@ from e2e.harness.binaries import KIND_STEPS, STEPS, ensure_binaries, find_go, go
 from e2e.harness.cache import CacheLayout
 from e2e.harness.docker import Engine, docker_cli, install, installed, may_install
 from e2e.harness.errors import HarnessError
-from e2e.harness.images import INPUTS_LABEL, debian, inputs_key, inputs_of, present
+from e2e.harness.images import (
+    INPUTS_LABEL,
+    build_context,
+    debian,
+    inputs_key,
+    inputs_of,
+    present,
+)
 from e2e.harness.progress import say, step
 
 NODE_DIR = Path(__file__).resolve().parent.parent / "kind" / "node"
@@ -69,7 +79,7 @@ class Component:
 def kubeadm_constant(name: str) -> str:
     """A string constant of kubeadm's (cmd/kubeadm/app/constants) in the Kubernetes release the
     harness builds: which pause and CoreDNS images kubeadm asks for."""
-    version = read_module("kubernetes").version("k8s.io/kubernetes")
+    version = kubernetes_version()
     source = (
         Path(go_env(find_go(), "GOMODCACHE"))
         / f"k8s.io/kubernetes@{version}/cmd/kubeadm/app/constants/constants.go"
@@ -164,23 +174,6 @@ def _file_key(*paths: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def _build(engine: Engine, image: str, inputs: str, context: bytes, *args: str) -> None:
-    label = f"{INPUTS_LABEL}={inputs}"
-    engine.docker(
-        "build",
-        "--network",
-        "host",
-        "--label",
-        label,
-        "--tag",
-        image,
-        *args,
-        "-",
-        input=context,
-        timeout=1800,
-    )
-
-
 def build_components(engine: Engine, layout: CacheLayout, base: str) -> list[Component]:
     built = []
     base_inputs = inputs_of(engine, base)
@@ -191,7 +184,7 @@ def build_components(engine: Engine, layout: CacheLayout, base: str) -> list[Com
         if not present(engine, component.ref, inputs):
             with step(f"building {component.ref}", done="built"):
                 context = _context({"Dockerfile": dockerfile.encode(), component.binary: binary})
-                _build(engine, component.ref, inputs, context)
+                build_context(engine, component.ref, inputs, context)
         built.append(component)
     return built
 
@@ -226,7 +219,7 @@ def _node_base(engine: Engine, layout: CacheLayout, base: str) -> tuple[str, str
         }
         files.update({f"bin/{b.name}": b for b in binaries})
         with step("building the kind node's base (systemd, containerd, kubelet)", done="built"):
-            _build(
+            build_context(
                 engine,
                 image,
                 inputs,
@@ -236,7 +229,17 @@ def _node_base(engine: Engine, layout: CacheLayout, base: str) -> tuple[str, str
                 "--build-arg",
                 f"KUBERNETES_VERSION={kubernetes_version()}",
             )
+        _drop_other_tags(engine, f"{NODE_REPOSITORY}-base", keep=inputs)
     return image, inputs
+
+
+def _drop_other_tags(engine: Engine, repository: str, keep: str) -> None:
+    """Untag the images of `repository` made from other inputs: each change to the node's
+    files would otherwise leave a gigabyte's worth of layers behind in the engine."""
+    listed = engine.docker("images", repository, "--format", "{{.Tag}}").stdout.decode()
+    stale = [f"{repository}:{tag}" for tag in listed.split() if tag != keep]
+    if stale:
+        engine.docker("rmi", *stale)
 
 
 # runc links libseccomp in (cgo): a C compiler, and libseccomp's headers and archive.
@@ -367,6 +370,6 @@ def workload_images(engine: Engine, layout: CacheLayout) -> list[str]:
                 files: dict[str, Path | bytes] = {
                     path.name: path for path in directory.iterdir() if path.is_file()
                 }
-                _build(engine, image, inputs, _context(files), "--build-arg", f"BASE={base}")
+                build_context(engine, image, inputs, _context(files), "--build-arg", f"BASE={base}")
         images.append(image)
     return images
