@@ -55,6 +55,12 @@ def namespace(kind_cluster: Cluster) -> Iterator[str]:
     kind_cluster.kubectl("delete", "namespace", NAMESPACE, "--wait=false", check=False)
 
 
+def _wait_ready(cluster: Cluster, pod: str) -> None:
+    cluster.kubectl(
+        "wait", "--for=condition=Ready", f"pod/{pod}", "-n", NAMESPACE, "--timeout=120s"
+    )
+
+
 def _apply(cluster: Cluster, *objects: dict[str, Any]) -> None:
     cluster.kubectl(
         "apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": objects})
@@ -71,7 +77,7 @@ async def _call(
 @pytest.fixture(scope="module")
 def shell_pod(cluster: Cluster, namespace: str) -> str:
     _apply(cluster, _pod("shell", "sleep infinity", env=[{"name": "GREETING", "value": "hi"}]))
-    cluster.kubectl("wait", "--for=condition=Ready", "pod/shell", "-n", namespace, "--timeout=120s")
+    _wait_ready(cluster, "shell")
     return "shell"
 
 
@@ -121,9 +127,7 @@ async def test_logs_previous_shows_the_crashed_container(
     pod = _pod("crasher", script, volumeMounts=[{"name": "scratch", "mountPath": "/scratch"}])
     pod["spec"]["volumes"] = [{"name": "scratch", "emptyDir": {}}]
     _apply(cluster, pod)
-    cluster.kubectl(
-        "wait", "--for=condition=Ready", "pod/crasher", "-n", namespace, "--timeout=120s"
-    )
+    _wait_ready(cluster, "crasher")
     status = cluster.kubectl_json("get", "pod", "crasher", "-n", namespace)["status"]
     container = status["containerStatuses"][0]
     assert container["restartCount"] == 1
@@ -145,9 +149,7 @@ async def test_logs_follow_ends_at_the_calls_timeout(
     server_env: dict[str, str], cluster: Cluster, namespace: str
 ) -> None:
     _apply(cluster, _pod("ticker", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done"))
-    cluster.kubectl(
-        "wait", "--for=condition=Ready", "pod/ticker", "-n", namespace, "--timeout=120s"
-    )
+    _wait_ready(cluster, "ticker")
     async with mcp_server.stdio_client(server_env) as client:
         started = time.monotonic()
         result = await _call(

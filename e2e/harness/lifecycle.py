@@ -126,8 +126,7 @@ def kind_cluster(layout: CacheLayout) -> Iterator[tuple[Cluster, Engine]]:
     """A kind cluster from the node image built here, for the body; deleted after it, with the
     engine the harness started for it."""
     with engine(layout) as docker:
-        image = node_image(docker, layout)
-        ensure_binaries(layout)
+        image = node_image(docker, layout)  # builds the cluster's binaries too
         with locked(layout.cluster_lock, "starting the cluster"):
             recorded = recorded_backend(layout)
             if recorded is not None:

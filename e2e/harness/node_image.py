@@ -305,7 +305,7 @@ def _preload(
     try:
         engine.docker("exec", "--detach", name, "containerd")
         deadline = time.monotonic() + 60
-        while not _answers(engine, name):
+        while not _containerd_answers(engine, name):
             if time.monotonic() > deadline:
                 raise HarnessError("containerd did not start in the node image's build container")
             time.sleep(0.5)
@@ -345,7 +345,7 @@ def _remove(engine: Engine, container: str) -> None:
     )
 
 
-def _answers(engine: Engine, name: str) -> bool:
+def _containerd_answers(engine: Engine, name: str) -> bool:
     try:
         engine.docker("exec", name, "ctr", "version", timeout=10)
     except HarnessError:
