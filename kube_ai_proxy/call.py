@@ -26,6 +26,7 @@ from kube_ai_proxy.judge.policy import Target, policy_for
 from kube_ai_proxy.judge.rbac import preflight
 from kube_ai_proxy.judge.scope import Scope
 from kube_ai_proxy.native.run import answer_natively
+from kube_ai_proxy.output.container_secrets import container_scrubber, prints_container_output
 from kube_ai_proxy.output.redact import output_guard, redact_argv_text, redact_command_line
 from kube_ai_proxy.output.render import failure_result, pipeline_result
 from kube_ai_proxy.parse.clispec import CliSpecs, Tool
@@ -107,6 +108,11 @@ class Calls:
             if needs_confirmation(settings.confirm, command, target.level):
                 await self._confirm(confirm, command_plan, scope)
             timeout = min(request.timeout or settings.timeout, settings.max_timeout)
+            scrub_stderr = False
+            if prints_container_output(command) and not settings.allow_secrets:
+                api = await self.backends.kube.get(scope.kube_context)
+                guard = await container_scrubber(api, command, scope.namespace, timeout)
+                scrub_stderr = True  # a container's stderr comes through kubectl's
             # Route: a reader that answers the command exactly, else (None) the CLI.
             result = None
             if settings.native:
@@ -114,7 +120,9 @@ class Calls:
                     command_plan, scope, self.backends, settings, timeout
                 )
             if result is None:
-                result = await self._run_cli(command_plan, scope, request, timeout, progress, guard)
+                result = await self._run_cli(
+                    command_plan, scope, request, timeout, progress, guard, scrub_stderr
+                )
         except CommandError as exc:
             result = failure_result(exc.code, exc.message, command_plan, request.command)
         except BackendError as exc:
@@ -166,6 +174,7 @@ class Calls:
         timeout: float,
         progress: Progress | None,
         guard: Callable[[str], str] | None,
+        scrub_stderr: bool,
     ) -> CommandResult:
         settings = self.settings
         tool = command_plan.command.tool
@@ -179,6 +188,7 @@ class Calls:
             max_output=settings.max_output,
             progress=progress,
             guard=guard,
+            scrub_stderr=scrub_stderr,
         )
         result = pipeline_result(command_plan, outcome, "cli", "", settings.max_output)
         if result.error is not None and tool != "argocd":

@@ -19,6 +19,7 @@ import os
 import shlex
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from adapters.argocd import ArgoCD, parse_server
@@ -139,9 +140,11 @@ async def run_cli(
     max_output: int,
     progress: Progress | None,
     guard: Callable[[str], str] | None,
+    scrub_stderr: bool = False,
 ) -> PipelineResult:
     """The plan run: the CLI and its pipe stages, at most `read_limit(max_output)` bytes of
-    their output read. With a `guard`, the CLI's output is redacted before anything reads it."""
+    their output read. With a `guard`, the CLI's output is redacted before anything reads it,
+    and its stderr too with `scrub_stderr`."""
     command = command_plan.command
     stages = [
         Stage(cli_argv(command, server_context), env, install_hint=CLI_INSTALL_HINTS[command.tool]),
@@ -176,9 +179,12 @@ async def run_cli(
             "--field-selector, -n).",
         )
     redacted = guard(first.stdout.decode("utf-8", "replace")).encode()
+    cli_exits = first.stages
+    if scrub_stderr:
+        cli_exits = tuple(replace(stage, stderr=guard(stage.stderr)) for stage in cli_exits)
     if len(stages) == 1 or first.exit_code != 0:
         # What run_pipeline would have kept of it: the read limit, not the larger buffer.
-        return PipelineResult(redacted[:max_bytes], len(redacted), first.stages, first.duration)
+        return PipelineResult(redacted[:max_bytes], len(redacted), cli_exits, first.duration)
     rest = await run_pipeline(
         stages[1:],
         stdin=redacted,
@@ -186,7 +192,7 @@ async def run_cli(
         max_bytes=max_bytes,
     )
     return PipelineResult(
-        rest.stdout, rest.stdout_total, first.stages + rest.stages, time.monotonic() - started
+        rest.stdout, rest.stdout_total, cli_exits + rest.stages, time.monotonic() - started
     )
 
 
