@@ -41,6 +41,7 @@ class HelmCall:
     timeout: float  # seconds, for each helm run
     max_bytes: int  # helm's stdout beyond this is an error, not a partial answer
     kube_context: str | None = None
+    identity_args: tuple[str, ...] = ()  # --kube-as-user/--kube-as-group of the caller
 
 
 def error_class(stderr: str) -> type[pyhelm3.errors.Error]:
@@ -89,11 +90,12 @@ class HelmCommand(pyhelm3.Command):  # type: ignore[misc]  # pyhelm3 has no type
 
     def argv(self, command: Sequence[Any]) -> list[str]:
         """helm's argv for pyhelm3's arguments (it passes ints and paths too), with the
-        global flags pyhelm3 adds (only --kube-context is ever set here)."""
+        global flags pyhelm3 adds (only --kube-context is ever set here) and the caller's
+        identity."""
         argv = [self.executable, *(str(part) for part in command)]
         if self.call.kube_context:
             argv += ["--kube-context", self.call.kube_context]
-        return argv
+        return argv + list(self.call.identity_args)
 
     async def run(self, command: list[Any], input: bytes | None = None) -> bytes:
         call = self.call

@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -173,16 +174,57 @@ class AccessRequest:
         return f"{self.verb} {what}{where}"
 
 
-class KubeAPI:
-    """The API server of one kube context."""
+@dataclass(frozen=True)
+class ActAs:
+    """Someone other than the kubeconfig's user, for the API server to see: a user (and
+    groups) to impersonate, or a bearer token of their own to pass through."""
 
-    def __init__(self, client: ApiClient, context: str | None, discovery_ttl: float = 300.0):
+    user: str | None = None
+    groups: tuple[str, ...] = ()
+    bearer: str | None = field(default=None, repr=False)
+
+    def headers(self) -> dict[str, Any]:
+        if self.bearer is not None:
+            return {"Authorization": f"Bearer {self.bearer}"}
+        # A list becomes one header line per group (_expand_header_lists): the API server
+        # takes each Impersonate-Group line as one group, commas included.
+        headers: dict[str, Any] = {"Impersonate-User": self.user}
+        if self.groups:
+            headers["Impersonate-Group"] = list(self.groups)
+        return headers
+
+
+class _DiscoveryCache:
+    """One context's discovery, shared by every identity that talks to it: what the API
+    serves is the same for every user."""
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self.found: Discovery | None = None
+        self.at = 0.0
+        self.lock = asyncio.Lock()
+
+
+class KubeAPI:
+    """The API server of one kube context, as the kubeconfig's user or as `acting_as`."""
+
+    def __init__(
+        self,
+        client: ApiClient,
+        context: str | None,
+        discovery_ttl: float = 300.0,
+        *,
+        acting_as: ActAs | None = None,
+        discovery: _DiscoveryCache | None = None,
+    ):
         self.client = client
         self.context = context
-        self._discovery: Discovery | None = None
-        self._discovered_at = 0.0
-        self._discovery_ttl = discovery_ttl
-        self._discovery_lock = asyncio.Lock()
+        self.acting_as = acting_as
+        self._headers = acting_as.headers() if acting_as else {}
+        # A passed-through token is the only credential: the client has none of its own.
+        self._auth = [] if acting_as and acting_as.bearer else ["BearerToken"]
+        self.discovery_cache = discovery or _DiscoveryCache(discovery_ttl)
+        # Per identity: what one user may do says nothing about another.
         self._reviews: dict[AccessRequest, tuple[float, bool, str]] = {}
         self._username: str | None = None
 
@@ -203,7 +245,7 @@ class KubeAPI:
         kubectl prints as `Warning: TEXT`) are appended to it."""
         import aiohttp  # loaded with the client already; see TYPE_CHECKING above
 
-        headers = {"Accept": accept}
+        headers = {"Accept": accept, **self._headers}
         if content_type:
             headers["Content-Type"] = content_type
         try:
@@ -213,7 +255,7 @@ class KubeAPI:
                 query_params=list(query),
                 header_params=headers,
                 body=body,
-                auth_settings=["BearerToken"],
+                auth_settings=self._auth,
                 _preload_content=False,
                 _request_timeout=timeout,
             )
@@ -250,8 +292,8 @@ class KubeAPI:
                 path,
                 "GET",
                 query_params=list(query),
-                header_params={"Accept": "*/*"},
-                auth_settings=["BearerToken"],
+                header_params={"Accept": "*/*", **self._headers},
+                auth_settings=self._auth,
                 _preload_content=False,
             )
         except aiohttp.ClientError as exc:
@@ -285,9 +327,10 @@ class KubeAPI:
         return str(self.client.configuration.host)
 
     async def discovery(self, refresh: bool = False) -> Discovery:
-        async with self._discovery_lock:
-            stale = time.monotonic() - self._discovered_at > self._discovery_ttl
-            if self._discovery is None or refresh or stale:
+        cache = self.discovery_cache
+        async with cache.lock:
+            stale = time.monotonic() - cache.at > cache.ttl
+            if cache.found is None or refresh or stale:
                 core, groups = await asyncio.gather(
                     self.request("GET", "/api", accept=_AGGREGATED),
                     self.request("GET", "/apis", accept=_AGGREGATED),
@@ -298,9 +341,9 @@ class KubeAPI:
                         "the API server does not serve aggregated discovery (Kubernetes 1.30+ "
                         "is needed)",
                     )
-                self._discovery = Discovery.from_documents(core, groups)
-                self._discovered_at = time.monotonic()
-            return self._discovery
+                cache.found = Discovery.from_documents(core, groups)
+                cache.at = time.monotonic()
+            return cache.found
 
     async def resolve(self, name: str) -> Resource:
         """A resource by any of its names; discovery is refreshed once on a miss (a CRD may
@@ -403,7 +446,33 @@ def _without_env_lookups(client: ApiClient) -> ApiClient:
         if found is not None:
             _send_through_proxy(client, *found)
     _stop_trusting_env(client)
+    _expand_header_lists(client)
     return client
+
+
+def _expand_header_lists(client: ApiClient) -> None:
+    """Send a header given as a list as one line per value (Impersonate-Group): the
+    ApiClient keeps the list as it is, and aiohttp takes a multidict.
+
+    Private API: kubernetes-asyncio's `RESTClientObject.request(method, url, query_params,
+    headers, ...)` (`ApiClient.rest_client`, kubernetes-asyncio 36.1; tests/test_canaries.py
+    checks it), which hands `headers` to aiohttp as they are."""
+    from multidict import CIMultiDict
+
+    rest = client.rest_client
+    send = rest.request
+
+    async def request(*args: Any, **kwargs: Any) -> Any:
+        headers = kwargs.get("headers")
+        if headers and any(isinstance(value, list) for value in headers.values()):
+            lines: CIMultiDict[str] = CIMultiDict()
+            for name, value in headers.items():
+                for one in value if isinstance(value, list) else [value]:
+                    lines.add(name, str(one))
+            kwargs["headers"] = lines
+        return await send(*args, **kwargs)
+
+    rest.request = request  # type: ignore[method-assign]
 
 
 def _env_proxy(url: str) -> tuple[str, str | None] | None:
@@ -452,19 +521,54 @@ def _stop_trusting_env(client: ApiClient) -> None:
 class KubeClients:
     """API clients by kube context, created on first use; `aclose()` closes them all."""
 
+    # The identities whose clients (and access-review caches) are kept, most recently used.
+    MAX_IDENTITIES = 256
+
     def __init__(self, kubeconfig: str | None, default_context: str | None) -> None:
         self.kubeconfig = kubeconfig
         self.default_context = default_context
         self._apis: dict[str | None, KubeAPI] = {}
+        self._acting: OrderedDict[tuple[str | None, ActAs], KubeAPI] = OrderedDict()
+        self._bare: dict[str | None, ApiClient] = {}
         self._lock = asyncio.Lock()
 
-    async def get(self, context: str | None = None) -> KubeAPI:
+    async def get(self, context: str | None = None, acting_as: ActAs | None = None) -> KubeAPI:
+        """The API of `context` (default: the server's), as the kubeconfig's user, or as
+        `acting_as` over the same connections."""
         context = context or self.default_context
         async with self._lock:
             api = self._apis.get(context)
             if api is None:
                 api = self._apis[context] = KubeAPI(await self._client(context), context)
-            return api
+            if acting_as is None:
+                return api
+            key = (context, acting_as)
+            acting = self._acting.get(key)
+            if acting is None:
+                client = api.client
+                if acting_as.bearer is not None:
+                    client = self._bare.get(context) or self._bare_client(context, api.client)
+                acting = KubeAPI(
+                    client, context, acting_as=acting_as, discovery=api.discovery_cache
+                )
+                self._acting[key] = acting
+                while len(self._acting) > self.MAX_IDENTITIES:
+                    self._acting.popitem(last=False)
+            self._acting.move_to_end(key)
+            return acting
+
+    def _bare_client(self, context: str | None, client: ApiClient) -> ApiClient:
+        """A client for the same API server with none of the kubeconfig's credentials: the
+        API server authenticates a client certificate before a bearer token, so a passed
+        through token must travel alone."""
+        from kubernetes_asyncio.client import ApiClient, Configuration
+
+        own = client.configuration
+        configuration = Configuration(host=own.host)
+        for name in ("ssl_ca_cert", "verify_ssl", "tls_server_name", "proxy", "proxy_headers"):
+            setattr(configuration, name, getattr(own, name))
+        bare = self._bare[context] = _without_env_lookups(ApiClient(configuration=configuration))
+        return bare
 
     async def _client(self, context: str | None) -> ApiClient:
         from kubernetes_asyncio import config as kube_config
@@ -537,6 +641,8 @@ class KubeClients:
             _log.warning("Kubernetes warm-up failed; the first call will try again", exc_info=True)
 
     async def aclose(self) -> None:
-        for api in self._apis.values():
-            await api.client.close()
+        for client in [*(api.client for api in self._apis.values()), *self._bare.values()]:
+            await client.close()
         self._apis.clear()
+        self._acting.clear()
+        self._bare.clear()

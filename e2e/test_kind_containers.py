@@ -1,8 +1,8 @@
 """Real containers on the kind cluster (`make e2e-kind`): what the simulated pods of the local
 control plane never do. Through the MCP tools, as a client calls them: `exec` (refused in
-`standard`, run in `admin`), `logs --previous` of a container that really crashed, `logs -f`
-bounded by the call's timeout, `rollout status` reporting progress while a rollout waits
-for a readiness probe, and `top` from metrics-server.
+`standard`, run in `admin`, its output without the pod's Secret values), `logs --previous` of
+a container that really crashed, `logs -f` bounded by the call's timeout, `rollout status`
+reporting progress while a rollout waits for a readiness probe, and `top` from metrics-server.
 
 The pods run the Debian image made here, loaded into the node by the harness.
 """
@@ -74,9 +74,30 @@ async def _call(
     return raw.structured_content or {}
 
 
+DB_PASSWORD = "kind-e2e-password-31337"
+
+
 @pytest.fixture(scope="module")
 def shell_pod(cluster: Cluster, namespace: str) -> str:
-    _apply(cluster, _pod("shell", "sleep infinity", env=[{"name": "GREETING", "value": "hi"}]))
+    """A pod given a Secret twice, as a variable and as a mounted file."""
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "db", "namespace": NAMESPACE},
+        "stringData": {"password": DB_PASSWORD},
+    }
+    env = [
+        {"name": "GREETING", "value": "hi"},
+        {
+            "name": "DB_PASSWORD",
+            "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}},
+        },
+    ]
+    pod = _pod(
+        "shell", "sleep infinity", env=env, volumeMounts=[{"name": "db", "mountPath": "/etc/db"}]
+    )
+    pod["spec"]["volumes"] = [{"name": "db", "secret": {"secretName": "db"}}]
+    _apply(cluster, secret, pod)
     _wait_ready(cluster, "shell")
     return "shell"
 
@@ -112,6 +133,60 @@ async def test_exec_runs_in_the_container_in_admin(
     assert hostname["status"] == "success", hostname
     assert hostname["output"].strip() == shell_pod
     assert greeting["output"].split() == ["hi", "0"]
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "printenv DB_PASSWORD",
+        "cat /etc/db/password; echo",
+        "echo postgres://app:$DB_PASSWORD@db",
+        "cat /var/run/secrets/kubernetes.io/serviceaccount/token; echo",
+    ],
+)
+async def test_exec_output_holds_no_secret_value(
+    server_env: dict[str, str], namespace: str, shell_pod: str, script: str
+) -> None:
+    env = {**server_env, "K8S_MCP_ACCESS": "admin"}
+    async with mcp_server.stdio_client(env) as client:
+        result = await _call(
+            client,
+            "execute_kubectl",
+            f"kubectl exec {shell_pod} -n {namespace} -- sh -c '{script}'",
+        )
+    assert result["status"] == "success", result
+    assert DB_PASSWORD not in result["output"]
+    assert "eyJ" not in result["output"]
+    assert "REDACTED" in result["output"]
+
+
+async def test_exec_stderr_holds_no_secret_value(
+    server_env: dict[str, str], namespace: str, shell_pod: str
+) -> None:
+    env = {**server_env, "K8S_MCP_ACCESS": "admin"}
+    async with mcp_server.stdio_client(env) as client:
+        result = await _call(
+            client,
+            "execute_kubectl",
+            f"kubectl exec {shell_pod} -n {namespace} -- sh -c 'echo bad $DB_PASSWORD >&2; exit 4'",
+        )
+    assert result["status"] == "error"
+    assert result["exit_code"] == 4
+    assert DB_PASSWORD not in json.dumps(result)
+    assert "bad REDACTED" in result["error"]["message"]
+
+
+async def test_exec_output_is_whole_when_secrets_are_allowed(
+    server_env: dict[str, str], namespace: str, shell_pod: str
+) -> None:
+    env = {**server_env, "K8S_MCP_ACCESS": "admin", "K8S_MCP_ALLOW_SECRETS": "true"}
+    async with mcp_server.stdio_client(env) as client:
+        result = await _call(
+            client,
+            "execute_kubectl",
+            f"kubectl exec {shell_pod} -n {namespace} -- printenv DB_PASSWORD",
+        )
+    assert result["output"].strip() == DB_PASSWORD
 
 
 async def test_logs_previous_shows_the_crashed_container(

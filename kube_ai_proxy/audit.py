@@ -1,8 +1,10 @@
 """The audit log: one JSON line per call (DESIGN, "One call, end to end").
 
 Each line says when, which tool, the command as it ran, the decision, the backend, the exit
-code, the duration and whether the output was cut. The file is opened in the server's lifespan
-and every line is flushed as it is written, so a crash loses nothing already decided.
+code, the duration, whether the output was cut and, with OAuth, who called. A request whose
+token was refused gets a line of its own (`"event": "auth_refused"`). The file is opened in
+the server's lifespan and every line is flushed as it is written, so a crash loses nothing
+already decided.
 """
 
 from __future__ import annotations
@@ -33,12 +35,24 @@ class AuditLog:
             self._stream.close()
         self._stream = None
 
+    def refusal(self, *, reason: str, **extra: Any) -> None:
+        """An HTTP request refused before any call: its token was not accepted."""
+        self._write(
+            {
+                "time": _now(),
+                "event": "auth_refused",
+                "decision": "refused",
+                "reason": reason,
+                **extra,
+            }
+        )
+
     def record(self, *, tool: str, result: CommandResult, requested: str, **extra: Any) -> None:
         if self._stream is None:
             return
         error = result.error
         entry = {
-            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "time": _now(),
             "tool": tool,
             "command": result.command,
             "decision": "refused" if error and error.code in _REFUSALS else "allowed",
@@ -53,4 +67,12 @@ class AuditLog:
         }
         if requested != result.command:
             entry["requested"] = requested
-        self._stream.write(json.dumps(entry, separators=(",", ":")) + "\n")
+        self._write(entry)
+
+    def _write(self, entry: dict[str, Any]) -> None:
+        if self._stream is not None:
+            self._stream.write(json.dumps(entry, separators=(",", ":")) + "\n")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")

@@ -10,16 +10,18 @@ reader answers native/run.py's, how an answer becomes a result output/render.py'
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from adapters.errors import BackendError
-from adapters.kubernetes import KubeAPI
+from adapters.kubernetes import ActAs, KubeAPI
 from kube_ai_proxy.audit import AuditLog
 from kube_ai_proxy.backends import Backends
 from kube_ai_proxy.cli_run import Progress, cli_argv, logged_in_env, run_cli
 from kube_ai_proxy.config import Settings
 from kube_ai_proxy.errors import CommandError, denied
+from kube_ai_proxy.identity import Caller, acting_as, cli_identity_args
 from kube_ai_proxy.judge.confirmation import Confirm, needs_confirmation, question
 from kube_ai_proxy.judge.invariants import Limits, check_command
 from kube_ai_proxy.judge.policy import Target, policy_for
@@ -32,6 +34,7 @@ from kube_ai_proxy.output.render import failure_result, pipeline_result
 from kube_ai_proxy.parse.clispec import CliSpecs, Tool
 from kube_ai_proxy.parse.plan import Plan, parse_first_stage, parse_pipes
 from kube_ai_proxy.parse.words import split_pipeline
+from kube_ai_proxy.passthrough import caller_kubeconfig
 from kube_ai_proxy.result import CommandResult, ErrorInfo
 
 # A manifest passed in `stdin` is parsed by the policy before anything runs; bounded so one
@@ -58,6 +61,22 @@ class Request:
     stdin: str | None = None
     context: str | None = None  # a kube context for this call only
     client: str | None = None  # who called, when HTTP authentication says
+    caller: Caller | None = None  # the person, when an OAuth token names them
+
+
+@dataclass
+class _Run:
+    """How one judged call runs."""
+
+    plan: Plan
+    scope: Scope
+    request: Request
+    timeout: float
+    progress: Progress | None
+    guard: Callable[[str], str] | None
+    acting: ActAs | None
+    scrub_stderr: bool = False
+    kubeconfig: str | None = None  # the caller's, with a passed-through token
 
 
 class Calls:
@@ -89,6 +108,7 @@ class Calls:
         settings = self.settings
         started = time.monotonic()
         command_plan: Plan | None = None
+        acting = acting_as(settings, request.caller)
         try:
             if request.stdin is not None and len(request.stdin) > _MAX_STDIN:
                 raise CommandError(
@@ -104,25 +124,25 @@ class Calls:
             target = self.policy.check(scope, request.stdin)
             guard = output_guard(command, allow_secrets=settings.allow_secrets)
             if settings.rbac_preflight:
-                await self._preflight(scope, target, request.stdin)
+                await self._preflight(scope, target, request.stdin, acting)
             if needs_confirmation(settings.confirm, command, target.level):
                 await self._confirm(confirm, command_plan, scope)
             timeout = min(request.timeout or settings.timeout, settings.max_timeout)
-            scrub_stderr = False
+            run = _Run(command_plan, scope, request, timeout, progress, guard, acting)
             if prints_container_output(command) and not settings.allow_secrets:
-                api = await self.backends.kube.get(scope.kube_context)
-                guard = await container_scrubber(api, command, scope.namespace, timeout)
-                scrub_stderr = True  # a container's stderr comes through kubectl's
-            # Route: a reader that answers the command exactly, else (None) the CLI.
-            result = None
-            if settings.native:
-                result = await answer_natively(
-                    command_plan, scope, self.backends, settings, timeout
-                )
-            if result is None:
-                result = await self._run_cli(
-                    command_plan, scope, request, timeout, progress, guard, scrub_stderr
-                )
+                api = await self.backends.kube.get(scope.kube_context, acting)
+                run.guard = await container_scrubber(api, command, scope.namespace, timeout)
+                run.scrub_stderr = True  # a container's stderr comes through kubectl's
+            async with self._caller_kubeconfig(run) as kubeconfig:
+                run.kubeconfig = kubeconfig
+                # Route: a reader that answers the command exactly, else (None) the CLI.
+                result = None
+                if settings.native:
+                    result = await answer_natively(
+                        command_plan, scope, self.backends, settings, timeout, acting, kubeconfig
+                    )
+                if result is None:
+                    result = await self._run_cli(run)
         except CommandError as exc:
             result = failure_result(exc.code, exc.message, command_plan, request.command)
         except BackendError as exc:
@@ -136,14 +156,17 @@ class Calls:
             requested=redact_command_line(request.command),
             transport=settings.transport,
             client=request.client,
+            **({"caller": request.caller.audited()} if request.caller else {}),
         )
         return result
 
-    async def _preflight(self, scope: Scope, target: Target, stdin: str | None) -> None:
+    async def _preflight(
+        self, scope: Scope, target: Target, stdin: str | None, acting: ActAs | None
+    ) -> None:
         kube = self.backends.kube
 
         async def get_api() -> KubeAPI:
-            return await kube.get(scope.kube_context)
+            return await kube.get(scope.kube_context, acting)
 
         namespaces = [None] if target.all_namespaces else [scope.namespace]
         await preflight(get_api, scope.command, namespaces, stdin)
@@ -166,35 +189,43 @@ class Calls:
                 "that supports elicitation."
             )
 
-    async def _run_cli(
-        self,
-        command_plan: Plan,
-        scope: Scope,
-        request: Request,
-        timeout: float,
-        progress: Progress | None,
-        guard: Callable[[str], str] | None,
-        scrub_stderr: bool,
-    ) -> CommandResult:
+    @asynccontextmanager
+    async def _caller_kubeconfig(self, run: _Run) -> AsyncIterator[str | None]:
+        """With a passed-through token, the kubeconfig a CLI of this call reads (it holds
+        the caller's token); else None, and the CLIs read the server's."""
+        if run.acting is None or run.acting.bearer is None or run.plan.command.tool == "argocd":
+            yield None
+            return
+        api = await self.backends.kube.get(run.scope.kube_context, run.acting)
+        defaults = run.scope.kubeconfig.defaults(run.scope.context)
+        with caller_kubeconfig(api, run.scope.kube_context, defaults.namespace) as path:
+            yield path
+
+    async def _run_cli(self, run: _Run) -> CommandResult:
         settings = self.settings
+        command_plan = run.plan
         tool = command_plan.command.tool
         argocd = self.backends.argocd() if tool == "argocd" else None
+        env = await logged_in_env(settings, tool, argocd)
+        if run.kubeconfig is not None:
+            env["KUBECONFIG"] = run.kubeconfig
         outcome = await run_cli(
             command_plan,
-            await logged_in_env(settings, tool, argocd),
+            env,
             server_context=settings.context,
-            stdin=request.stdin,
-            timeout=timeout,
+            stdin=run.request.stdin,
+            timeout=run.timeout,
             max_output=settings.max_output,
-            progress=progress,
-            guard=guard,
-            scrub_stderr=scrub_stderr,
+            progress=run.progress,
+            guard=run.guard,
+            scrub_stderr=run.scrub_stderr,
+            identity=cli_identity_args(tool, run.acting),
         )
         result = pipeline_result(command_plan, outcome, "cli", "", settings.max_output)
         if result.error is not None and tool != "argocd":
             # The CLI's own words for a missing cluster ("connection to the server
             # localhost:8080 was refused") do not say that no kubeconfig was found.
-            problem = await self.backends.kube.unusable(scope.kube_context)
+            problem = await self.backends.kube.unusable(run.scope.kube_context)
             if problem is not None:
                 error = ErrorInfo(code="unavailable", message=f"{result.error.message}\n{problem}")
                 result = result.model_copy(update={"error": error})

@@ -18,7 +18,7 @@ import json
 import os
 import shlex
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -113,12 +113,17 @@ def _argocd_cli_settings(settings: Settings, server: str) -> dict[str, str]:
     }
 
 
-def cli_argv(command: CliCommand, server_context: str | None) -> list[str]:
-    """The command's argv with the server's context applied when it names none."""
+def cli_argv(
+    command: CliCommand, server_context: str | None, identity: Sequence[str] = ()
+) -> list[str]:
+    """The command's argv with the server's context applied when it names none, and the
+    flags that make it act as the caller (identity.cli_identity_args)."""
     argv = command.argv()
+    at = 1 + len(command.verb)
+    argv[at:at] = identity
     flag = CONTEXT_FLAGS[command.tool]
     if server_context and flag and not command.has(flag):
-        argv.insert(1 + len(command.verb), f"--{flag}={server_context}")
+        argv.insert(at, f"--{flag}={server_context}")
     return argv
 
 
@@ -141,13 +146,18 @@ async def run_cli(
     progress: Progress | None,
     guard: Callable[[str], str] | None,
     scrub_stderr: bool = False,
+    identity: Sequence[str] = (),
 ) -> PipelineResult:
     """The plan run: the CLI and its pipe stages, at most `read_limit(max_output)` bytes of
     their output read. With a `guard`, the CLI's output is redacted before anything reads it,
     and its stderr too with `scrub_stderr`."""
     command = command_plan.command
     stages = [
-        Stage(cli_argv(command, server_context), env, install_hint=CLI_INSTALL_HINTS[command.tool]),
+        Stage(
+            cli_argv(command, server_context, identity),
+            env,
+            install_hint=CLI_INSTALL_HINTS[command.tool],
+        ),
         *pipe_stages(command_plan),
     ]
     hook = None

@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 Transport = Literal["stdio", "sse", "streamable-http"]
 AccessMode = Literal["read-only", "standard", "admin"]
 ConfirmMode = Literal["none", "destructive", "writes"]
+IdentityMode = Literal["server", "impersonate", "passthrough"]
 CommaList = Annotated[list[str], NoDecode]
 
 
@@ -43,6 +44,50 @@ class Settings(BaseSettings):
         default=None,
         description="Bearer token HTTP clients must send (Authorization: Bearer TOKEN). "
         "Prefer the environment variable: flags show up in the process list.",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="The URL clients reach the server at, named as the protected resource in "
+        "its OAuth metadata; default http://HOST:PORT.",
+    )
+    oauth_issuer: str | None = Field(
+        default=None,
+        description="OIDC issuer URL: HTTP clients must send an access token (a JWT) it "
+        "signed; its discovery document gives the signing keys. Instead of --auth-token.",
+    )
+    oauth_audience: str | None = Field(
+        default=None,
+        description="The audience (aud) tokens must name; required with --oauth-issuer.",
+    )
+    oauth_required_scopes: CommaList = Field(
+        default_factory=list, description="Comma list of scopes every token must carry."
+    )
+    oauth_user_claim: str = Field(
+        default="sub", description="The token claim that names the user (email is common)."
+    )
+    oauth_groups_claim: str = Field(
+        default="groups", description="The token claim that lists the user's groups."
+    )
+    oauth_user_prefix: str = Field(
+        default="",
+        description="Put before the user's name when acting as them (e.g. oidc:), as "
+        "kube-apiserver's --oidc-username-prefix does.",
+    )
+    oauth_groups_prefix: str = Field(
+        default="", description="Put before each group's name when acting as the user."
+    )
+    oauth_algorithm: str = Field(
+        default="RS256", description="The signing algorithm tokens must use."
+    )
+    oauth_ca_file: str | None = Field(
+        default=None,
+        description="PEM file of a CA trusted for the issuer's HTTPS besides the system's.",
+    )
+    identity: IdentityMode = Field(
+        default="server",
+        description="Who the cluster sees: server (the server's own credentials), impersonate "
+        "(the caller, through Impersonate-User/Group and --as), or passthrough (the caller's "
+        "token, for API servers that trust the issuer). Needs --oauth-issuer.",
     )
     access: AccessMode = Field(
         default="standard",
@@ -138,7 +183,13 @@ class Settings(BaseSettings):
         "besides the system's CAs.",
     )
 
-    @field_validator("allowed_namespaces", "allowed_contexts", "allowed_paths", mode="before")
+    @field_validator(
+        "allowed_namespaces",
+        "allowed_contexts",
+        "allowed_paths",
+        "oauth_required_scopes",
+        mode="before",
+    )
     @classmethod
     def _split_commas(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -157,12 +208,50 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"timeout ({self.timeout:g}) is larger than max_timeout ({self.max_timeout:g})"
             )
-        if self.transport != "stdio" and self.auth_token is None and not is_loopback(self.host):
+        authenticated = self.auth_token is not None or self.oauth_issuer is not None
+        if self.transport != "stdio" and not authenticated and not is_loopback(self.host):
             raise ValueError(
-                f"refusing to serve {self.transport} on {self.host} without a bearer token: set "
-                "K8S_MCP_AUTH_TOKEN (or --auth-token), or bind 127.0.0.1"
+                f"refusing to serve {self.transport} on {self.host} without authentication: "
+                "set K8S_MCP_AUTH_TOKEN (or --auth-token) or K8S_MCP_OAUTH_ISSUER, or bind "
+                "127.0.0.1"
             )
+        self._check_oauth()
         return self
+
+    def _check_oauth(self) -> None:
+        if self.oauth_issuer is None:
+            if self.identity != "server":
+                raise ValueError(
+                    f"identity {self.identity} acts as the caller, whom only an OAuth token "
+                    "names: set K8S_MCP_OAUTH_ISSUER and K8S_MCP_OAUTH_AUDIENCE too"
+                )
+            return
+        if self.auth_token is not None:
+            raise ValueError(
+                "K8S_MCP_AUTH_TOKEN and K8S_MCP_OAUTH_ISSUER are one or the other: a static "
+                "token for a single user, or tokens from the issuer for many"
+            )
+        if self.transport == "stdio":
+            raise ValueError(
+                "K8S_MCP_OAUTH_ISSUER protects the HTTP transports; stdio has no tokens (set "
+                "K8S_MCP_TRANSPORT=streamable-http or sse)"
+            )
+        if not self.oauth_audience:
+            raise ValueError(
+                "K8S_MCP_OAUTH_AUDIENCE is required with K8S_MCP_OAUTH_ISSUER: without it a "
+                "token the issuer made for any other service would be accepted here"
+            )
+        scheme, _, rest = self.oauth_issuer.partition("://")
+        host = rest.split("/")[0].rsplit(":", 1)[0].strip("[]")
+        if scheme != "https" and not (scheme == "http" and is_loopback(host)):
+            raise ValueError(
+                f"K8S_MCP_OAUTH_ISSUER must be an https:// URL (http:// only on loopback), "
+                f"not {self.oauth_issuer!r}"
+            )
+
+    def resource_url(self) -> str:
+        """The server's own base URL, as clients reach it."""
+        return self.public_url or f"http://{self.host}:{self.port}"
 
 
 def is_loopback(host: str) -> bool:

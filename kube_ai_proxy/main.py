@@ -64,9 +64,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     # cluster says so itself, with what to do about it.
     logging.getLogger("kubernetes_asyncio.config.kube_config").setLevel(logging.ERROR)
     # Imported here so --help and --version answer without loading the MCP stack.
+    from kube_ai_proxy.mcp.oauth import StartupError
     from kube_ai_proxy.mcp.server import create_server
 
-    mcp = create_server(settings)
+    try:
+        mcp = create_server(settings)
+    except StartupError as exc:
+        sys.exit(f"kube-ai-proxy: {exc}")
     if settings.transport == "stdio":
         mcp.run(transport="stdio", show_banner=False)
     else:

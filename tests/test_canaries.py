@@ -155,3 +155,21 @@ async def test_pyhelm3_reads_run_helm_through_command_run() -> None:
     # adapters/helm.py:error_class classifies helm's stderr with these, as pyhelm3 does.
     for name in ("CHART_NOT_FOUND", "CONNECTION_ERROR"):
         assert isinstance(getattr(pyhelm3.command, name, None), re.Pattern), message
+
+
+def test_kubernetes_asyncio_rest_client_request_takes_the_headers_as_given() -> None:
+    from kubernetes_asyncio.client.api_client import ApiClient
+    from kubernetes_asyncio.client.rest import RESTClientObject
+
+    message = _changed(
+        "kubernetes_asyncio",
+        "how the REST client's request gets and sends its headers",
+        "adapters/kubernetes.py:_expand_header_lists",
+    )
+    parameters = inspect.signature(RESTClientObject.request).parameters
+    assert list(parameters)[:5] == ["self", "method", "url", "query_params", "headers"], message
+    # The verbs call `self.request(..., headers=headers)`, so an instance attribute replaces it.
+    assert "self.request(" in inspect.getsource(RESTClientObject.GET), message
+    assert '"headers": headers' in inspect.getsource(RESTClientObject.request), message
+    # The ApiClient keeps a list-valued header parameter as a list.
+    assert "parameters_to_tuples(header_params" in inspect.getsource(ApiClient), message

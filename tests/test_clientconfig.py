@@ -59,17 +59,20 @@ def start(command: str, args: list[str], env: dict[str, str], tmp_path: Path) ->
 
 
 def test_docs_snippets_are_valid_and_complete() -> None:
-    blocks = json_blocks()
-    assert len(blocks) == 4
-    commands = {servers(b)["kubernetes"]["command"] for b in blocks}
+    entries = [servers(b)["kubernetes"] for b in json_blocks()]
+    started = [entry for entry in entries if "command" in entry]
+    assert len(started) == 4
+    commands = {entry["command"] for entry in started}
     assert commands == {"/path/to/kube-ai-proxy/.venv/bin/kube-ai-proxy", "uvx", "docker"}
+    remote = [entry for entry in entries if "command" not in entry]
+    assert remote == [{"type": "http", "url": "https://mcp.example.internal/mcp"}]
 
 
 def test_docs_checkout_snippets_start_the_server(tmp_path: Path) -> None:
     local = [
         servers(b)["kubernetes"]
         for b in json_blocks()
-        if servers(b)["kubernetes"]["command"].startswith("/path/to")
+        if servers(b)["kubernetes"].get("command", "").startswith("/path/to")
     ]
     assert len(local) == 2  # Claude Desktop and VS Code
     for entry in local:

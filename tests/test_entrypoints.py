@@ -70,7 +70,7 @@ def test_bad_configuration_is_a_clear_error() -> None:
     env = {**os.environ, "K8S_MCP_TRANSPORT": "sse", "K8S_MCP_HOST": "0.0.0.0"}
     proc = run_main(env=env)
     assert proc.returncode == 1
-    assert "without a bearer token" in proc.stderr
+    assert "without authentication" in proc.stderr
     assert "Traceback" not in proc.stderr
     proc = run_main("--access", "root")
     assert proc.returncode == 2

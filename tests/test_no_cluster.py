@@ -267,10 +267,10 @@ async def test_a_warm_up_without_a_kubeconfig_logs_why_quietly(
 async def test_a_warm_up_that_fails_unexpectedly_logs_a_warning(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from adapters.kubernetes import KubeAPI, KubeClients
+    from adapters.kubernetes import ActAs, KubeAPI, KubeClients
 
     class Broken(KubeClients):
-        async def get(self, context: str | None = None) -> KubeAPI:
+        async def get(self, context: str | None = None, acting_as: ActAs | None = None) -> KubeAPI:
             raise RuntimeError("the loader broke")
 
     caplog.set_level(logging.DEBUG, logger="adapters.kubernetes")

@@ -34,9 +34,12 @@ class Served:
 
 
 @asynccontextmanager
-async def serving(settings: Settings, backends: BackendsFactory) -> AsyncIterator[Served]:
+async def serving(
+    settings: Settings, backends: BackendsFactory, audit: AuditLog
+) -> AsyncIterator[Served]:
+    """What the server holds while it runs; `audit` is opened for that time (the HTTP auth
+    writes refusals to it too)."""
     specs = CliSpecs()
-    audit = AuditLog(settings.audit_log)
     audit.open()
     try:
         async with backends(settings) as opened:

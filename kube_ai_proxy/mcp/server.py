@@ -1,4 +1,5 @@
-"""Build the FastMCP server: the tools, the lifespan that opens the backends, HTTP auth."""
+"""Build the FastMCP server: the tools, the lifespan that opens the backends, HTTP auth (a
+static bearer token, or OAuth: mcp/oauth.py)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from typing import Any
 
 import mcp_types as mt
 from fastmcp import FastMCP
+from fastmcp.server.auth import AuthProvider
 from fastmcp.server.middleware import CallNext, Middleware, MiddlewareContext
 from fastmcp.server.middleware.rate_limiting import RateLimitingMiddleware
 from fastmcp.tools import Tool
 
 from kube_ai_proxy import __version__
+from kube_ai_proxy.audit import AuditLog
 from kube_ai_proxy.backends import Backends, BackendsFactory
 from kube_ai_proxy.config import Settings
 from kube_ai_proxy.mcp.auth import BearerToken
@@ -57,18 +60,23 @@ def create_server(settings: Settings, backends: BackendsFactory = Backends) -> F
     """The server for `settings`; its lifespan builds its backends with `backends` (a test
     passes its own)."""
     warm_up = _WarmUp()
+    audit = AuditLog(settings.audit_log)
 
     @asynccontextmanager
     async def lifespan(_: FastMCP[Any]) -> AsyncIterator[dict[str, Any]]:
-        async with serving(settings, backends) as opened:
+        async with serving(settings, backends, audit) as opened:
             try:
                 yield {SERVED: opened}
             finally:
                 warm_up.cancel()
 
-    auth = None
+    auth: AuthProvider | None = None
     if settings.transport != "stdio" and settings.auth_token is not None:
         auth = BearerToken(settings.auth_token.get_secret_value())
+    elif settings.transport != "stdio" and settings.oauth_issuer is not None:
+        from kube_ai_proxy.mcp.oauth import oauth_provider
+
+        auth = oauth_provider(settings, audit)
     middleware: list[Middleware] = [warm_up]
     if settings.rate_limit is not None:
         middleware.append(

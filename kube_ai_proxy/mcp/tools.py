@@ -13,6 +13,7 @@ from pydantic import Field
 
 from kube_ai_proxy.call import Request
 from kube_ai_proxy.config import Settings
+from kube_ai_proxy.identity import caller_of
 from kube_ai_proxy.judge.confirmation import Answer, Confirm, InputRequired, binding
 from kube_ai_proxy.mcp.lifespan import served
 from kube_ai_proxy.parse.clispec import CONTEXT_FLAGS, TOOLS, Tool
@@ -198,7 +199,12 @@ def _add_tools(mcp: FastMCP[Any], settings: Settings, tool: Tool) -> None:
             await ctx.report_progress(done, total, message)
 
         token = get_access_token()
-        request = Request(command, timeout, stdin, context, token.client_id if token else None)
+        caller = None
+        if token is not None and settings.oauth_issuer is not None:
+            caller = caller_of(token.claims, token.token, settings)
+        request = Request(
+            command, timeout, stdin, context, token.client_id if token else None, caller
+        )
         # Only a server that asks before running needs an answer's binding.
         bound = binding(tool, command, stdin, context) if settings.confirm != "none" else ""
         try:

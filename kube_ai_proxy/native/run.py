@@ -19,10 +19,12 @@ from adapters.argocd import ArgoCD
 from adapters.cli import run_pipeline
 from adapters.errors import BackendError
 from adapters.helm import HelmCall
+from adapters.kubernetes import ActAs
 from kube_ai_proxy.backends import Backends
 from kube_ai_proxy.cli_run import cli_env, pipe_stages
 from kube_ai_proxy.config import Settings
 from kube_ai_proxy.errors import Defer
+from kube_ai_proxy.identity import cli_identity_args
 from kube_ai_proxy.judge.scope import Scope
 from kube_ai_proxy.native.base import (
     ArgoCDContext,
@@ -39,13 +41,23 @@ from kube_ai_proxy.result import CommandResult, ErrorInfo
 
 
 async def answer_natively(
-    command_plan: Plan, scope: Scope, backends: Backends, settings: Settings, timeout: float
+    command_plan: Plan,
+    scope: Scope,
+    backends: Backends,
+    settings: Settings,
+    timeout: float,
+    acting: ActAs | None = None,
+    kubeconfig: str | None = None,
 ) -> CommandResult | None:
-    """The answer of the reader that serves the command exactly; None: the CLI answers."""
+    """The answer of the reader that serves the command exactly; None: the CLI answers.
+    With `acting`, the cluster is read as that identity; helm reads `kubeconfig` if given
+    (the caller's, with a passed-through token)."""
     command = command_plan.command
     handler = native_handler(command)
     if handler is not None:
-        return await _kube_answer(handler, command_plan, scope, backends, settings, timeout)
+        return await _kube_answer(
+            handler, command_plan, scope, backends, settings, timeout, acting, kubeconfig
+        )
     argocd = argocd_handler(command)
     if argocd is not None:
         return await _argocd_answer(argocd, command_plan, backends, settings, timeout)
@@ -59,17 +71,28 @@ async def _kube_answer(
     backends: Backends,
     settings: Settings,
     timeout: float,
+    acting: ActAs | None,
+    kubeconfig: str | None,
 ) -> CommandResult | None:
     """A kubectl or helm reader's answer, from the API server of the call's context."""
     command = command_plan.command
     started = time.monotonic()
     helm = None
     if command.tool == "helm":
+        env = cli_env(settings, "helm")
+        if kubeconfig is not None:
+            env["KUBECONFIG"] = kubeconfig
         # helm's JSON is read whole to be printed again: it may be larger than the output.
-        call = HelmCall(cli_env(settings, "helm"), timeout, REDACTION_BUFFER, scope.kube_context)
+        call = HelmCall(
+            env,
+            timeout,
+            REDACTION_BUFFER,
+            scope.kube_context,
+            tuple(cli_identity_args("helm", acting)),
+        )
         helm = functools.partial(backends.helm.client, call)
     ctx = NativeContext(
-        kube=functools.partial(backends.kube.get, scope.kube_context),
+        kube=functools.partial(backends.kube.get, scope.kube_context, acting),
         namespace=scope.namespace,
         budget=native_budget(settings.max_output, piped=bool(command_plan.pipes)),
         allow_secrets=settings.allow_secrets,

@@ -6,8 +6,9 @@ set; only the environment's names when FAKE_CLI_ENV is `names`). FAKE_CLI_MODE c
 behaviour: `sleep` starts a child and sleeps (for timeout tests), `flood` prints FAKE_CLI_BYTES
 bytes, `fail` writes to stderr and exits 3, `payload` prints FAKE_CLI_PAYLOAD as it is (what a
 real CLI would print), `slow` works for FAKE_CLI_SECONDS and then succeeds (a sync or an install
-that waits), `help`-style calls print a usage text. When FAKE_CLI_MARKER names a
-file, every run appends a line to it first, so a test can tell that the CLI ran at all.
+that waits), `kubeconfig` prints the file KUBECONFIG names, `help`-style calls print a usage
+text. When FAKE_CLI_MARKER names a file, every run appends a line to it first, so a test can
+tell that the CLI ran at all.
 """
 
 import json
@@ -54,6 +55,10 @@ elif mode == "payload":
 elif mode == "slow":
     time.sleep(float(os.environ.get("FAKE_CLI_SECONDS", "5")))
     print("done")
+elif mode == "kubeconfig":
+    path = os.environ.get("KUBECONFIG", "")
+    with open(path) as kubeconfig:
+        print(json.dumps({"argv": sys.argv[1:], "path": path, "kubeconfig": kubeconfig.read()}))
 elif mode == "warn":
     print("NAME   READY")
     print("Warning: something is deprecated", file=sys.stderr)
