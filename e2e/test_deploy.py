@@ -34,6 +34,18 @@ RENDERS = {
         "--set",
         "server.rateLimit=20",
     ],
+    "oauth-impersonate": [
+        "--set",
+        "oauth.issuer=https://idp.example.internal",
+        "--set",
+        "oauth.audience=kube-ai-proxy",
+        "--set",
+        "identity.mode=impersonate",
+        "--set",
+        "identity.users={*}",
+        "--set",
+        "identity.groups={oidc:team-a,oidc:team-b}",
+    ],
 }
 
 
@@ -76,7 +88,7 @@ def release_namespace(cluster: Cluster) -> Iterator[str]:
     for team in ("team-a", "team-b"):
         cluster.kubectl("create", "namespace", team, check=False)
     yield namespace
-    for release in ("ro", "std"):
+    for release in ("ro", "std", "imp"):
         cluster.helm("uninstall", release, "-n", namespace, check=False)
     cluster.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
 
@@ -133,6 +145,47 @@ def test_scoped_standard_install_grants_edit_in_its_namespaces_only(
     assert not can_i(cluster, "delete", "pods", "team-b", sa)
     assert not can_i(cluster, "list", "pods", "team-b", sa)
     assert not can_i(cluster, "delete", "namespaces", "team-a", sa)
+
+
+def test_impersonate_install_grants_only_impersonation(
+    cluster: Cluster, release_namespace: str
+) -> None:
+    ns = release_namespace
+    cluster.helm(
+        "install",
+        "imp",
+        str(CHART),
+        "-n",
+        ns,
+        "--set",
+        "oauth.issuer=https://idp.example.internal",
+        "--set",
+        "oauth.audience=kube-ai-proxy",
+        "--set",
+        "identity.mode=impersonate",
+        "--set",
+        "identity.users={oidc:alice}",
+        "--set",
+        "identity.groups={oidc:team-a}",
+    )
+    sa = f"system:serviceaccount:{ns}:imp-kube-ai-proxy"
+    env = {
+        e["name"]: e.get("value")
+        for e in cluster.kubectl_json("get", "deployment", "imp-kube-ai-proxy", "-n", ns)["spec"][
+            "template"
+        ]["spec"]["containers"][0]["env"]
+    }
+    assert env["K8S_MCP_IDENTITY"] == "impersonate"
+    assert env["K8S_MCP_OAUTH_ISSUER"] == "https://idp.example.internal"
+    assert "K8S_MCP_AUTH_TOKEN" not in env
+    assert cluster.kubectl(
+        "get", "secret", "imp-kube-ai-proxy-auth", "-n", ns, check=False
+    ).returncode
+    assert can_i(cluster, "impersonate", "users/oidc:alice", "default", sa)
+    assert can_i(cluster, "impersonate", "groups/oidc:team-a", "default", sa)
+    assert not can_i(cluster, "impersonate", "users/oidc:mallory", "default", sa)
+    assert not can_i(cluster, "impersonate", "groups/system:masters", "default", sa)
+    assert not can_i(cluster, "list", "pods", "team-a", sa)  # its own reads: none
 
 
 async def test_two_replicas_serve_one_client_in_turn(

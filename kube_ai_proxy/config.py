@@ -129,8 +129,15 @@ class Settings(BaseSettings):
     rate_limit: float | None = Field(
         default=None,
         gt=0,
-        description="Requests per second the server accepts in all, with bursts of twice that; "
-        "more are refused with an error. Empty: no limit.",
+        description="Requests per second the server accepts, with bursts of twice that; more "
+        "are refused with an error. Per caller with an OAuth issuer, else in all. Empty: no "
+        "limit.",
+    )
+    rate_limit_total: float | None = Field(
+        default=None,
+        gt=0,
+        description="Requests per second the server accepts from all callers together, with "
+        "bursts of twice that (the ceiling over per-caller limits). Empty: no ceiling.",
     )
     audit_log: str | None = Field(
         default=None, description="Path of the JSON-lines audit log; '-' for stderr."

@@ -325,3 +325,46 @@ async def test_passthrough_gives_the_cli_the_callers_token_alone(
     assert "fast-suite" not in printed["kubeconfig"]  # the server's own token stays
     assert not await asyncio.to_thread(os.path.exists, printed["path"])  # removed after
     assert token not in audit.read_text()
+
+
+async def _refusal(server: OAuthServer, token: str, calls: int) -> str | None:
+    """The rate-limit error of the first of `calls` calls (or of the handshake before them)
+    that was refused; None: none was."""
+    try:
+        async with server.client(token) as client:
+            for _ in range(calls):
+                await client.call_tool("execute_kubectl", {"command": "kubectl get pods"})
+    except Exception as exc:  # the client raises the server's rate-limit error
+        return str(exc)
+    return None
+
+
+async def test_the_rate_limit_is_per_caller(fake_bin: Path, issuer: Issuer, tmp_path: Path) -> None:
+    port = _free_port()
+    audit = tmp_path / "audit.jsonl"
+    proc = _start(_oauth_env(issuer, port, audit, K8S_MCP_RATE_LIMIT="2"), port)
+    try:
+        server = OAuthServer(f"http://127.0.0.1:{port}/mcp", "", issuer, audit)
+        alice = await _refusal(server, issuer.token("alice"), calls=20)
+        bob = await _refusal(server, issuer.token("bob"), calls=1)
+    finally:
+        _stop(proc)
+    assert alice is not None and "rate limit exceeded for client: alice" in alice.lower()
+    assert bob is None  # Alice's bucket is empty; Bob's is not
+
+
+async def test_the_total_rate_limit_is_a_ceiling_over_all_callers(
+    fake_bin: Path, issuer: Issuer, tmp_path: Path
+) -> None:
+    port = _free_port()
+    audit = tmp_path / "audit.jsonl"
+    proc = _start(_oauth_env(issuer, port, audit, K8S_MCP_RATE_LIMIT_TOTAL="2"), port)
+    try:
+        server = OAuthServer(f"http://127.0.0.1:{port}/mcp", "", issuer, audit)
+        # Each caller makes one call (and the handshake): together they go over.
+        crowd = [await _refusal(server, issuer.token(f"user{n}"), calls=1) for n in range(20)]
+    finally:
+        _stop(proc)
+    refused = [message for message in crowd if message is not None]
+    assert refused, crowd
+    assert all("global rate limit exceeded" in message.lower() for message in refused)

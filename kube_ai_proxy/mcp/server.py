@@ -11,6 +11,7 @@ from typing import Any
 import mcp_types as mt
 from fastmcp import FastMCP
 from fastmcp.server.auth import AuthProvider
+from fastmcp.server.dependencies import get_access_token
 from fastmcp.server.middleware import CallNext, Middleware, MiddlewareContext
 from fastmcp.server.middleware.rate_limiting import RateLimitingMiddleware
 from fastmcp.tools import Tool
@@ -56,6 +57,35 @@ class _WarmUp(Middleware):
             self.task.cancel()
 
 
+def _rate_limits(settings: Settings) -> list[Middleware]:
+    """K8S_MCP_RATE_LIMIT per caller when tokens name callers (else for all), and
+    K8S_MCP_RATE_LIMIT_TOTAL over everyone."""
+    limits: list[Middleware] = []
+    if settings.rate_limit is not None and settings.oauth_issuer is not None:
+        claim = settings.oauth_user_claim
+
+        def caller(_: MiddlewareContext[Any]) -> str:
+            token = get_access_token()
+            return str(token.claims.get(claim, "")) if token is not None else ""
+
+        limits.append(
+            RateLimitingMiddleware(
+                max_requests_per_second=settings.rate_limit, get_client_id=caller
+            )
+        )
+    elif settings.rate_limit is not None:
+        limits.append(
+            RateLimitingMiddleware(max_requests_per_second=settings.rate_limit, global_limit=True)
+        )
+    if settings.rate_limit_total is not None:
+        limits.append(
+            RateLimitingMiddleware(
+                max_requests_per_second=settings.rate_limit_total, global_limit=True
+            )
+        )
+    return limits
+
+
 def create_server(settings: Settings, backends: BackendsFactory = Backends) -> FastMCP[Any]:
     """The server for `settings`; its lifespan builds its backends with `backends` (a test
     passes its own)."""
@@ -78,10 +108,7 @@ def create_server(settings: Settings, backends: BackendsFactory = Backends) -> F
 
         auth = oauth_provider(settings, audit)
     middleware: list[Middleware] = [warm_up]
-    if settings.rate_limit is not None:
-        middleware.append(
-            RateLimitingMiddleware(max_requests_per_second=settings.rate_limit, global_limit=True)
-        )
+    middleware += _rate_limits(settings)
     mcp: FastMCP[Any] = FastMCP(
         name="kube-ai-proxy",
         instructions=INSTRUCTIONS,

@@ -48,3 +48,30 @@ edit
 {{- fail "server.access must be read-only, standard or admin" -}}
 {{- end -}}
 {{- end -}}
+
+{{/* The OAuth and identity settings, with oauth.issuer set. */}}
+{{- define "kap.oauthEnv" -}}
+{{- if not .Values.oauth.audience -}}
+{{- fail "oauth.audience is required with oauth.issuer" -}}
+{{- end -}}
+- name: K8S_MCP_OAUTH_ISSUER
+  value: {{ .Values.oauth.issuer | quote }}
+- name: K8S_MCP_OAUTH_AUDIENCE
+  value: {{ .Values.oauth.audience | quote }}
+- name: K8S_MCP_OAUTH_REQUIRED_SCOPES
+  value: {{ join "," .Values.oauth.requiredScopes | quote }}
+- name: K8S_MCP_OAUTH_USER_CLAIM
+  value: {{ .Values.oauth.userClaim | quote }}
+- name: K8S_MCP_OAUTH_GROUPS_CLAIM
+  value: {{ .Values.oauth.groupsClaim | quote }}
+- name: K8S_MCP_OAUTH_USER_PREFIX
+  value: {{ .Values.oauth.userPrefix | quote }}
+- name: K8S_MCP_OAUTH_GROUPS_PREFIX
+  value: {{ .Values.oauth.groupsPrefix | quote }}
+- name: K8S_MCP_IDENTITY
+  value: {{ .Values.identity.mode | quote }}
+{{- with .Values.oauth.publicUrl }}
+- name: K8S_MCP_PUBLIC_URL
+  value: {{ . | quote }}
+{{- end }}
+{{- end -}}
