@@ -94,11 +94,16 @@ class HttpServer:
 
 @contextmanager
 def http_server(
-    env: Mapping[str, str], log: Path, startup_seconds: float = 60, token: str | None = None
+    env: Mapping[str, str],
+    log: Path,
+    startup_seconds: float = 60,
+    token: str | None = None,
+    oauth: bool = False,
 ) -> Iterator[HttpServer]:
     """Run the server with K8S_MCP_TRANSPORT=streamable-http on a free loopback port until the
     block ends; its output goes to `log`, which a failed start quotes. `token`: the bearer
-    token (replicas behind one address share one); default a fresh random one."""
+    token (replicas behind one address share one); default a fresh random one. With `oauth`,
+    `env` configures an issuer instead, and clients bring their own tokens."""
     port = free_port()
     token = token or secrets.token_urlsafe(32)
     environment = dict(env)
@@ -107,9 +112,10 @@ def http_server(
             "K8S_MCP_TRANSPORT": "streamable-http",
             "K8S_MCP_HOST": "127.0.0.1",
             "K8S_MCP_PORT": str(port),
-            "K8S_MCP_AUTH_TOKEN": token,
         }
     )
+    if not oauth:
+        environment["K8S_MCP_AUTH_TOKEN"] = token
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as output:
         process = subprocess.Popen(

@@ -19,7 +19,9 @@ class Cluster:
     `backend` is "kwok" (local control plane, simulated nodes), "kind", or "external" (a cluster
     someone else runs, named by E2E_KUBECONFIG). `viewer_kubeconfig` is a non-admin identity
     that may only read one namespace (`viewer_namespace`); None when an external cluster came
-    without one.
+    without one. `audit_log` is the API server's audit log and `authentication_config` the
+    file it reads its JWT issuers from (reloaded when it changes), where the harness runs the
+    API server (kwok); None elsewhere.
     """
 
     name: str
@@ -30,6 +32,8 @@ class Cluster:
     bin_dir: Path
     # Where kubectl and helm keep caches and settings instead of $HOME (see tool_environment).
     tool_state: Path
+    audit_log: Path | None = None
+    authentication_config: Path | None = None
 
     @property
     def kubectl_path(self) -> Path:

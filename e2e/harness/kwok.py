@@ -9,6 +9,7 @@ under the harness cache instead of ~/.kwok.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -67,10 +68,79 @@ def _config(layout: CacheLayout) -> str:
     return json.dumps(config, indent=2) + "\n"
 
 
+# Who did what, as the API server saw it: each request's user and, for an impersonated one,
+# `impersonatedUser` (e2e/test_identity.py reads it). Metadata only (no bodies, no secret
+# values), and only for the kinds those tests touch: `make bench` creates thousands of pods.
+AUDIT_POLICY = {
+    "apiVersion": "audit.k8s.io/v1",
+    "kind": "Policy",
+    "omitStages": ["RequestReceived"],
+    "rules": [
+        {
+            "level": "Metadata",
+            "resources": [
+                {"group": "", "resources": ["configmaps", "secrets"]},
+                {"group": "authentication.k8s.io", "resources": ["selfsubjectreviews"]},
+            ],
+        },
+        {"level": "None"},
+    ],
+}
+
+
+# The API server reads its JWT issuers from this file and reloads it when it changes: it
+# starts with none, and e2e/test_identity.py adds the identity provider it starts.
+AUTHENTICATION_CONFIG = {
+    "apiVersion": "apiserver.config.k8s.io/v1",
+    "kind": "AuthenticationConfiguration",
+    "jwt": [],
+}
+
+
+def authentication_config(layout: CacheLayout) -> Path:
+    """The API server's structured authentication configuration (JWT issuers)."""
+    return layout.cluster_dir / "authentication.yaml"
+
+
+def audit_log(layout: CacheLayout) -> Path:
+    """The API server's audit log (kwokctl writes it under the cluster's logs)."""
+    return cluster_workdir(layout) / "logs" / "audit.log"
+
+
 def create(layout: CacheLayout, timeout_seconds: int = 300) -> None:
     layout.cluster_dir.mkdir(parents=True, exist_ok=True)
+    command, files = _create_command(layout, timeout_seconds)
+    _run(command, layout, timeout_seconds + 60)
+    _check_components(layout)
+    _settings_file(layout).write_text(_fingerprint(command, files))
+
+
+def current(layout: CacheLayout) -> bool:
+    """The cluster was created with the settings this harness would create it with: a
+    running cluster made by an older harness (another flag, no audit policy) is not."""
+    recorded = _settings_file(layout)
+    command, files = _create_command(layout, timeout_seconds=300)
+    return recorded.is_file() and recorded.read_text() == _fingerprint(command, files)
+
+
+def _settings_file(layout: CacheLayout) -> Path:
+    return layout.cluster_dir / "kwok-settings.sha256"
+
+
+def _fingerprint(command: list[str], files: list[str]) -> str:
+    return hashlib.sha256(json.dumps([command, files]).encode()).hexdigest() + "\n"
+
+
+def _create_command(layout: CacheLayout, timeout_seconds: int) -> tuple[list[str], list[str]]:
+    """kwokctl's command line, and the contents of the files it names (written here)."""
+    config_text = _config(layout)
     config_path = layout.cluster_dir / "kwokctl.yaml"
-    config_path.write_text(_config(layout))
+    config_path.write_text(config_text)
+    policy_text = json.dumps(AUDIT_POLICY, indent=2) + "\n"
+    policy_path = layout.cluster_dir / "audit-policy.yaml"
+    policy_path.write_text(policy_text)
+    authentication_text = json.dumps(AUTHENTICATION_CONFIG, indent=2) + "\n"
+    authentication_config(layout).write_text(authentication_text)
     binary = layout.binary
     command = [
         str(binary("kwokctl")),
@@ -100,10 +170,14 @@ def create(layout: CacheLayout, timeout_seconds: int = 300) -> None:
         # ClusterLogs as an API object (created after start-up) rather than static config.
         "--enable-crds",
         "ClusterLogs",
+        "--kube-audit-policy",
+        str(policy_path),
         "--extra-args",
         f"kwok-controller=cidr={POD_CIDR}",
         "--extra-args",
         f"kube-apiserver=service-cluster-ip-range={SERVICE_CIDR}",
+        "--extra-args",
+        f"kube-apiserver=authentication-config={authentication_config(layout)}",
         # One scheduler and one controller manager: no lease to hold. With leader election on,
         # an API server slowed by thousands of pods (make bench) let the lease lapse, and both
         # exited ("leaderelection lost"), leaving a cluster whose new pods never ran.
@@ -120,8 +194,7 @@ def create(layout: CacheLayout, timeout_seconds: int = 300) -> None:
         "--timeout",
         f"{timeout_seconds}s",
     ]
-    _run(command, layout, timeout_seconds + 60)
-    _check_components(layout)
+    return command, [config_text, policy_text, authentication_text]
 
 
 def _check_components(layout: CacheLayout) -> None:

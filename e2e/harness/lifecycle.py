@@ -50,6 +50,8 @@ def cluster_for(layout: CacheLayout, backend: str) -> Cluster:
         viewer_namespace=VIEWER_NAMESPACE,
         bin_dir=layout.bin_dir,
         tool_state=layout.tool_state,
+        audit_log=kwok.audit_log(layout) if backend == "kwok" else None,
+        authentication_config=kwok.authentication_config(layout) if backend == "kwok" else None,
     )
 
 
@@ -99,7 +101,11 @@ def up(layout: CacheLayout) -> Cluster:
                     f"before switching to {backend}"
                 )
             _delete(layout, recorded)  # what a dead cluster of the other kind left behind
-        if alive and recorded == backend:
+        outdated = alive and backend == "kwok" and recorded == "kwok" and not kwok.current(layout)
+        if outdated:
+            with step("the running kwok cluster has older settings; deleting it", done="deleted"):
+                _delete(layout, "kwok")
+        if alive and recorded == backend and not outdated:
             say(f"reusing the running {backend} cluster {CLUSTER_NAME}")
         else:
             _create(layout, backend)

@@ -74,4 +74,8 @@ edit
 - name: K8S_MCP_PUBLIC_URL
   value: {{ . | quote }}
 {{- end }}
+{{- if .Values.oauth.caConfigMap }}
+- name: K8S_MCP_OAUTH_CA_FILE
+  value: /etc/kube-ai-proxy/oauth-ca/ca.crt
+{{- end }}
 {{- end -}}
