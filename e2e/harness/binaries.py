@@ -1,5 +1,5 @@
 """Build the real programs e2e runs (etcd, the Kubernetes control plane, kubectl, kwok, helm,
-and with `--full` istioctl and argocd).
+and with `--full` istioctl, argocd and hydra).
 
 Each tool is built with `go build` from a small wrapper Go module under e2e/gomod/<name>/ that pins
 one release; see the comment at the top of each go.mod for why a wrapper is needed. Binaries land
@@ -8,9 +8,9 @@ change: a stamp per step holds a hash of go.mod, go.sum, the packages and the li
 
 `STEPS` is what the cluster needs (`up` builds it); `FULL_STEPS`, what `make e2e` builds, adds
 istioctl and argocd (e2e/test_istioctl.py, e2e/test_argocd.py), which take another quarter of
-an hour cold. To add a tool: add its wrapper module
-under e2e/gomod/ and one `BuildStep`. A multi-call program such as argocd is one `Binary` with
-the name it must run under.
+an hour cold, and Ory Hydra, the OpenID Connect provider of e2e/harness/hydra.py. To add a tool:
+add its wrapper module under e2e/gomod/ and one `BuildStep`. A multi-call program such as argocd
+is one `Binary` with the name it must run under.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from functools import cache
 from pathlib import Path
 
 from e2e.harness.cache import CacheLayout, locked
+from e2e.harness.docker import install, installed, may_install
 from e2e.harness.errors import HarnessError
 from e2e.harness.progress import say, step
 
@@ -114,6 +115,8 @@ class BuildStep:
     tags: tuple[str, ...] = ()
     # None: Go's default (cgo when a C compiler is found); False for binaries copied into images.
     cgo: bool | None = None
+    # Debian packages the build needs (cgo: a C compiler, libc's headers), installed when missing.
+    packages: tuple[str, ...] = ()
 
     @property
     def module(self) -> GoModule:
@@ -271,6 +274,13 @@ def _argocd_ldflags() -> list[str]:
     ]
 
 
+def _hydra_ldflags() -> list[str]:
+    # What Hydra's Makefile stamps (`hydra version` prints it); commit and date stay "undefined":
+    # the module proxy does not say which commit a tag is.
+    version = read_module("hydra").version("github.com/ory/hydra/v2")
+    return ["-s", "-w", f"-X github.com/ory/hydra/v2/driver/config.Version={version}"]
+
+
 STEPS: tuple[BuildStep, ...] = (
     BuildStep(
         name="etcd",
@@ -310,7 +320,8 @@ STEPS: tuple[BuildStep, ...] = (
 )
 
 # `python -m e2e.harness binaries --full` (`make e2e`): also istioctl and argocd, which their e2e
-# tests run and from which their command specs (kube_ai_proxy/specs/) are generated.
+# tests run and from which their command specs (kube_ai_proxy/specs/) are generated, and hydra,
+# the identity provider of the OAuth tests (e2e/harness/hydra.py).
 FULL_STEPS: tuple[BuildStep, ...] = (
     *STEPS,
     BuildStep(
@@ -329,6 +340,18 @@ FULL_STEPS: tuple[BuildStep, ...] = (
         # ARGOCD_BINARY_NAME) the API server, and so on.
         binaries=(Binary("github.com/argoproj/argo-cd/v3/cmd", "argocd"),),
         ldflags=_argocd_ldflags,
+    ),
+    BuildStep(
+        name="hydra",
+        label="Ory Hydra",
+        version_module="github.com/ory/hydra/v2",
+        binaries=(Binary("github.com/ory/hydra/v2", "hydra"),),
+        ldflags=_hydra_ldflags,
+        # Hydra's in-memory store (DSN `memory`) is SQLite through mattn/go-sqlite3, compiled in
+        # only with the `sqlite` tag and only with cgo; the tags are its Makefile's.
+        tags=("sqlite", "sqlite_omit_load_extension"),
+        cgo=True,
+        packages=("gcc", "libc6-dev"),
     ),
 )
 
@@ -489,8 +512,26 @@ def ensure_binaries(layout: CacheLayout, steps: Sequence[BuildStep] = STEPS) -> 
         # Another run may have built them while this one waited for the lock.
         for build in steps:
             if not is_current(layout, build):
+                _install_packages(build)
                 _build(layout, build, go)
     return layout.bin_dir
+
+
+def _install_packages(build: BuildStep) -> None:
+    """Install the Debian packages `build` needs, once, when this machine lets the harness
+    (root, apt). Without dpkg nothing is checked: go build's own error names what is missing."""
+    if not build.packages or shutil.which("dpkg-query") is None:
+        return
+    missing = [package for package in build.packages if not installed(package)]
+    if not missing:
+        return
+    problem = may_install()
+    if problem is not None:
+        raise HarnessError(
+            f"building {build.name} needs {', '.join(missing)} (apt-get install "
+            f"{' '.join(missing)}), and the harness cannot install them: {problem}"
+        )
+    install(missing)
 
 
 def find_go(steps: Sequence[BuildStep] = STEPS) -> str:
