@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from adapters.errors import BackendError, BackendErrorCode
 
@@ -194,6 +194,29 @@ class ActAs:
         return headers
 
 
+class KubeObserver(Protocol):
+    """Who is told how long each API request took and whether access reviews were cached
+    (the server's metrics)."""
+
+    def upstream(self, name: str, seconds: float) -> None: ...
+
+    def review(self, cached: bool) -> None: ...
+
+
+class Telemetry:
+    """What the clients of every context report: each request's time to the observer, and
+    when the API server last answered (readiness)."""
+
+    def __init__(self) -> None:
+        self.observer: KubeObserver | None = None
+        self.last_answer: float | None = None  # time.monotonic()
+
+    def answered(self, seconds: float) -> None:
+        self.last_answer = time.monotonic()
+        if self.observer is not None:
+            self.observer.upstream("apiserver", seconds)
+
+
 class _DiscoveryCache:
     """One context's discovery, shared by every identity that talks to it: what the API
     serves is the same for every user."""
@@ -216,10 +239,12 @@ class KubeAPI:
         *,
         acting_as: ActAs | None = None,
         discovery: _DiscoveryCache | None = None,
+        telemetry: Telemetry | None = None,
     ):
         self.client = client
         self.context = context
         self.acting_as = acting_as
+        self.telemetry = telemetry or Telemetry()
         self._headers = acting_as.headers() if acting_as else {}
         # A passed-through token is the only credential: the client has none of its own.
         self._auth = [] if acting_as and acting_as.bearer else ["BearerToken"]
@@ -248,6 +273,7 @@ class KubeAPI:
         headers = {"Accept": accept, **self._headers}
         if content_type:
             headers["Content-Type"] = content_type
+        started = time.monotonic()
         try:
             response = await self.client.call_api(
                 path,
@@ -273,7 +299,9 @@ class KubeAPI:
                 warnings += warning_texts(response.headers.getall("Warning", []))
             if response.status >= 400:
                 raise _api_error(response.status, await response.text())
-            return await response.json(content_type=None)
+            body = await response.json(content_type=None)
+        self.telemetry.answered(time.monotonic() - started)
+        return body
 
     async def stream_text(
         self,
@@ -375,7 +403,10 @@ class KubeAPI:
         cached for `ttl` seconds."""
         cached = self._reviews.get(request)
         now = time.monotonic()
-        if cached is not None and now - cached[0] < ttl:
+        hit = cached is not None and now - cached[0] < ttl
+        if self.telemetry.observer is not None:
+            self.telemetry.observer.review(hit)
+        if cached is not None and hit:
             return cached[1], cached[2]
         spec: dict[str, Any]
         if request.resource:
@@ -531,6 +562,7 @@ class KubeClients:
         self._acting: OrderedDict[tuple[str | None, ActAs], KubeAPI] = OrderedDict()
         self._bare: dict[str | None, ApiClient] = {}
         self._lock = asyncio.Lock()
+        self.telemetry = Telemetry()
 
     async def get(self, context: str | None = None, acting_as: ActAs | None = None) -> KubeAPI:
         """The API of `context` (default: the server's), as the kubeconfig's user, or as
@@ -539,7 +571,9 @@ class KubeClients:
         async with self._lock:
             api = self._apis.get(context)
             if api is None:
-                api = self._apis[context] = KubeAPI(await self._client(context), context)
+                api = self._apis[context] = KubeAPI(
+                    await self._client(context), context, telemetry=self.telemetry
+                )
             if acting_as is None:
                 return api
             key = (context, acting_as)
@@ -549,7 +583,11 @@ class KubeClients:
                 if acting_as.bearer is not None:
                     client = self._bare.get(context) or self._bare_client(context, api.client)
                 acting = KubeAPI(
-                    client, context, acting_as=acting_as, discovery=api.discovery_cache
+                    client,
+                    context,
+                    acting_as=acting_as,
+                    discovery=api.discovery_cache,
+                    telemetry=self.telemetry,
                 )
                 self._acting[key] = acting
                 while len(self._acting) > self.MAX_IDENTITIES:

@@ -9,10 +9,12 @@ reader answers native/run.py's, how an answer becomes a result output/render.py'
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from adapters.errors import BackendError
 from adapters.kubernetes import ActAs, KubeAPI
@@ -36,6 +38,10 @@ from kube_ai_proxy.parse.plan import Plan, parse_first_stage, parse_pipes
 from kube_ai_proxy.parse.words import split_pipeline
 from kube_ai_proxy.passthrough import caller_kubeconfig
 from kube_ai_proxy.result import CommandResult, ErrorInfo
+
+if TYPE_CHECKING:
+    # prometheus_client takes a tenth of a second to import: stdio servers never load it.
+    from kube_ai_proxy.metrics import Metrics
 
 # A manifest passed in `stdin` is parsed by the policy before anything runs; bounded so one
 # call cannot hold the server up for the others.
@@ -83,7 +89,12 @@ class Calls:
     """The calls of one server: what they share, and `execute`, one call."""
 
     def __init__(
-        self, settings: Settings, specs: CliSpecs, backends: Backends, audit: AuditLog
+        self,
+        settings: Settings,
+        specs: CliSpecs,
+        backends: Backends,
+        audit: AuditLog,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
         self.specs = specs
@@ -94,6 +105,7 @@ class Calls:
         self.policy = policy_for(settings)
         self.backends = backends
         self.audit = audit
+        self.metrics = metrics  # the HTTP transports' (stdio has no /metrics)
 
     async def execute(
         self,
@@ -105,6 +117,21 @@ class Calls:
         """Run one call. With K8S_MCP_CONFIRM, `confirm` asks the client's user first (it may
         raise InputRequired, which leaves this call unanswered and unaudited: the client
         answers and calls again)."""
+        if self.metrics is None:
+            return await self._execute(tool, request, progress, confirm)
+        self.metrics.in_flight.inc()
+        try:
+            return await self._execute(tool, request, progress, confirm)
+        finally:
+            self.metrics.in_flight.dec()
+
+    async def _execute(
+        self,
+        tool: Tool,
+        request: Request,
+        progress: Progress | None,
+        confirm: Confirm | None,
+    ) -> CommandResult:
         settings = self.settings
         started = time.monotonic()
         command_plan: Plan | None = None
@@ -149,15 +176,36 @@ class Calls:
             result = failure_result(
                 exc.code, exc.message, command_plan, request.command, backend="cli"
             )
+        except asyncio.CancelledError:
+            # The client went away, or the server is stopping: the processes are killed
+            # (adapters/cli.py), and the audit log still gets the call's line.
+            message = "the call was cancelled (the client left or the server stopped)"
+            result = failure_result("timeout", message, command_plan, request.command)
+            self._record(tool, request, command_plan, result, started)
+            raise
+        return self._record(tool, request, command_plan, result, started)
+
+    def _record(
+        self,
+        tool: Tool,
+        request: Request,
+        command_plan: Plan | None,
+        result: CommandResult,
+        started: float,
+    ) -> CommandResult:
+        """The call's result with its duration, written to the audit log and the metrics."""
         result = result.model_copy(update={"duration_ms": (time.monotonic() - started) * 1000})
         self.audit.record(
             tool=tool,
             result=result,
             requested=redact_command_line(request.command),
-            transport=settings.transport,
+            transport=self.settings.transport,
             client=request.client,
             **({"caller": request.caller.audited()} if request.caller else {}),
         )
+        if self.metrics is not None:
+            verb = " ".join(command_plan.command.verb) if command_plan else None
+            self.metrics.call_done(tool, verb, result)
         return result
 
     async def _preflight(
@@ -221,6 +269,8 @@ class Calls:
             scrub_stderr=run.scrub_stderr,
             identity=cli_identity_args(tool, run.acting),
         )
+        if self.metrics is not None:
+            self.metrics.upstream(tool, outcome.duration)
         result = pipeline_result(command_plan, outcome, "cli", "", settings.max_output)
         if result.error is not None and tool != "argocd":
             # The CLI's own words for a missing cluster ("connection to the server

@@ -139,6 +139,29 @@ class Settings(BaseSettings):
         description="Requests per second the server accepts from all callers together, with "
         "bursts of twice that (the ceiling over per-caller limits). Empty: no ceiling.",
     )
+    metrics_public: bool = Field(
+        default=False,
+        description="Serve /metrics without authentication on the HTTP transports' port.",
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Serve /metrics, without authentication, on this port of --host instead "
+        "(for a Prometheus inside the cluster).",
+    )
+    ready_max_age: float = Field(
+        default=30,
+        gt=0,
+        description="/readyz answers ready when the API server answered within this many "
+        "seconds, or answers a probe now.",
+    )
+    shutdown_grace: float = Field(
+        default=30,
+        ge=0,
+        description="On SIGTERM, how long calls in flight may finish, seconds; the rest are "
+        "cancelled and their processes killed.",
+    )
     audit_log: str | None = Field(
         default=None, description="Path of the JSON-lines audit log; '-' for stderr."
     )

@@ -1,5 +1,6 @@
-"""The exception the server raises for a call it refuses or cannot complete (CommandError), and
-the one a native reader raises to hand a command to the CLI (Defer)."""
+"""The exception the server raises for a call it refuses or cannot complete (CommandError),
+the one a native reader raises to hand a command to the CLI (Defer), and the one that stops
+the server's start (StartupError)."""
 
 from __future__ import annotations
 
@@ -27,3 +28,7 @@ def invalid(message: str) -> CommandError:
 
 def denied(message: str) -> CommandError:
     return CommandError("policy_denied", message)
+
+
+class StartupError(Exception):
+    """The server cannot start as configured; the message says what to change."""

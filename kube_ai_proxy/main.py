@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from kube_ai_proxy import __version__
 from kube_ai_proxy.config import Settings, add_arguments, load_settings
+from kube_ai_proxy.errors import StartupError
 
 DESCRIPTION = """\
 An MCP server that runs kubectl, helm, istioctl and argocd for AI assistants, without a shell.
@@ -64,7 +65,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     # cluster says so itself, with what to do about it.
     logging.getLogger("kubernetes_asyncio.config.kube_config").setLevel(logging.ERROR)
     # Imported here so --help and --version answer without loading the MCP stack.
-    from kube_ai_proxy.mcp.oauth import StartupError
     from kube_ai_proxy.mcp.server import create_server
 
     try:
@@ -80,6 +80,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             port=settings.port,
             show_banner=False,
             stateless_http=settings.transport == "streamable-http",
+            # SIGTERM: stop accepting, let calls in flight finish for this long, then cancel
+            # them (their processes are killed and their audit lines written).
+            uvicorn_config={"timeout_graceful_shutdown": settings.shutdown_grace},
             # Loopback servers accept only their own Host and Origin: a web page on a domain
             # that resolves to 127.0.0.1 (DNS rebinding) cannot reach them.
             host_origin_protection="auto",

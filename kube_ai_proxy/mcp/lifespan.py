@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from fastmcp import Context
 
@@ -21,6 +22,9 @@ from kube_ai_proxy.call import Calls
 from kube_ai_proxy.config import Settings
 from kube_ai_proxy.help import Help
 from kube_ai_proxy.parse.clispec import CliSpecs
+
+if TYPE_CHECKING:
+    from kube_ai_proxy.metrics import Metrics
 
 # The key of the lifespan's context under which it keeps what it built.
 SERVED = "kube-ai-proxy"
@@ -35,15 +39,18 @@ class Served:
 
 @asynccontextmanager
 async def serving(
-    settings: Settings, backends: BackendsFactory, audit: AuditLog
+    settings: Settings, backends: BackendsFactory, audit: AuditLog, metrics: Metrics | None
 ) -> AsyncIterator[Served]:
     """What the server holds while it runs; `audit` is opened for that time (the HTTP auth
-    writes refusals to it too)."""
+    writes refusals to it too), and the API clients report to `metrics` if given."""
     specs = CliSpecs()
     audit.open()
     try:
         async with backends(settings) as opened:
-            yield Served(Calls(settings, specs, opened, audit), Help(settings, specs), opened)
+            if metrics is not None:
+                opened.kube.telemetry.observer = metrics
+            calls = Calls(settings, specs, opened, audit, metrics)
+            yield Served(calls, Help(settings, specs), opened)
     finally:
         audit.close()
 

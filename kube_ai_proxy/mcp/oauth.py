@@ -24,13 +24,11 @@ from pydantic import AnyHttpUrl
 
 from kube_ai_proxy.audit import AuditLog
 from kube_ai_proxy.config import Settings, is_loopback
+from kube_ai_proxy.errors import StartupError
+from kube_ai_proxy.metrics import Metrics
 
 
-class StartupError(Exception):
-    """The server cannot start as configured; the message says what to change."""
-
-
-def oauth_provider(settings: Settings, audit: AuditLog) -> RemoteAuthProvider:
+def oauth_provider(settings: Settings, audit: AuditLog, metrics: Metrics) -> RemoteAuthProvider:
     issuer = str(settings.oauth_issuer)
     verify: ssl.SSLContext | bool = True
     if settings.oauth_ca_file:
@@ -48,7 +46,7 @@ def oauth_provider(settings: Settings, audit: AuditLog) -> RemoteAuthProvider:
         http_client=httpx2.AsyncClient(verify=verify, timeout=10) if verify is not True else None,
     )
     return RemoteAuthProvider(
-        token_verifier=AuditedVerifier(verifier, settings, audit),
+        token_verifier=AuditedVerifier(verifier, settings, audit, metrics),
         authorization_servers=[AnyHttpUrl(issuer)],
         base_url=settings.resource_url(),
         scopes_supported=settings.oauth_required_scopes or None,
@@ -85,11 +83,14 @@ def discover_jwks_uri(issuer: str, verify: ssl.SSLContext | bool) -> str:
 class AuditedVerifier(TokenVerifier):
     """fastmcp's verification, then the user claim; refusals audited."""
 
-    def __init__(self, inner: JWTVerifier, settings: Settings, audit: AuditLog) -> None:
+    def __init__(
+        self, inner: JWTVerifier, settings: Settings, audit: AuditLog, metrics: Metrics
+    ) -> None:
         super().__init__(required_scopes=inner.required_scopes)
         self.inner = inner
         self.settings = settings
         self.audit = audit
+        self.metrics = metrics
 
     async def verify_token(self, token: str) -> AccessToken | None:
         verified = await self.inner.verify_token(token)
@@ -102,6 +103,7 @@ class AuditedVerifier(TokenVerifier):
             if verified is not None
             else why_refused(token, self.settings)
         )
+        self.metrics.auth_refusals.inc()
         self.audit.refusal(
             reason=reason,
             token_sha256=hashlib.sha256(token.encode()).hexdigest()[:16],

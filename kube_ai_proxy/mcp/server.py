@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mcp_types as mt
 from fastmcp import FastMCP
@@ -24,6 +24,9 @@ from kube_ai_proxy.mcp.auth import BearerToken
 from kube_ai_proxy.mcp.lifespan import SERVED, served, serving
 from kube_ai_proxy.mcp.resources import add_resources
 from kube_ai_proxy.mcp.tools import add_tools
+
+if TYPE_CHECKING:
+    from kube_ai_proxy.mcp.probes import Probes
 
 INSTRUCTIONS = """\
 Operate Kubernetes through kubectl, helm, istioctl and argocd without a shell. Each CLI has an
@@ -91,22 +94,23 @@ def create_server(settings: Settings, backends: BackendsFactory = Backends) -> F
     passes its own)."""
     warm_up = _WarmUp()
     audit = AuditLog(settings.audit_log)
+    http = _http_parts(settings, audit)
 
     @asynccontextmanager
     async def lifespan(_: FastMCP[Any]) -> AsyncIterator[dict[str, Any]]:
-        async with serving(settings, backends, audit) as opened:
+        async with serving(settings, backends, audit, http.metrics if http else None) as opened:
             try:
-                yield {SERVED: opened}
+                if http is None:
+                    yield {SERVED: opened}
+                    return
+                http.served = opened
+                with http.metrics_port():
+                    yield {SERVED: opened}
             finally:
+                if http is not None:
+                    http.served = None
                 warm_up.cancel()
 
-    auth: AuthProvider | None = None
-    if settings.transport != "stdio" and settings.auth_token is not None:
-        auth = BearerToken(settings.auth_token.get_secret_value())
-    elif settings.transport != "stdio" and settings.oauth_issuer is not None:
-        from kube_ai_proxy.mcp.oauth import oauth_provider
-
-        auth = oauth_provider(settings, audit)
     middleware: list[Middleware] = [warm_up]
     middleware += _rate_limits(settings)
     mcp: FastMCP[Any] = FastMCP(
@@ -114,10 +118,31 @@ def create_server(settings: Settings, backends: BackendsFactory = Backends) -> F
         instructions=INSTRUCTIONS,
         version=__version__,
         lifespan=lifespan,
-        auth=auth,
+        auth=http.auth if http else None,
         mask_error_details=True,
         middleware=middleware,
     )
     add_tools(mcp, settings)
     add_resources(mcp, settings)
+    if http is not None:
+        http.add_to(mcp)
     return mcp
+
+
+def _http_parts(settings: Settings, audit: AuditLog) -> Probes | None:
+    """For the HTTP transports: their authentication, metrics and probes (imported here,
+    so a stdio server never loads them)."""
+    if settings.transport == "stdio":
+        return None
+    from kube_ai_proxy.mcp.probes import Probes
+    from kube_ai_proxy.metrics import Metrics
+
+    metrics = Metrics()
+    auth: AuthProvider | None = None
+    if settings.auth_token is not None:
+        auth = BearerToken(settings.auth_token.get_secret_value())
+    elif settings.oauth_issuer is not None:
+        from kube_ai_proxy.mcp.oauth import oauth_provider
+
+        auth = oauth_provider(settings, audit, metrics)
+    return Probes(settings, metrics, auth)
