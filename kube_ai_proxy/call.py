@@ -16,6 +16,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from opentelemetry import trace
+
 from adapters.errors import BackendError
 from adapters.kubernetes import ActAs, KubeAPI
 from kube_ai_proxy.audit import AuditLog
@@ -38,6 +40,7 @@ from kube_ai_proxy.parse.plan import Plan, parse_first_stage, parse_pipes
 from kube_ai_proxy.parse.words import split_pipeline
 from kube_ai_proxy.passthrough import caller_kubeconfig
 from kube_ai_proxy.result import CommandResult, ErrorInfo
+from kube_ai_proxy.tracing import tracer
 
 if TYPE_CHECKING:
     # prometheus_client takes a tenth of a second to import: stdio servers never load it.
@@ -106,6 +109,7 @@ class Calls:
         self.backends = backends
         self.audit = audit
         self.metrics = metrics  # the HTTP transports' (stdio has no /metrics)
+        self.tracer = tracer()
 
     async def execute(
         self,
@@ -143,15 +147,18 @@ class Calls:
                     f"`stdin` is {len(request.stdin)} characters; at most {_MAX_STDIN} are "
                     "accepted. Split the manifest into several calls.",
                 )
-            command_plan = judged_plan(
-                self.specs, tool, request.command, self.limits, context=request.context
-            )
+            with self.tracer.start_as_current_span("parse"):
+                command_plan = judged_plan(
+                    self.specs, tool, request.command, self.limits, context=request.context
+                )
             command = command_plan.command
-            scope = self.policy.scope(command)
-            target = self.policy.check(scope, request.stdin)
-            guard = output_guard(command, allow_secrets=settings.allow_secrets)
+            with self.tracer.start_as_current_span("policy"):
+                scope = self.policy.scope(command)
+                target = self.policy.check(scope, request.stdin)
+                guard = output_guard(command, allow_secrets=settings.allow_secrets)
             if settings.rbac_preflight:
-                await self._preflight(scope, target, request.stdin, acting)
+                with self.tracer.start_as_current_span("rbac"):
+                    await self._preflight(scope, target, request.stdin, acting)
             if needs_confirmation(settings.confirm, command, target.level):
                 await self._confirm(confirm, command_plan, scope)
             timeout = min(request.timeout or settings.timeout, settings.max_timeout)
@@ -165,11 +172,20 @@ class Calls:
                 # Route: a reader that answers the command exactly, else (None) the CLI.
                 result = None
                 if settings.native:
-                    result = await answer_natively(
-                        command_plan, scope, self.backends, settings, timeout, acting, kubeconfig
-                    )
+                    with self.tracer.start_as_current_span("native") as span:
+                        result = await answer_natively(
+                            command_plan,
+                            scope,
+                            self.backends,
+                            settings,
+                            timeout,
+                            acting,
+                            kubeconfig,
+                        )
+                        span.set_attribute("kube_ai_proxy.answered", result is not None)
                 if result is None:
-                    result = await self._run_cli(run)
+                    with self.tracer.start_as_current_span("cli"):
+                        result = await self._run_cli(run)
         except CommandError as exc:
             result = failure_result(exc.code, exc.message, command_plan, request.command)
         except BackendError as exc:
@@ -203,8 +219,14 @@ class Calls:
             client=request.client,
             **({"caller": request.caller.audited()} if request.caller else {}),
         )
+        verb = " ".join(command_plan.command.verb) if command_plan else None
+        span = trace.get_current_span()  # fastmcp's span of this request
+        span.set_attribute("kube_ai_proxy.tool", tool)
+        span.set_attribute("kube_ai_proxy.verb", verb or "unparsed")
+        span.set_attribute(
+            "kube_ai_proxy.outcome", result.error.code if result.error else "success"
+        )
         if self.metrics is not None:
-            verb = " ".join(command_plan.command.verb) if command_plan else None
             self.metrics.call_done(tool, verb, result)
         return result
 
@@ -271,7 +293,8 @@ class Calls:
         )
         if self.metrics is not None:
             self.metrics.upstream(tool, outcome.duration)
-        result = pipeline_result(command_plan, outcome, "cli", "", settings.max_output)
+        with self.tracer.start_as_current_span("render"):
+            result = pipeline_result(command_plan, outcome, "cli", "", settings.max_output)
         if result.error is not None and tool != "argocd":
             # The CLI's own words for a missing cluster ("connection to the server
             # localhost:8080 was refused") do not say that no kubeconfig was found.

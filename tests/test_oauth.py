@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,9 +26,9 @@ from pydantic import ValidationError
 
 from kube_ai_proxy.config import Settings
 from tests.fakes.issuer import AUDIENCE, Issuer, serve_issuer
+from tests.fakes.server_process import SERVER, free_port, start, stop
 
 REPO = Path(__file__).resolve().parent.parent
-SERVER = [sys.executable, "-m", "kube_ai_proxy.main"]
 INITIALIZE = {
     "jsonrpc": "2.0",
     "id": 1,
@@ -59,38 +57,6 @@ class OAuthServer:
         return Client(transport, timeout=60)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _start(env: dict[str, str], port: int) -> subprocess.Popen[str]:
-    proc = subprocess.Popen(SERVER, env=env, cwd=REPO, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return proc
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise AssertionError(
-                    f"server did not start: {proc.stderr and proc.stderr.read()}"
-                ) from None
-            time.sleep(0.1)
-
-
-def _stop(proc: subprocess.Popen[str]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 def _oauth_env(issuer: Issuer, port: int, audit: Path, **extra: str) -> dict[str, str]:
     return {
         **os.environ,
@@ -117,14 +83,14 @@ def issuer() -> Iterator[Issuer]:
 
 @pytest.fixture
 def server(fake_bin: Path, issuer: Issuer, tmp_path: Path) -> Iterator[OAuthServer]:
-    port = _free_port()
+    port = free_port()
     audit = tmp_path / "audit.jsonl"
-    proc = _start(_oauth_env(issuer, port, audit), port)
+    proc = start(_oauth_env(issuer, port, audit), port)
     base = f"http://127.0.0.1:{port}"
     try:
         yield OAuthServer(f"{base}/mcp", base, issuer, audit)
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 async def test_the_protected_resource_metadata_names_the_issuer(server: OAuthServer) -> None:
@@ -239,15 +205,15 @@ async def test_the_model_still_cannot_pass_as_itself(server: OAuthServer) -> Non
 async def test_in_server_mode_the_caller_is_only_recorded(
     fake_bin: Path, issuer: Issuer, tmp_path: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
     audit = tmp_path / "audit.jsonl"
-    proc = _start(_oauth_env(issuer, port, audit, K8S_MCP_IDENTITY="server"), port)
+    proc = start(_oauth_env(issuer, port, audit, K8S_MCP_IDENTITY="server"), port)
     try:
         server = OAuthServer(f"http://127.0.0.1:{port}/mcp", "", issuer, audit)
         async with server.client(issuer.token("carol")) as client:
             raw = await client.call_tool("execute_kubectl", {"command": "kubectl get pods"})
     finally:
-        _stop(proc)
+        stop(proc)
     assert raw.structured_content is not None
     assert raw.structured_content["data"]["argv"] == ["get", "pods"]
     (entry,) = server.audited()
@@ -255,8 +221,8 @@ async def test_in_server_mode_the_caller_is_only_recorded(
 
 
 def test_an_unreachable_issuer_stops_the_start_with_what_to_check(tmp_path: Path) -> None:
-    port = _free_port()
-    env = _oauth_env(Issuer(f"http://127.0.0.1:{_free_port()}"), port, tmp_path / "audit.jsonl")
+    port = free_port()
+    env = _oauth_env(Issuer(f"http://127.0.0.1:{free_port()}"), port, tmp_path / "audit.jsonl")
     done = subprocess.run(SERVER, env=env, cwd=REPO, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert "discovery document" in done.stderr
@@ -302,19 +268,19 @@ def test_an_issuer_is_enough_to_serve_beyond_loopback() -> None:
 async def test_passthrough_gives_the_cli_the_callers_token_alone(
     fake_bin: Path, issuer: Issuer, tmp_path: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
     audit = tmp_path / "audit.jsonl"
     env = _oauth_env(
         issuer, port, audit, K8S_MCP_IDENTITY="passthrough", FAKE_CLI_MODE="kubeconfig"
     )
-    proc = _start(env, port)
+    proc = start(env, port)
     token = issuer.token("dave")
     try:
         server = OAuthServer(f"http://127.0.0.1:{port}/mcp", "", issuer, audit)
         async with server.client(token) as client:
             raw = await client.call_tool("execute_kubectl", {"command": "kubectl get pods"})
     finally:
-        _stop(proc)
+        stop(proc)
     assert raw.structured_content is not None
     printed = raw.structured_content["data"]
     assert printed["argv"] == ["get", "pods"]  # no --as: the token is the identity
@@ -340,15 +306,15 @@ async def _refusal(server: OAuthServer, token: str, calls: int) -> str | None:
 
 
 async def test_the_rate_limit_is_per_caller(fake_bin: Path, issuer: Issuer, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     audit = tmp_path / "audit.jsonl"
-    proc = _start(_oauth_env(issuer, port, audit, K8S_MCP_RATE_LIMIT="2"), port)
+    proc = start(_oauth_env(issuer, port, audit, K8S_MCP_RATE_LIMIT="2"), port)
     try:
         server = OAuthServer(f"http://127.0.0.1:{port}/mcp", "", issuer, audit)
         alice = await _refusal(server, issuer.token("alice"), calls=20)
         bob = await _refusal(server, issuer.token("bob"), calls=1)
     finally:
-        _stop(proc)
+        stop(proc)
     assert alice is not None and "rate limit exceeded for client: alice" in alice.lower()
     assert bob is None  # Alice's bucket is empty; Bob's is not
 
@@ -356,15 +322,15 @@ async def test_the_rate_limit_is_per_caller(fake_bin: Path, issuer: Issuer, tmp_
 async def test_the_total_rate_limit_is_a_ceiling_over_all_callers(
     fake_bin: Path, issuer: Issuer, tmp_path: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
     audit = tmp_path / "audit.jsonl"
-    proc = _start(_oauth_env(issuer, port, audit, K8S_MCP_RATE_LIMIT_TOTAL="2"), port)
+    proc = start(_oauth_env(issuer, port, audit, K8S_MCP_RATE_LIMIT_TOTAL="2"), port)
     try:
         server = OAuthServer(f"http://127.0.0.1:{port}/mcp", "", issuer, audit)
         # Each caller makes one call (and the handshake): together they go over.
         crowd = [await _refusal(server, issuer.token(f"user{n}"), calls=1) for n in range(20)]
     finally:
-        _stop(proc)
+        stop(proc)
     refused = [message for message in crowd if message is not None]
     assert refused, crowd
     assert all("global rate limit exceeded" in message.lower() for message in refused)

@@ -12,10 +12,7 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +23,9 @@ import pytest
 from fastmcp import Client
 from fastmcp.client.transports import StreamableHttpTransport
 
-REPO = Path(__file__).resolve().parent.parent
-SERVER = [sys.executable, "-m", "kube_ai_proxy.main"]
+from tests.fakes.raw_mcp import tool_call
+from tests.fakes.server_process import free_port, start
+
 TOKEN = "ops-" + os.urandom(8).hex()
 
 
@@ -45,34 +43,12 @@ class Running:
         return [json.loads(line) for line in self.audit.read_text().splitlines()]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_for(port: int, proc: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise AssertionError(
-                    f"server did not start: {proc.stderr and proc.stderr.read()}"
-                ) from None
-            time.sleep(0.1)
-
-
 @pytest.fixture
 def serve(fake_bin: Path, tmp_path: Path) -> Iterator[Any]:
     started: list[subprocess.Popen[str]] = []
 
-    def start(**settings: str) -> Running:
-        port = _free_port()
+    def serving(**settings: str) -> Running:
+        port = free_port()
         audit = tmp_path / f"audit-{port}.jsonl"
         env = {
             **os.environ,
@@ -84,12 +60,11 @@ def serve(fake_bin: Path, tmp_path: Path) -> Iterator[Any]:
             "K8S_MCP_AUDIT_LOG": str(audit),
             **settings,
         }
-        proc = subprocess.Popen(SERVER, env=env, cwd=REPO, stderr=subprocess.PIPE, text=True)
+        proc = start(env, port)
         started.append(proc)
-        _wait_for(port, proc)
         return Running(f"http://127.0.0.1:{port}", proc, audit)
 
-    yield start
+    yield serving
     for proc in started:
         if proc.poll() is None:
             proc.kill()
@@ -170,7 +145,7 @@ async def test_metrics_count_the_calls_with_bounded_labels(serve: Any) -> None:
 
 async def test_metrics_can_be_public_or_on_a_port_of_their_own(serve: Any) -> None:
     public = serve(K8S_MCP_METRICS_PUBLIC="true")
-    metrics_port = _free_port()
+    metrics_port = free_port()
     separate = serve(K8S_MCP_METRICS_PORT=str(metrics_port))
     async with httpx.AsyncClient() as http:
         open_scrape = await http.get(f"{public.base}/metrics")
@@ -185,29 +160,8 @@ async def test_metrics_can_be_public_or_on_a_port_of_their_own(serve: Any) -> No
 
 async def _call_then_sigterm(server: Running, after: float) -> dict[str, Any] | None:
     """The structured result of a call to which the server got SIGTERM `after` seconds in;
-    None when no answer came. Plain HTTP (fastmcp's client sends requests of its own beside
-    the call, which a stopping server refuses)."""
-    headers = {
-        "Authorization": f"Bearer {TOKEN}",
-        "Accept": "application/json, text/event-stream",
-        "MCP-Protocol-Version": "2026-07-28",
-        "Mcp-Method": "tools/call",
-        "Mcp-Name": "execute_kubectl",
-    }
-    envelope = {
-        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities": {},
-    }
-    call = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "tools/call",
-        "params": {
-            "name": "execute_kubectl",
-            "arguments": {"command": "kubectl get pods"},
-            "_meta": envelope,
-        },
-    }
+    None when no answer came."""
+    call, headers = tool_call("execute_kubectl", "kubectl get pods", TOKEN)
     async with httpx.AsyncClient(timeout=60) as http:
         answer = asyncio.create_task(http.post(f"{server.base}/mcp", json=call, headers=headers))
         await asyncio.sleep(after)

@@ -24,6 +24,7 @@ from kube_ai_proxy.mcp.auth import BearerToken
 from kube_ai_proxy.mcp.lifespan import SERVED, served, serving
 from kube_ai_proxy.mcp.resources import add_resources
 from kube_ai_proxy.mcp.tools import add_tools
+from kube_ai_proxy.tracing import tracing
 
 if TYPE_CHECKING:
     from kube_ai_proxy.mcp.probes import Probes
@@ -98,7 +99,10 @@ def create_server(settings: Settings, backends: BackendsFactory = Backends) -> F
 
     @asynccontextmanager
     async def lifespan(_: FastMCP[Any]) -> AsyncIterator[dict[str, Any]]:
-        async with serving(settings, backends, audit, http.metrics if http else None) as opened:
+        async with (
+            tracing(),
+            serving(settings, backends, audit, http.metrics if http else None) as opened,
+        ):
             try:
                 if http is None:
                     yield {SERVED: opened}

@@ -38,6 +38,7 @@ from kube_ai_proxy.output.budget import REDACTION_BUFFER, native_budget, read_li
 from kube_ai_proxy.output.render import answer_result, pipeline_result
 from kube_ai_proxy.parse.plan import Plan
 from kube_ai_proxy.result import CommandResult, ErrorInfo
+from kube_ai_proxy.tracing import tracer
 
 
 async def answer_natively(
@@ -156,6 +157,14 @@ async def _result(
             f"{source} did not answer within {timeout:g}s; raise `timeout` (up to the "
             "server's maximum) or narrow the command",
         ) from None
+    with tracer().start_as_current_span("render"):
+        return await _rendered(command_plan, answer, timeout, started, max_output)
+
+
+async def _rendered(
+    command_plan: Plan, answer: NativeAnswer, timeout: float, started: float, max_output: int
+) -> CommandResult:
+    """A reader's answer as the call's result: through the pipe stages, within the budget."""
     if answer.error_code is not None:
         error = ErrorInfo(code=answer.error_code, message=answer.stderr)
         return answer_result(
