@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import json
 import ssl
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -146,6 +147,8 @@ class ArgoCD:
         self._client: httpx.AsyncClient | None = None
         self._session: str | None = None
         self._login_lock = asyncio.Lock()
+        # Told how long each request took (the server's metrics), when set.
+        self.on_request: Callable[[float], None] | None = None
 
     # -- credentials -------------------------------------------------------------------------
 
@@ -235,6 +238,7 @@ class ArgoCD:
             content=json.dumps(body).encode() if body is not None else None,
         )
         where = f"Argo CD at {self.address.base_url}"
+        started = time.monotonic()
         try:
             response = await self._http().send(request, stream=True)
         except httpx.TimeoutException:
@@ -251,6 +255,8 @@ class ArgoCD:
             ) from None
         finally:
             await response.aclose()
+            if self.on_request is not None:
+                self.on_request(time.monotonic() - started)
         if response.status_code >= 400:
             raise self._status_error(response.status_code, content, path)
         try:

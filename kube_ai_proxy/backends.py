@@ -46,6 +46,8 @@ class Backends:
         self._argocd_config = argocd_config(settings)
         self._connect_argocd = connect_argocd
         self._argocd: ArgoCD | None = None
+        # Told how long each Argo CD API request took (the server's metrics), when set.
+        self.on_argocd_request: Callable[[float], None] | None = None
 
     def argocd(self) -> ArgoCD | None:
         """The Argo CD API client, made by the first call that needs it; None when Argo CD's
@@ -53,6 +55,7 @@ class Backends:
         that needs it (BackendError), not of the server's start."""
         if self._argocd is None and self._argocd_config is not None:
             self._argocd = self._connect_argocd(self._argocd_config)
+            self._argocd.on_request = self.on_argocd_request
         return self._argocd
 
     async def __aenter__(self) -> Backends:

@@ -67,7 +67,8 @@ class Metrics:
         self.upstream_seconds = Histogram(
             f"{prefix}_upstream_duration_seconds",
             "Time spent in what answers for the server: each API server request (apiserver), "
-            "each CLI run (kubectl, helm, istioctl, argocd).",
+            "each Argo CD API request (argocd-api), each CLI run (kubectl, helm, istioctl, "
+            "argocd).",
             ["upstream"],
             buckets=_UPSTREAM_BUCKETS,
             registry=self.registry,
@@ -97,6 +98,9 @@ class Metrics:
 
     def upstream(self, name: str, seconds: float) -> None:
         self.upstream_seconds.labels(name).observe(seconds)
+
+    def argocd_request(self, seconds: float) -> None:
+        self.upstream("argocd-api", seconds)
 
     def review(self, cached: bool) -> None:
         self.review_cache.labels("hit" if cached else "miss").inc()

@@ -210,3 +210,20 @@ def _alive(pid: int) -> bool:
     # A zombie no one reaped yet is dead too.
     status = Path(f"/proc/{pid}/status")
     return not status.exists() or "zombie" not in status.read_text()
+
+
+async def test_argocd_api_requests_are_timed_for_the_metrics() -> None:
+    from adapters.argocd import ArgoCD, ArgoCDConfig
+    from kube_ai_proxy.metrics import Metrics
+
+    metrics = Metrics()
+    answer = httpx.MockTransport(lambda request: httpx.Response(200, json={"items": []}))
+    argocd = ArgoCD(ArgoCDConfig("https://argocd.example", token="t"), transport=answer)
+    argocd.on_request = metrics.argocd_request
+    try:
+        await argocd.get("/api/v1/applications")
+        await argocd.get("/api/v1/projects")
+    finally:
+        await argocd.aclose()
+    text = metrics.exposition().decode()
+    assert 'kube_ai_proxy_upstream_duration_seconds_count{upstream="argocd-api"} 2.0' in text

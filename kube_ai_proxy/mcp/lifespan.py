@@ -49,6 +49,7 @@ async def serving(
         async with backends(settings) as opened:
             if metrics is not None:
                 opened.kube.telemetry.observer = metrics
+                opened.on_argocd_request = metrics.argocd_request
             calls = Calls(settings, specs, opened, audit, metrics)
             yield Served(calls, Help(settings, specs), opened)
     finally:
