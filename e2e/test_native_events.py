@@ -218,7 +218,9 @@ async def _both(
     return result, real
 
 
-_AGE = r"(\d+[smhdy]|\d+[mhdy]\d+[smhd]|<unknown>|<invalid>)"
+# Two-unit ages first: `2m3s` is one age (an age crossing from `119s` to `2m1s` between the
+# two listings compared must not read as two).
+_AGE = r"(\d+[mhdy]\d+[smhd]|\d+[smhdy]|<unknown>|<invalid>)"
 _LAST_SEEN = re.compile(rf"{_AGE}( \(x\d+ over {_AGE}\))?")
 
 
