@@ -120,6 +120,30 @@ def _token(provider: IdentityProvider, team: Team) -> str:
     return provider.token(team.user, [team.group], AUDIENCE, SCOPES)
 
 
+async def _each_reads_only_their_own(
+    server: mcp_server.HttpServer,
+    provider: IdentityProvider,
+    teams: tuple[Team, Team],
+    native: bool,
+) -> None:
+    """alice reads her namespace and is refused bob's (rbac_denied, naming her), and the
+    reverse."""
+    for me, other in (teams, teams[::-1]):
+        token = _token(provider, me)
+        mine = await _call(
+            server, token, "execute_kubectl", f"kubectl get configmaps -n {me.namespace}"
+        )
+        theirs = await _call(
+            server, token, "execute_kubectl", f"kubectl get configmaps -n {other.namespace}"
+        )
+        assert mine["status"] == "success", mine
+        assert f"{me.user}-notes" in mine["output"]
+        assert mine["backend"] == ("native" if native else "cli")
+        assert theirs["status"] == "error"
+        assert theirs["error"]["code"] == "rbac_denied", theirs
+        assert f"oidc:{me.user}" in theirs["error"]["message"]
+
+
 @pytest.mark.parametrize("native", [True, False], ids=["native", "cli"])
 async def test_each_user_reads_their_own_namespace_and_is_refused_the_other(
     oauth_env: dict[str, str],
@@ -129,20 +153,7 @@ async def test_each_user_reads_their_own_namespace_and_is_refused_the_other(
     native: bool,
 ) -> None:
     with _serving({**oauth_env, "K8S_MCP_NATIVE": str(native).lower()}, tmp_path) as server:
-        for me, other in (teams, teams[::-1]):
-            token = _token(provider, me)
-            mine = await _call(
-                server, token, "execute_kubectl", f"kubectl get configmaps -n {me.namespace}"
-            )
-            theirs = await _call(
-                server, token, "execute_kubectl", f"kubectl get configmaps -n {other.namespace}"
-            )
-            assert mine["status"] == "success", mine
-            assert f"{me.user}-notes" in mine["output"]
-            assert mine["backend"] == ("native" if native else "cli")
-            assert theirs["status"] == "error"
-            assert theirs["error"]["code"] == "rbac_denied", theirs
-            assert f"oidc:{me.user}" in theirs["error"]["message"]
+        await _each_reads_only_their_own(server, provider, teams, native)
 
 
 async def test_without_the_preflight_the_api_server_refuses_the_caller(
@@ -319,16 +330,8 @@ async def test_passthrough_needs_no_rights_of_the_servers_own(
         "K8S_MCP_NATIVE": str(native).lower(),
     }
     with _serving(env, tmp_path) as server:
-        for me, other in (teams, teams[::-1]):
+        await _each_reads_only_their_own(server, provider, teams, native)
+        for me in teams:
             token = _token(provider, me)
-            mine = await _call(
-                server, token, "execute_kubectl", f"kubectl get configmaps -n {me.namespace}"
-            )
-            theirs = await _call(
-                server, token, "execute_kubectl", f"kubectl get configmaps -n {other.namespace}"
-            )
             whoami = await _call(server, token, "execute_kubectl", "kubectl auth whoami -o json")
-            assert mine["status"] == "success", mine
-            assert f"{me.user}-notes" in mine["output"]
-            assert theirs["error"]["code"] == "rbac_denied", theirs
             assert whoami["data"]["status"]["userInfo"]["username"] == f"oidc:{me.user}"

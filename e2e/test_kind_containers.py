@@ -135,6 +135,15 @@ async def test_exec_runs_in_the_container_in_admin(
     assert greeting["output"].split() == ["hi", "0"]
 
 
+async def _exec(server_env: dict[str, str], pod: str, argv: str, **settings: str) -> Any:
+    """`kubectl exec POD -- ARGV` through a server in admin mode (and `settings`)."""
+    env = {**server_env, "K8S_MCP_ACCESS": "admin", **settings}
+    async with mcp_server.stdio_client(env) as client:
+        return await _call(
+            client, "execute_kubectl", f"kubectl exec {pod} -n {NAMESPACE} -- {argv}"
+        )
+
+
 @pytest.mark.parametrize(
     "script",
     [
@@ -145,15 +154,9 @@ async def test_exec_runs_in_the_container_in_admin(
     ],
 )
 async def test_exec_output_holds_no_secret_value(
-    server_env: dict[str, str], namespace: str, shell_pod: str, script: str
+    server_env: dict[str, str], shell_pod: str, script: str
 ) -> None:
-    env = {**server_env, "K8S_MCP_ACCESS": "admin"}
-    async with mcp_server.stdio_client(env) as client:
-        result = await _call(
-            client,
-            "execute_kubectl",
-            f"kubectl exec {shell_pod} -n {namespace} -- sh -c '{script}'",
-        )
+    result = await _exec(server_env, shell_pod, f"sh -c '{script}'")
     assert result["status"] == "success", result
     assert DB_PASSWORD not in result["output"]
     assert "eyJ" not in result["output"]
@@ -161,15 +164,9 @@ async def test_exec_output_holds_no_secret_value(
 
 
 async def test_exec_stderr_holds_no_secret_value(
-    server_env: dict[str, str], namespace: str, shell_pod: str
+    server_env: dict[str, str], shell_pod: str
 ) -> None:
-    env = {**server_env, "K8S_MCP_ACCESS": "admin"}
-    async with mcp_server.stdio_client(env) as client:
-        result = await _call(
-            client,
-            "execute_kubectl",
-            f"kubectl exec {shell_pod} -n {namespace} -- sh -c 'echo bad $DB_PASSWORD >&2; exit 4'",
-        )
+    result = await _exec(server_env, shell_pod, "sh -c 'echo bad $DB_PASSWORD >&2; exit 4'")
     assert result["status"] == "error"
     assert result["exit_code"] == 4
     assert DB_PASSWORD not in json.dumps(result)
@@ -177,15 +174,11 @@ async def test_exec_stderr_holds_no_secret_value(
 
 
 async def test_exec_output_is_whole_when_secrets_are_allowed(
-    server_env: dict[str, str], namespace: str, shell_pod: str
+    server_env: dict[str, str], shell_pod: str
 ) -> None:
-    env = {**server_env, "K8S_MCP_ACCESS": "admin", "K8S_MCP_ALLOW_SECRETS": "true"}
-    async with mcp_server.stdio_client(env) as client:
-        result = await _call(
-            client,
-            "execute_kubectl",
-            f"kubectl exec {shell_pod} -n {namespace} -- printenv DB_PASSWORD",
-        )
+    result = await _exec(
+        server_env, shell_pod, "printenv DB_PASSWORD", K8S_MCP_ALLOW_SECRETS="true"
+    )
     assert result["output"].strip() == DB_PASSWORD
 
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ from fastmcp import Client
 from fastmcp.client.transports import SSETransport, StdioTransport, StreamableHttpTransport
 
 from kube_ai_proxy import __version__
+from tests.fakes.server_process import free_port, start, stop
 
 REPO = Path(__file__).resolve().parent.parent
 SERVER = [sys.executable, "-m", "kube_ai_proxy.main"]
@@ -115,17 +114,10 @@ async def test_stdio_client_lists_tools_and_runs_a_command(fake_bin: Path) -> No
     assert data["env"]["KUBECONFIG"] == "/nonexistent/kubeconfig"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def http_server(fake_bin: Path, request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
     transport: str = request.param
-    port = _free_port()
+    port = free_port()
     token = "t0ken-" + os.urandom(8).hex()
     env = {
         **os.environ,
@@ -135,28 +127,12 @@ def http_server(fake_bin: Path, request: pytest.FixtureRequest) -> Iterator[tupl
         "K8S_MCP_RBAC_PREFLIGHT": "false",
         "K8S_MCP_NATIVE": "false",
     }
-    proc = subprocess.Popen(SERVER, env=env, cwd=REPO, stderr=subprocess.PIPE, text=True)
+    proc = start(env, port)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(
-                        f"server did not start: {proc.stderr and proc.stderr.read()}"
-                    ) from None
-                time.sleep(0.1)
         path = "/mcp" if transport == "streamable-http" else "/sse"
         yield f"http://127.0.0.1:{port}{path}", token
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 @pytest.mark.parametrize("http_server", ["streamable-http"], indirect=True)

@@ -25,8 +25,8 @@ from e2e.harness.hydra import (
     _Pending,
     _serving,
     pkce_challenge,
-    write_tls_files,
 )
+from e2e.harness.tls import write_tls_files
 
 NEXT = "https://127.0.0.1:1/oauth2/auth?verifier=next"
 
