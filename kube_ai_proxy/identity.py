@@ -67,7 +67,7 @@ def acting_as(settings: Settings, caller: Caller | None) -> ActAs | None:
 
 def cli_identity_args(tool: Tool, act_as: ActAs | None) -> list[str]:
     """The flags that make a CLI act as the caller (impersonation); passthrough gives the
-    token in the environment instead (cli_run.logged_in_env)."""
+    CLI a kubeconfig with the caller's token instead (passthrough.py)."""
     if act_as is None or act_as.user is None:
         return []
     if tool == "helm":

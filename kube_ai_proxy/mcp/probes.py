@@ -3,13 +3,15 @@
 
 /healthz says the process serves; /readyz that the kube client is configured and the API
 server answered within K8S_MCP_READY_MAX_AGE seconds (else it is asked for /version now). Both
-answer without authentication: probes carry no token, and neither says more than ready or
-why not. /metrics needs the same authentication as /mcp unless K8S_MCP_METRICS_PUBLIC is set;
-K8S_MCP_METRICS_PORT serves it on a port of its own instead.
+answer without authentication: probes carry no token, so neither says more than ready or, in
+general words, why not (the details go to the log). /metrics needs the same authentication
+as /mcp unless K8S_MCP_METRICS_PUBLIC is set; K8S_MCP_METRICS_PORT serves it on a port of its
+own instead.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +30,12 @@ from kube_ai_proxy.metrics import CONTENT_TYPE, Metrics
 
 # How long /readyz waits for the API server when it asks it.
 _PROBE_SECONDS = 5.0
+_NOT_READY = {
+    "unavailable": "the cluster cannot be reached (no usable kubeconfig, or the API server "
+    "does not answer); the server's log says more",
+    "timeout": "the API server did not answer in time",
+}
+_log = logging.getLogger(__name__)
 
 
 class Probes:
@@ -66,7 +74,9 @@ class Probes:
             api = await kube.get()
             await api.request("GET", "/version", timeout=_PROBE_SECONDS)
         except BackendError as exc:
-            return exc.message
+            # The details (addresses, file names) go to the log: /readyz answers anyone.
+            _log.warning("not ready: %s", exc.message)
+            return _NOT_READY.get(exc.code, "the API server refused the probe")
         return None
 
     async def scrape(self, request: Request) -> Response:
