@@ -8,7 +8,9 @@ test hands in one that replays recorded answers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import replace
 
 from adapters.argocd import ArgoCD, ArgoCDConfig
 from adapters.helm import Helm
@@ -20,8 +22,9 @@ ArgoCDConnect = Callable[[ArgoCDConfig], ArgoCD]
 
 
 def argocd_config(settings: Settings) -> ArgoCDConfig | None:
-    """How to reach Argo CD's API, when ARGOCD_SERVER and credentials are set; None otherwise
-    (argocd commands then run the CLI, with its own configuration)."""
+    """How to reach Argo CD's API, when ARGOCD_SERVER and credentials are set (the callers'
+    own with K8S_MCP_ARGOCD_IDENTITY=caller); None otherwise (argocd commands then run the
+    CLI, with its own configuration)."""
     if not settings.argocd_server:
         return None
     token = settings.argocd_auth_token
@@ -35,6 +38,8 @@ def argocd_config(settings: Settings) -> ArgoCDConfig | None:
         ca_file=settings.argocd_ca_file,
         timeout=settings.max_timeout,
     )
+    if settings.argocd_identity == "caller":
+        return config
     return config if config.has_credentials else None
 
 
@@ -57,6 +62,21 @@ class Backends:
             self._argocd = self._connect_argocd(self._argocd_config)
             self._argocd.on_request = self.on_argocd_request
         return self._argocd
+
+    @asynccontextmanager
+    async def argocd_as(self, token: str | None) -> AsyncIterator[ArgoCD | None]:
+        """The Argo CD API client of one call: the server's, or with a caller's token a
+        client of its own for this call, closed when it ends."""
+        if token is None or self._argocd_config is None:
+            yield self.argocd()
+            return
+        config = replace(self._argocd_config, token=token, username=None, password=None)
+        client = self._connect_argocd(config)
+        client.on_request = self.on_argocd_request
+        try:
+            yield client
+        finally:
+            await client.aclose()
 
     async def __aenter__(self) -> Backends:
         return self

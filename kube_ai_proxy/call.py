@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from opentelemetry import trace
 
+from adapters.argocd import ArgoCD
 from adapters.errors import BackendError
 from adapters.kubernetes import ActAs, KubeAPI
 from kube_ai_proxy.audit import AuditLog
@@ -86,6 +87,8 @@ class _Run:
     acting: ActAs | None
     scrub_stderr: bool = False
     kubeconfig: str | None = None  # the caller's, with a passed-through token
+    argocd: ArgoCD | None = None  # Argo CD's API client for this call
+    argocd_token: str | None = None  # the caller's, with K8S_MCP_ARGOCD_IDENTITY=caller
 
 
 class Calls:
@@ -167,8 +170,13 @@ class Calls:
                 api = await self.backends.kube.get(scope.kube_context, acting)
                 run.guard = await container_scrubber(api, command, scope.namespace, timeout)
                 run.scrub_stderr = True  # a container's stderr comes through kubectl's
-            async with self._caller_kubeconfig(run) as kubeconfig:
+            argocd_token = self._argocd_token(tool, request.caller)
+            argocd_client = (
+                self.backends.argocd_as(argocd_token) if tool == "argocd" else nullcontext()
+            )
+            async with self._caller_kubeconfig(run) as kubeconfig, argocd_client as argocd:
                 run.kubeconfig = kubeconfig
+                run.argocd, run.argocd_token = argocd, argocd_token
                 # Route: a reader that answers the command exactly, else (None) the CLI.
                 result = None
                 if settings.native:
@@ -181,6 +189,7 @@ class Calls:
                             timeout,
                             acting,
                             kubeconfig,
+                            argocd,
                         )
                         span.set_attribute("kube_ai_proxy.answered", result is not None)
                 if result is None:
@@ -259,6 +268,12 @@ class Calls:
                 "that supports elicitation."
             )
 
+    def _argocd_token(self, tool: Tool, caller: Caller | None) -> str | None:
+        """The token Argo CD gets for this call when it sees the caller; None: the server's."""
+        if tool != "argocd" or caller is None or self.settings.argocd_identity != "caller":
+            return None
+        return caller.token
+
     @asynccontextmanager
     async def _caller_kubeconfig(self, run: _Run) -> AsyncIterator[str | None]:
         """With a passed-through token, the kubeconfig a CLI of this call reads (it holds
@@ -275,10 +290,11 @@ class Calls:
         settings = self.settings
         command_plan = run.plan
         tool = command_plan.command.tool
-        argocd = self.backends.argocd() if tool == "argocd" else None
-        env = await logged_in_env(settings, tool, argocd)
+        env = await logged_in_env(settings, tool, run.argocd if tool == "argocd" else None)
         if run.kubeconfig is not None:
             env["KUBECONFIG"] = run.kubeconfig
+        if run.argocd_token is not None:
+            env["ARGOCD_AUTH_TOKEN"] = run.argocd_token
         outcome = await run_cli(
             command_plan,
             env,

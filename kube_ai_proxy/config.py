@@ -18,6 +18,7 @@ Transport = Literal["stdio", "sse", "streamable-http"]
 AccessMode = Literal["read-only", "standard", "admin"]
 ConfirmMode = Literal["none", "destructive", "writes"]
 IdentityMode = Literal["server", "impersonate", "passthrough"]
+ArgoCDIdentityMode = Literal["server", "caller"]
 CommaList = Annotated[list[str], NoDecode]
 
 
@@ -88,6 +89,12 @@ class Settings(BaseSettings):
         description="Who the cluster sees: server (the server's own credentials), impersonate "
         "(the caller, through Impersonate-User/Group and --as), or passthrough (the caller's "
         "token, for API servers that trust the issuer). Needs --oauth-issuer.",
+    )
+    argocd_identity: ArgoCDIdentityMode = Field(
+        default="server",
+        description="Who Argo CD sees: server (the server's Argo CD token) or caller (the "
+        "caller's OAuth token, for an Argo CD whose OIDC configuration trusts the same "
+        "issuer). caller needs --oauth-issuer.",
     )
     access: AccessMode = Field(
         default="standard",
@@ -250,10 +257,10 @@ class Settings(BaseSettings):
 
     def _check_oauth(self) -> None:
         if self.oauth_issuer is None:
-            if self.identity != "server":
+            if self.identity != "server" or self.argocd_identity != "server":
                 raise ValueError(
-                    f"identity {self.identity} acts as the caller, whom only an OAuth token "
-                    "names: set K8S_MCP_OAUTH_ISSUER and K8S_MCP_OAUTH_AUDIENCE too"
+                    "acting as the caller needs the caller named by an OAuth token: set "
+                    "K8S_MCP_OAUTH_ISSUER and K8S_MCP_OAUTH_AUDIENCE too"
                 )
             return
         if self.auth_token is not None:

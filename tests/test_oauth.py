@@ -11,9 +11,11 @@ import asyncio
 import json
 import os
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -334,3 +336,67 @@ async def test_the_total_rate_limit_is_a_ceiling_over_all_callers(
     refused = [message for message in crowd if message is not None]
     assert refused, crowd
     assert all("global rate limit exceeded" in message.lower() for message in refused)
+
+
+@pytest.fixture
+def argocd_api() -> Iterator[tuple[str, list[str]]]:
+    """An Argo CD API stand-in on loopback that lists no applications and records the
+    Authorization header of every request."""
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.headers.get("Authorization", ""))
+            body = json.dumps({"items": [], "metadata": {}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("identity", ["caller", "server"])
+async def test_argocd_sees_the_caller_when_told_to(
+    fake_bin: Path,
+    issuer: Issuer,
+    tmp_path: Path,
+    argocd_api: tuple[str, list[str]],
+    identity: str,
+) -> None:
+    url, seen = argocd_api
+    token = issuer.token("erin")
+    expected = token if identity == "caller" else "the-servers-argocd-token"
+    base = _oauth_env(issuer, free_port(), tmp_path / "audit.jsonl")
+    settings = {
+        "ARGOCD_SERVER": url,
+        "ARGOCD_AUTH_TOKEN": "the-servers-argocd-token",
+        "K8S_MCP_ARGOCD_IDENTITY": identity,
+    }
+    answers = {}
+    for native in ("true", "false"):
+        port = free_port()
+        env = {**base, **settings, "K8S_MCP_PORT": str(port), "K8S_MCP_NATIVE": native}
+        proc = start(env, port)
+        try:
+            server = OAuthServer(f"http://127.0.0.1:{port}/mcp", "", issuer, tmp_path / "a")
+            async with server.client(token) as client:
+                raw = await client.call_tool("execute_argocd", {"command": "argocd app list"})
+            answers[native] = raw.structured_content
+        finally:
+            stop(proc)
+    assert answers["true"] is not None and answers["true"]["backend"] == "native"
+    assert seen == [f"Bearer {expected}"]  # the API request of the native answer
+    cli = answers["false"]
+    assert cli is not None and cli["backend"] == "cli"
+    assert cli["data"]["env"]["ARGOCD_AUTH_TOKEN"] == expected

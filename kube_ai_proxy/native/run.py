@@ -49,19 +49,21 @@ async def answer_natively(
     timeout: float,
     acting: ActAs | None = None,
     kubeconfig: str | None = None,
+    argocd: ArgoCD | None = None,
 ) -> CommandResult | None:
     """The answer of the reader that serves the command exactly; None: the CLI answers.
     With `acting`, the cluster is read as that identity; helm reads `kubeconfig` if given
-    (the caller's, with a passed-through token)."""
+    (the caller's, with a passed-through token); Argo CD's readers use `argocd` (None: its
+    API is not configured)."""
     command = command_plan.command
     handler = native_handler(command)
     if handler is not None:
         return await _kube_answer(
             handler, command_plan, scope, backends, settings, timeout, acting, kubeconfig
         )
-    argocd = argocd_handler(command)
-    if argocd is not None:
-        return await _argocd_answer(argocd, command_plan, backends, settings, timeout)
+    reader = argocd_handler(command)
+    if reader is not None:
+        return await _argocd_answer(reader, command_plan, argocd, backends, settings, timeout)
     return None
 
 
@@ -109,6 +111,7 @@ async def _kube_answer(
 async def _argocd_answer(
     handler: ArgoCDHandler,
     command_plan: Plan,
+    argocd: ArgoCD | None,
     backends: Backends,
     settings: Settings,
     timeout: float,
@@ -116,7 +119,6 @@ async def _argocd_answer(
     """An Argo CD reader's answer, from Argo CD's REST API; None when that is not configured
     (no server or no credentials)."""
     started = time.monotonic()
-    argocd = backends.argocd()
     if argocd is None:
         return None
 
