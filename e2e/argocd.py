@@ -108,9 +108,11 @@ def make_tls(directory: Path) -> Tls:
     return Tls(files.ca, files.cert.read_bytes(), files.key.read_bytes())
 
 
-def _config_objects(source: Path, namespace: str, tls: Tls) -> list[dict[str, Any]]:
-    """manifests/base/config/ with the read-only API-key account added, and the server's TLS
-    Secret."""
+def _config_objects(
+    source: Path, namespace: str, tls: Tls, settings: Mapping[str, Mapping[str, str]]
+) -> list[dict[str, Any]]:
+    """manifests/base/config/ with the read-only API-key account added, `settings` (data by
+    ConfigMap name) merged in, and the server's TLS Secret."""
     objects: list[dict[str, Any]] = []
     for name in _CONFIG:
         for document in yaml.safe_load_all((source / "manifests/base/config" / name).read_text()):
@@ -122,6 +124,7 @@ def _config_objects(source: Path, namespace: str, tls: Tls) -> list[dict[str, An
                 data[f"accounts.{READONLY_ACCOUNT}"] = "apiKey"
             elif document["metadata"]["name"] == "argocd-rbac-cm":
                 data["policy.csv"] = f"g, {READONLY_ACCOUNT}, role:readonly\n"
+            data.update(settings.get(document["metadata"]["name"], {}))
             document["data"] = data or None
             if document["data"] is None:
                 del document["data"]
@@ -150,7 +153,13 @@ def crds_present(cluster: Cluster) -> bool:
     return any(f"customresourcedefinition.apiextensions.k8s.io/{n}" in present for n in CRD_NAMES)
 
 
-def install(cluster: Cluster, source: Path, namespace: str, tls: Tls) -> None:
+def install(
+    cluster: Cluster,
+    source: Path,
+    namespace: str,
+    tls: Tls,
+    settings: Mapping[str, Mapping[str, str]],
+) -> None:
     """The CRDs and the configuration."""
     for crd in CRDS:
         # Server-side: the ApplicationSet CRD is larger than the last-applied annotation allows.
@@ -180,7 +189,7 @@ def install(cluster: Cluster, source: Path, namespace: str, tls: Tls) -> None:
     manifest = {
         "apiVersion": "v1",
         "kind": "List",
-        "items": _config_objects(source, namespace, tls),
+        "items": _config_objects(source, namespace, tls, settings),
     }
     cluster.kubectl("apply", "-f", "-", input=json.dumps(manifest))
 
@@ -337,8 +346,15 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def argocd_server(cluster: Cluster, workdir: Path, namespace: str = NAMESPACE) -> Iterator[ArgoCD]:
-    """Install, run, yield, stop, uninstall (see the module's docstring)."""
+def argocd_server(
+    cluster: Cluster,
+    workdir: Path,
+    namespace: str = NAMESPACE,
+    settings: Mapping[str, Mapping[str, str]] | None = None,
+) -> Iterator[ArgoCD]:
+    """Install, run, yield, stop, uninstall (see the module's docstring). `settings`: data
+    added to argocd-cm, argocd-rbac-cm... by name (argocd-server reads some of them, such
+    as the OIDC configuration's CA, only when it starts)."""
     argocd = cluster.bin_dir / "argocd"
     if not argocd.is_file():
         raise HarnessError(
@@ -378,7 +394,7 @@ def argocd_server(cluster: Cluster, workdir: Path, namespace: str = NAMESPACE) -
     ]
     process = None
     try:
-        install(cluster, source, namespace, tls)
+        install(cluster, source, namespace, tls, settings or {})
         with log.open("wb") as output:
             process = subprocess.Popen(
                 argv,

@@ -9,7 +9,8 @@ other, and each user sees their own RBAC in the answers, on the native path and 
 their own name from `kubectl auth whoami`, and their own name in both audit logs: the
 server's and the API server's (`impersonatedUser`). With K8S_MCP_IDENTITY=passthrough and an
 API server that trusts the provider, the same holds with a server that has no rights of its
-own to lend.
+own to lend. With K8S_MCP_ARGOCD_IDENTITY=caller, a real argocd-server trusting the provider
+applies its RBAC to each caller's groups.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import httpx
 import pytest
 import yaml
 
-from e2e import mcp_server
+from e2e import argocd, mcp_server
 from e2e.harness import Cluster
 from e2e.harness.cache import CacheLayout
 from e2e.harness.cluster import run_kubectl
@@ -335,3 +336,62 @@ async def test_passthrough_needs_no_rights_of_the_servers_own(
             token = _token(provider, me)
             whoami = await _call(server, token, "execute_kubectl", "kubectl auth whoami -o json")
             assert whoami["data"]["status"]["userInfo"]["username"] == f"oidc:{me.user}"
+
+
+@pytest.fixture(scope="module")
+def argocd_trusting_provider(
+    cluster: Cluster, provider: IdentityProvider, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[argocd.ArgoCD]:
+    """A real argocd-server whose OIDC configuration trusts the provider (audience: ours),
+    with the seed applications, and RBAC that lets group team-a read and team-b nothing."""
+    oidc = {
+        "name": "e2e",
+        "issuer": provider.issuer,
+        "clientID": AUDIENCE,
+        "rootCA": provider.ca_file.read_text(),
+        "requestedScopes": SCOPES,
+    }
+    settings = {
+        "argocd-cm": {"oidc.config": yaml.safe_dump(oidc)},
+        "argocd-rbac-cm": {"policy.csv": "g, team-a, role:readonly\n", "policy.default": ""},
+    }
+    workdir = tmp_path_factory.mktemp("argocd-idp")
+    with argocd.argocd_server(cluster, workdir, "e2e-argocd-idp", settings) as server:
+        argocd.seed(cluster, server)
+        yield server
+
+
+async def test_argocd_sees_each_caller_with_their_own_token(
+    argocd_trusting_provider: argocd.ArgoCD,
+    oauth_env: dict[str, str],
+    provider: IdentityProvider,
+    teams: tuple[Team, Team],
+    tmp_path: Path,
+) -> None:
+    """K8S_MCP_ARGOCD_IDENTITY=caller, with no Argo CD credentials of the server's own: the
+    caller's token reaches Argo CD, whose RBAC lets alice's group read and bob's not."""
+    alice, bob = teams
+    server = argocd_trusting_provider
+    env = {
+        **oauth_env,
+        **server.server_env(),
+        "K8S_MCP_ARGOCD_IDENTITY": "caller",
+    }
+    env.pop("ARGOCD_AUTH_TOKEN", None)
+    with _serving(env, tmp_path) as mcp:
+        listed = await _call(mcp, _token(provider, alice), "execute_argocd", "argocd app list")
+        guestbook = await _call(
+            mcp, _token(provider, alice), "execute_argocd", "argocd app get guestbook"
+        )
+        bobs = await _call(mcp, _token(provider, bob), "execute_argocd", "argocd app list")
+        bobs_get = await _call(
+            mcp, _token(provider, bob), "execute_argocd", "argocd app get guestbook"
+        )
+    assert listed["status"] == "success", listed
+    assert listed["backend"] == "native"
+    assert "guestbook" in listed["output"]
+    assert guestbook["status"] == "success", guestbook
+    # Argo CD lists only what its RBAC lets the caller see, and refuses the rest.
+    assert "guestbook" not in bobs["output"], bobs
+    assert bobs_get["status"] == "error", bobs_get
+    assert bobs_get["error"]["code"] in ("rbac_denied", "not_found"), bobs_get
