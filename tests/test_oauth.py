@@ -14,6 +14,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -83,16 +84,23 @@ def issuer() -> Iterator[Issuer]:
         yield running
 
 
-@pytest.fixture
-def server(fake_bin: Path, issuer: Issuer, tmp_path: Path) -> Iterator[OAuthServer]:
+@contextmanager
+def _serving(issuer: Issuer, tmp_path: Path, **settings: str) -> Iterator[OAuthServer]:
+    """The server with the issuer's settings and `settings`, until the block ends."""
     port = free_port()
     audit = tmp_path / "audit.jsonl"
-    proc = start(_oauth_env(issuer, port, audit), port)
+    proc = start(_oauth_env(issuer, port, audit, **settings), port)
     base = f"http://127.0.0.1:{port}"
     try:
         yield OAuthServer(f"{base}/mcp", base, issuer, audit)
     finally:
         stop(proc)
+
+
+@pytest.fixture
+def server(fake_bin: Path, issuer: Issuer, tmp_path: Path) -> Iterator[OAuthServer]:
+    with _serving(issuer, tmp_path) as running:
+        yield running
 
 
 async def test_the_protected_resource_metadata_names_the_issuer(server: OAuthServer) -> None:
@@ -207,15 +215,9 @@ async def test_the_model_still_cannot_pass_as_itself(server: OAuthServer) -> Non
 async def test_in_server_mode_the_caller_is_only_recorded(
     fake_bin: Path, issuer: Issuer, tmp_path: Path
 ) -> None:
-    port = free_port()
-    audit = tmp_path / "audit.jsonl"
-    proc = start(_oauth_env(issuer, port, audit, K8S_MCP_IDENTITY="server"), port)
-    try:
-        server = OAuthServer(f"http://127.0.0.1:{port}/mcp", "", issuer, audit)
+    with _serving(issuer, tmp_path, K8S_MCP_IDENTITY="server") as server:
         async with server.client(issuer.token("carol")) as client:
             raw = await client.call_tool("execute_kubectl", {"command": "kubectl get pods"})
-    finally:
-        stop(proc)
     assert raw.structured_content is not None
     assert raw.structured_content["data"]["argv"] == ["get", "pods"]
     (entry,) = server.audited()
@@ -308,15 +310,9 @@ async def _refusal(server: OAuthServer, token: str, calls: int) -> str | None:
 
 
 async def test_the_rate_limit_is_per_caller(fake_bin: Path, issuer: Issuer, tmp_path: Path) -> None:
-    port = free_port()
-    audit = tmp_path / "audit.jsonl"
-    proc = start(_oauth_env(issuer, port, audit, K8S_MCP_RATE_LIMIT="2"), port)
-    try:
-        server = OAuthServer(f"http://127.0.0.1:{port}/mcp", "", issuer, audit)
+    with _serving(issuer, tmp_path, K8S_MCP_RATE_LIMIT="2") as server:
         alice = await _refusal(server, issuer.token("alice"), calls=20)
         bob = await _refusal(server, issuer.token("bob"), calls=1)
-    finally:
-        stop(proc)
     assert alice is not None and "rate limit exceeded for client: alice" in alice.lower()
     assert bob is None  # Alice's bucket is empty; Bob's is not
 
@@ -324,15 +320,9 @@ async def test_the_rate_limit_is_per_caller(fake_bin: Path, issuer: Issuer, tmp_
 async def test_the_total_rate_limit_is_a_ceiling_over_all_callers(
     fake_bin: Path, issuer: Issuer, tmp_path: Path
 ) -> None:
-    port = free_port()
-    audit = tmp_path / "audit.jsonl"
-    proc = start(_oauth_env(issuer, port, audit, K8S_MCP_RATE_LIMIT_TOTAL="2"), port)
-    try:
-        server = OAuthServer(f"http://127.0.0.1:{port}/mcp", "", issuer, audit)
+    with _serving(issuer, tmp_path, K8S_MCP_RATE_LIMIT_TOTAL="2") as server:
         # Each caller makes one call (and the handshake): together they go over.
         crowd = [await _refusal(server, issuer.token(f"user{n}"), calls=1) for n in range(20)]
-    finally:
-        stop(proc)
     refused = [message for message in crowd if message is not None]
     assert refused, crowd
     assert all("global rate limit exceeded" in message.lower() for message in refused)
