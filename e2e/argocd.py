@@ -36,6 +36,7 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +44,8 @@ import yaml
 
 from e2e.harness import Cluster, HarnessError
 from e2e.harness.binaries import GOMOD_DIR
+from e2e.harness.processes import free_ports, start, stop, wait_until
 from e2e.harness.tls import write_tls_files
-from e2e.mcp_server import free_port
 
 NAMESPACE = "e2e-argocd"
 READONLY_ACCOUNT = "e2e"
@@ -294,25 +295,12 @@ def request(
         return error.code, error.read().decode()
 
 
-def _wait_until_up(url: str, ca_file: Path, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise HarnessError(
-                f"argocd-server exited with {process.returncode}; its log:\n"
-                f"{log.read_text(errors='replace')[-4000:]}"
-            )
-        try:
-            status, _ = request(url, "GET", "/api/version", ca_file)
-            if status == 200:
-                return
-        except (OSError, ssl.SSLError):
-            pass
-        time.sleep(0.3)
-    raise HarnessError(
-        f"argocd-server did not answer on {url} within 90 s; its log:\n"
-        f"{log.read_text(errors='replace')[-4000:]}"
-    )
+def _answers(url: str, ca_file: Path) -> bool:
+    try:
+        status, _ = request(url, "GET", "/api/version", ca_file)
+    except (OSError, ssl.SSLError):
+        return False
+    return status == 200
 
 
 def _initial_password(cluster: Cluster, namespace: str) -> str:
@@ -335,14 +323,40 @@ def _initial_password(cluster: Cluster, namespace: str) -> str:
         time.sleep(0.3)
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+@dataclass(frozen=True)
+class Backends:
+    """Where argocd-server finds redis and the repo-server (plaintext gRPC) when they run."""
+
+    redis: str
+    repo_server: str
+
+
+def component_environment(cluster: Cluster, workdir: Path, role: str) -> dict[str, str]:
+    """The environment one of Argo CD's components runs with: the multi-call binary as `role`,
+    outside a pod, with the kubeconfig's cluster as the in-cluster one, nothing from the
+    developer's ARGOCD_* settings, and its own HOME."""
+    environment = {
+        key: value for key, value in cluster.env().items() if not key.startswith("ARGOCD_")
+    }
+    environment.update(
+        {
+            "ARGOCD_BINARY_NAME": role,
+            "ARGOCD_FAKE_IN_CLUSTER": "true",
+            "HOME": str(workdir),
+            # No GnuPG keyring (a pod's /app/config/gpg): commits are not signature-checked.
+            "ARGOCD_GPG_ENABLED": "false",
+        }
+    )
+    return environment
+
+
+def built_argocd(cluster: Cluster) -> Path:
+    argocd = cluster.bin_dir / "argocd"
+    if not argocd.is_file():
+        raise HarnessError(
+            f"{argocd} is missing: run `python -m e2e.harness binaries --full` (or `make e2e`)"
+        )
+    return argocd
 
 
 @contextmanager
@@ -351,60 +365,48 @@ def argocd_server(
     workdir: Path,
     namespace: str = NAMESPACE,
     settings: Mapping[str, Mapping[str, str]] | None = None,
+    backends: Backends | None = None,
 ) -> Iterator[ArgoCD]:
     """Install, run, yield, stop, uninstall (see the module's docstring). `settings`: data
     added to argocd-cm, argocd-rbac-cm... by name (argocd-server reads some of them, such
-    as the OIDC configuration's CA, only when it starts)."""
-    argocd = cluster.bin_dir / "argocd"
-    if not argocd.is_file():
-        raise HarnessError(
-            f"{argocd} is missing: run `python -m e2e.harness binaries --full` (or `make e2e`)"
-        )
+    as the OIDC configuration's CA, only when it starts). `backends`: the redis and
+    repo-server it uses (e2e/argocd_gitops.py runs them), else none."""
+    argocd = built_argocd(cluster)
     source = argocd_module_dir()
     workdir.mkdir(parents=True, exist_ok=True)
     tls = make_tls(workdir)
     # A namespace left by a killed run is removed first.
     uninstall(cluster, namespace, delete_crds=False)
     crds_created = not crds_present(cluster)
-    port = free_port()
+    port, metrics_port, *unused = free_ports(4)
     log = workdir / "argocd-server.log"
-    environment = {
-        key: value for key, value in cluster.env().items() if not key.startswith("ARGOCD_")
-    }
-    environment.update(
-        {
-            "ARGOCD_BINARY_NAME": "argocd-server",
-            # Run outside a pod, with the kubeconfig's cluster as the in-cluster one.
-            "ARGOCD_FAKE_IN_CLUSTER": "true",
-            "HOME": str(workdir),
-        }
-    )
+    environment = component_environment(cluster, workdir, "argocd-server")
     argv = [
         str(argocd),
         "--address=127.0.0.1",
         f"--port={port}",
         "--metrics-address=127.0.0.1",
-        f"--metrics-port={free_port()}",
+        f"--metrics-port={metrics_port}",
         f"--namespace={namespace}",
         f"--kubeconfig={cluster.kubeconfig}",
-        # Nothing listens on these two ports (see the module's docstring).
-        f"--redis=127.0.0.1:{free_port()}",
-        f"--repo-server=127.0.0.1:{free_port()}",
         "--logformat=text",
     ]
+    if backends is None:
+        # Nothing listens on these two ports (see the module's docstring).
+        argv += [f"--redis=127.0.0.1:{unused[0]}", f"--repo-server=127.0.0.1:{unused[1]}"]
+    else:
+        argv += [
+            f"--redis={backends.redis}",
+            f"--repo-server={backends.repo_server}",
+            "--repo-server-plaintext",
+        ]
     process = None
     try:
         install(cluster, source, namespace, tls, settings or {})
-        with log.open("wb") as output:
-            process = subprocess.Popen(
-                argv,
-                env=environment,
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
+        log.unlink(missing_ok=True)
+        process = start(argv, log, environment)
         url = f"https://127.0.0.1:{port}"
-        _wait_until_up(url, tls.ca_file, process, log)
+        wait_until("argocd-server", process, partial(_answers, url, tls.ca_file), log, 90)
         password = _initial_password(cluster, namespace)
         status, text = request(
             url, "POST", "/api/v1/session", tls.ca_file, {"username": "admin", "password": password}
@@ -437,7 +439,7 @@ def argocd_server(
         )
     finally:
         if process is not None:
-            _stop(process)
+            stop(process)
         uninstall(cluster, namespace, delete_crds=crds_created)
 
 

@@ -24,6 +24,7 @@ from fastmcp.client.transports import StdioTransport, StreamableHttpTransport
 
 from e2e.harness import Cluster
 from e2e.harness.cluster import tool_environment
+from e2e.harness.processes import free_ports
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SERVER_ARGS = ["-m", "kube_ai_proxy.main"]
@@ -68,10 +69,7 @@ def stdio_client(
 
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    return free_ports(1)[0]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ times, the call's timeout as the total, and what runs.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from e2e import mcp_server
+from e2e.gates import release_gate_later
 from e2e.harness import Cluster
 
 CHART = Path(__file__).resolve().parent / "charts" / "gated"
@@ -33,27 +33,6 @@ def namespace(cluster: Cluster) -> Iterator[str]:
     cluster.kubectl("delete", "namespace", NAMESPACE, "--wait=false", check=False)
 
 
-async def _release_gate_later(cluster: Cluster, namespace: str) -> float:
-    """Wait until the pod exists, hold it HOLD seconds, remove its gate; when it was removed."""
-    deadline = time.monotonic() + 60
-    while True:
-        pods = json.loads(cluster.kubectl("get", "pods", "-n", namespace, "-o", "json").stdout)[
-            "items"
-        ]
-        if pods:
-            break
-        assert time.monotonic() < deadline, "helm created no pod within 60 s"
-        await asyncio.sleep(0.3)
-    assert pods[0]["status"]["phase"] == "Pending"
-    await asyncio.sleep(HOLD)
-    patch = json.dumps([{"op": "remove", "path": "/spec/schedulingGates"}])
-    name = pods[0]["metadata"]["name"]
-    await asyncio.to_thread(
-        cluster.kubectl, "patch", "pod", name, "-n", namespace, "--type=json", "-p", patch
-    )
-    return time.monotonic()
-
-
 async def test_progress_while_helm_install_waits(
     server_env: dict[str, str], cluster: Cluster, namespace: str
 ) -> None:
@@ -65,7 +44,7 @@ async def test_progress_while_helm_install_waits(
     env = {**server_env, "K8S_MCP_ALLOWED_PATHS": str(CHART.parent)}
     async with mcp_server.stdio_client(env) as client:
         started = time.monotonic()
-        releaser = asyncio.create_task(_release_gate_later(cluster, namespace))
+        releaser = asyncio.create_task(release_gate_later(cluster, namespace, HOLD))
         raw = await client.call_tool(
             "execute_helm",
             {

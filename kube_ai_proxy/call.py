@@ -32,6 +32,7 @@ from kube_ai_proxy.judge.invariants import Limits, check_command
 from kube_ai_proxy.judge.policy import Target, policy_for
 from kube_ai_proxy.judge.rbac import preflight
 from kube_ai_proxy.judge.scope import Scope
+from kube_ai_proxy.native.argocd_progress import status_reader
 from kube_ai_proxy.native.run import answer_natively
 from kube_ai_proxy.output.container_secrets import container_scrubber, prints_container_output
 from kube_ai_proxy.output.redact import output_guard, redact_argv_text, redact_command_line
@@ -306,6 +307,7 @@ class Calls:
             guard=run.guard,
             scrub_stderr=run.scrub_stderr,
             identity=cli_identity_args(tool, run.acting),
+            status=status_reader(command_plan.command, run.argocd),
         )
         if self.metrics is not None:
             self.metrics.upstream(tool, outcome.duration)

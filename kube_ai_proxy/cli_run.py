@@ -147,10 +147,12 @@ async def run_cli(
     guard: Callable[[str], str] | None,
     scrub_stderr: bool = False,
     identity: Sequence[str] = (),
+    status: Callable[[], Awaitable[str]] | None = None,
 ) -> PipelineResult:
     """The plan run: the CLI and its pipe stages, at most `read_limit(max_output)` bytes of
     their output read. With a `guard`, the CLI's output is redacted before anything reads it,
-    and its stderr too with `scrub_stderr`."""
+    and its stderr too with `scrub_stderr`. `status`, when given, says in each progress
+    message what the command waits on is doing."""
     command = command_plan.command
     stages = [
         Stage(
@@ -165,7 +167,9 @@ async def run_cli(
         report = progress
 
         async def hook(elapsed: float) -> None:
-            await report(elapsed, timeout, f"{command.verb_text} running")
+            now = await status() if status is not None else ""
+            message = f"{command.verb_text} running" + (f": {now}" if now else "")
+            await report(elapsed, timeout, message)
 
     data = stdin.encode() if stdin is not None else None
     max_bytes = read_limit(max_output)

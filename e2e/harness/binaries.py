@@ -28,7 +28,7 @@ from functools import cache
 from pathlib import Path
 
 from e2e.harness.cache import CacheLayout, locked
-from e2e.harness.docker import install, installed, may_install
+from e2e.harness.debian import ensure
 from e2e.harness.errors import HarnessError
 from e2e.harness.progress import say, step
 
@@ -281,6 +281,18 @@ def _hydra_ldflags() -> list[str]:
     return ["-s", "-w", f"-X github.com/ory/hydra/v2/driver/config.Version={version}"]
 
 
+def _stamp(
+    variable: str, module: str, gomod: str, strip_v: bool = False
+) -> Callable[[], list[str]]:
+    """Link flags that stamp a release's version into `variable`, as its own Makefile does."""
+
+    def flags() -> list[str]:
+        version = read_module(gomod).version(module)
+        return ["-s", "-w", f"-X {variable}={version.lstrip('v') if strip_v else version}"]
+
+    return flags
+
+
 STEPS: tuple[BuildStep, ...] = (
     BuildStep(
         name="etcd",
@@ -320,8 +332,9 @@ STEPS: tuple[BuildStep, ...] = (
 )
 
 # `python -m e2e.harness binaries --full` (`make e2e`): also istioctl and argocd, which their e2e
-# tests run and from which their command specs (kube_ai_proxy/specs/) are generated, and hydra,
-# the identity provider of the OAuth tests (e2e/harness/hydra.py).
+# tests run and from which their command specs (kube_ai_proxy/specs/) are generated, kustomize,
+# which Argo CD's repo-server runs, and hydra, the identity provider of the OAuth tests
+# (e2e/harness/hydra.py).
 FULL_STEPS: tuple[BuildStep, ...] = (
     *STEPS,
     BuildStep(
@@ -342,6 +355,19 @@ FULL_STEPS: tuple[BuildStep, ...] = (
         ldflags=_argocd_ldflags,
     ),
     BuildStep(
+        name="kustomize",
+        gomod="argocd",
+        label="kustomize",
+        version_module="sigs.k8s.io/kustomize/kustomize/v5",
+        # The repo-server renders kustomize applications by running `kustomize build`.
+        binaries=(Binary("sigs.k8s.io/kustomize/kustomize/v5", "kustomize"),),
+        ldflags=_stamp(
+            "sigs.k8s.io/kustomize/api/provenance.version",
+            "sigs.k8s.io/kustomize/kustomize/v5",
+            "argocd",
+        ),
+    ),
+    BuildStep(
         name="hydra",
         label="Ory Hydra",
         version_module="github.com/ory/hydra/v2",
@@ -354,18 +380,6 @@ FULL_STEPS: tuple[BuildStep, ...] = (
         packages=("gcc", "libc6-dev"),
     ),
 )
-
-
-def _stamp(
-    variable: str, module: str, gomod: str, strip_v: bool = False
-) -> Callable[[], list[str]]:
-    """Link flags that stamp a release's version into `variable`, as its own Makefile does."""
-
-    def flags() -> list[str]:
-        version = read_module(gomod).version(module)
-        return ["-s", "-w", f"-X {variable}={version.lstrip('v') if strip_v else version}"]
-
-    return flags
 
 
 # `python -m e2e.harness node-image` (`make e2e-kind`): kind itself, and what the node image holds
@@ -522,16 +536,7 @@ def _install_packages(build: BuildStep) -> None:
     (root, apt). Without dpkg nothing is checked: go build's own error names what is missing."""
     if not build.packages or shutil.which("dpkg-query") is None:
         return
-    missing = [package for package in build.packages if not installed(package)]
-    if not missing:
-        return
-    problem = may_install()
-    if problem is not None:
-        raise HarnessError(
-            f"building {build.name} needs {', '.join(missing)} (apt-get install "
-            f"{' '.join(missing)}), and the harness cannot install them: {problem}"
-        )
-    install(missing)
+    ensure(build.packages, f"building {build.name}")
 
 
 def find_go(steps: Sequence[BuildStep] = STEPS) -> str:

@@ -14,7 +14,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -22,6 +22,7 @@ from pathlib import Path
 
 from e2e.harness import runc_fit
 from e2e.harness.cache import CacheLayout, locked
+from e2e.harness.debian import install, may_install
 from e2e.harness.errors import HarnessError
 from e2e.harness.progress import say, step
 
@@ -91,40 +92,6 @@ def answers(host: str | None = None) -> bool:
     except subprocess.TimeoutExpired:
         return False
     return done.returncode == 0
-
-
-def may_install() -> str | None:
-    """None when this machine lets the harness install and run an engine, else why not."""
-    if os.geteuid() != 0:
-        return "this is not root, and starting dockerd needs root"
-    if not Path("/etc/debian_version").is_file() or shutil.which("apt-get") is None:
-        return "this is not a Debian machine with apt-get"
-    return None
-
-
-def install(packages: Sequence[str] = PACKAGES) -> None:
-    """Debian packages (by default docker.io and debootstrap), once; the package lists are
-    refreshed only when the install fails without them (a new machine may have none)."""
-    missing = [p for p in packages if not installed(p)]
-    if not missing:
-        return
-    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    argv = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing]
-    with step(f"installing {', '.join(missing)} with apt-get (once)", done="installed"):
-        first = subprocess.run(argv, capture_output=True, text=True, env=environment)
-        if first.returncode != 0:
-            say("  refreshing the package lists first (apt-get update)")
-            subprocess.run(["apt-get", "update", "-q"], capture_output=True, env=environment)
-            again = subprocess.run(argv, capture_output=True, text=True, env=environment)
-            if again.returncode != 0:
-                raise HarnessError(f"`{' '.join(argv)}` failed: {again.stderr.strip()[-2000:]}")
-
-
-def installed(package: str) -> bool:
-    done = subprocess.run(
-        ["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True
-    )
-    return done.returncode == 0 and done.stdout.endswith(" installed")
 
 
 def _dockerd_argv(layout: CacheLayout) -> list[str]:
@@ -211,7 +178,7 @@ def engine(layout: CacheLayout) -> Iterator[Engine]:
             "no Docker engine answers (`docker info` failed), and the harness cannot start "
             f"one: {problem}. Start a Docker engine and run again."
         )
-    install()
+    install(PACKAGES)
     # One engine per cache: a second run waits instead of starting another on the same data.
     with locked(layout.docker_dir / "engine.lock", "running dockerd"):
         if answers(host):

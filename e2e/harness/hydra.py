@@ -23,16 +23,13 @@ import hashlib
 import json
 import os
 import secrets
-import signal
-import socket
 import ssl
-import subprocess
 import tempfile
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -43,7 +40,7 @@ import httpx
 from e2e.harness.binaries import FULL_STEPS, ensure_binaries
 from e2e.harness.cache import CacheLayout
 from e2e.harness.errors import HarnessError
-from e2e.harness.progress import step
+from e2e.harness.processes import free_ports, running
 from e2e.harness.tls import LOOPBACK, TlsFiles, write_tls_files
 
 # Where clients are sent back with their code. Nothing needs to listen there: the flow stops at
@@ -337,18 +334,6 @@ def _json_object(response: httpx.Response, what: str) -> dict[str, Any]:
     return body
 
 
-def _free_ports(count: int) -> list[int]:
-    """Ports free on loopback now; the probes are open together, so the ports differ."""
-    probes = [socket.socket() for _ in range(count)]
-    try:
-        for probe in probes:
-            probe.bind((LOOPBACK, 0))
-        return [int(probe.getsockname()[1]) for probe in probes]
-    finally:
-        for probe in probes:
-            probe.close()
-
-
 def _config(tls: TlsFiles, public_port: int, admin_port: int, handler_url: str) -> dict[str, Any]:
     """Hydra's configuration (see spec/config.json in its module)."""
     return {
@@ -384,54 +369,13 @@ def _config(tls: TlsFiles, public_port: int, admin_port: int, handler_url: str) 
     }
 
 
-def _start(binary: Path, config: Path, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as output:
-        return subprocess.Popen(
-            [str(binary), "serve", "all", "--config", str(config)],
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            # Hydra reads any setting from the environment too (DSN, URLS_SELF_ISSUER, ...),
-            # over its configuration file: a developer's shell must not change the provider.
-            env={"PATH": os.environ.get("PATH", os.defpath)},
-            start_new_session=True,  # a Ctrl-C meant for the tests is not Hydra's
-        )
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
+def _ready(public_url: str, trust: ssl.SSLContext) -> bool:
+    """Hydra answers its readiness check over TLS (which proves the certificate too)."""
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-
-def _wait_until_ready(
-    process: subprocess.Popen[bytes], public_url: str, trust: ssl.SSLContext, log: Path
-) -> None:
-    """Until Hydra answers its readiness check over TLS (which proves the certificate too)."""
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while True:
-        if process.poll() is not None:
-            raise HarnessError(f"hydra exited ({process.returncode}); {_log_tail(log)}")
-        try:
-            ready = httpx.get(
-                f"{public_url}/health/ready", verify=trust, timeout=2, trust_env=False
-            )
-            if ready.status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass  # not listening yet
-        if time.monotonic() > deadline:
-            raise HarnessError(f"hydra was not ready after {STARTUP_SECONDS} s; {_log_tail(log)}")
-        time.sleep(0.2)
-
-
-def _log_tail(log: Path) -> str:
-    return f"its log ({log}) ends with:\n{log.read_text(errors='replace')[-3000:]}"
+        answer = httpx.get(f"{public_url}/health/ready", verify=trust, timeout=2, trust_env=False)
+    except httpx.HTTPError:
+        return False  # not listening yet
+    return answer.status_code == 200
 
 
 def _discover(public_url: str, trust: ssl.SSLContext) -> str:
@@ -458,7 +402,7 @@ def identity_provider(layout: CacheLayout) -> Iterator[IdentityProvider]:
     directory.mkdir(parents=True, exist_ok=True)
     # One log per cache, kept after the run: the last provider's is the one to read.
     log = directory / "hydra.log"
-    public_port, admin_port = _free_ports(2)
+    public_port, admin_port = free_ports(2)
     public_url = f"https://{LOOPBACK}:{public_port}"
     admin_url = f"http://{LOOPBACK}:{admin_port}"
     pending = _Pending()
@@ -470,11 +414,18 @@ def identity_provider(layout: CacheLayout) -> Iterator[IdentityProvider]:
         config = Path(run) / "hydra.json"
         config.write_text(json.dumps(_config(tls, public_port, admin_port, handler_url)))
         trust = ssl.create_default_context(cafile=str(tls.ca))
-        process = _start(layout.binary("hydra"), config, log)
-        try:
-            with step(f"starting hydra on {public_url}", done="hydra answers"):
-                _wait_until_ready(process, public_url, trust, log)
-                issuer = _discover(public_url, trust)
+        argv = [str(layout.binary("hydra")), "serve", "all", "--config", str(config)]
+        # Hydra reads any setting from the environment too (DSN, URLS_SELF_ISSUER, ...), over
+        # its configuration file: a developer's shell must not change the provider.
+        environment = {"PATH": os.environ.get("PATH", os.defpath)}
+        with running(
+            "hydra",
+            argv,
+            log,
+            partial(_ready, public_url, trust),
+            env=environment,
+            seconds=STARTUP_SECONDS,
+            announce=f"starting hydra on {public_url}",
+        ):
+            issuer = _discover(public_url, trust)
             yield IdentityProvider(issuer, public_url, admin_url, tls, log, pending)
-        finally:
-            _stop(process)

@@ -29,7 +29,8 @@ from pathlib import Path
 
 from e2e.harness.binaries import KIND_STEPS, STEPS, ensure_binaries, find_go, go_env, read_module
 from e2e.harness.cache import CacheLayout
-from e2e.harness.docker import Engine, docker_cli, install, installed, may_install
+from e2e.harness.debian import ensure
+from e2e.harness.docker import Engine, docker_cli
 from e2e.harness.errors import HarnessError
 from e2e.harness.images import (
     INPUTS_LABEL,
@@ -247,16 +248,7 @@ BUILD_PACKAGES = ("gcc", "libc6-dev", "libseccomp-dev")
 
 
 def _build_prerequisites() -> None:
-    missing = [package for package in BUILD_PACKAGES if not installed(package)]
-    if not missing:
-        return
-    problem = may_install()
-    if problem is not None:
-        raise HarnessError(
-            f"building runc needs {', '.join(missing)} (apt-get install {' '.join(missing)}), "
-            f"and the harness cannot install them: {problem}"
-        )
-    install(missing)
+    ensure(BUILD_PACKAGES, "building runc")
 
 
 def node_image(engine: Engine, layout: CacheLayout) -> str:

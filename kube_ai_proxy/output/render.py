@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from adapters.cli import PipelineResult
 from kube_ai_proxy.output.budget import cut_text, output_cut, rest_hint
+from kube_ai_proxy.output.cli_failures import argocd_failure, changes_found
 from kube_ai_proxy.output.redact import redact_argv_text, redact_command_line
 from kube_ai_proxy.parse.plan import Plan
 from kube_ai_proxy.result import Backend, CommandResult, ErrorCode, ErrorInfo
@@ -63,12 +64,18 @@ def pipeline_result(
     the stages' stderr. A failure quotes the stage that failed."""
     exit_code = outcome.exit_code
     error = None
-    if exit_code != 0:
-        failed = next(
-            (s for s in reversed(outcome.stages) if s.exit_code == exit_code), outcome.stages[0]
-        )
+    failed = next(
+        (s for s in reversed(outcome.stages) if s.exit_code == exit_code), outcome.stages[0]
+    )
+    cli_failed = failed is outcome.stages[0]
+    if exit_code != 0 and not (cli_failed and changes_found(command_plan.command, exit_code)):
         detail = failed.stderr.strip() or f"{failed.program} exited with code {exit_code}"
-        error = ErrorInfo(code="cli_error", message=detail[-2000:])
+        code: ErrorCode = "cli_error"
+        tool = command_plan.command.tool
+        known = argocd_failure(detail) if cli_failed and tool == "argocd" else None
+        if known is not None:
+            code, detail = known
+        error = ErrorInfo(code=code, message=detail[-2000:])
     return answer_result(
         command_plan,
         backend,

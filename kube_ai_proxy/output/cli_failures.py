@@ -1,0 +1,78 @@
+"""What a CLI's failure means, from its exit code and its own words: which error code, and what
+to do next where the CLI does not say.
+
+- `kubectl diff` and `argocd app diff` exit with 1 when they found differences: that is their
+  answer, not a failure.
+- The argocd CLI ends with one fatal line, `{"level": "fatal", "msg": "rpc error: code =
+  Unauthenticated desc = ..."}`: the gRPC status names the kind of failure.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from kube_ai_proxy.parse.command import CliCommand
+from kube_ai_proxy.result import ErrorCode
+
+# Commands whose exit code 1 means "there are differences" (and >1 a failure).
+CHANGES_FOUND_EXIT = 1
+_DIFFS = frozenset({("kubectl", ("diff",)), ("argocd", ("app", "diff"))})
+
+_GRPC_CODE = re.compile(r"rpc error: code = (\w+) desc = ")
+_GRPC_CODES: dict[str, ErrorCode] = {
+    "Unauthenticated": "rbac_denied",
+    "PermissionDenied": "rbac_denied",
+    "NotFound": "not_found",
+    "Unavailable": "unavailable",
+    "DeadlineExceeded": "timeout",
+}
+_REPOSITORY = re.compile(r'Repo: "([^"]*)"')
+
+
+def changes_found(command: CliCommand, exit_code: int) -> bool:
+    """The command reports differences through its exit code, and found some."""
+    return exit_code == CHANGES_FOUND_EXIT and (command.tool, command.verb) in _DIFFS
+
+
+def argocd_fatal_message(stderr: str) -> str | None:
+    """The message of the argocd CLI's last fatal log line, when it ended with one."""
+    for line in reversed(stderr.strip().splitlines()):
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("level") == "fatal":
+            return str(entry.get("msg", ""))
+    return None
+
+
+def argocd_failure(stderr: str) -> tuple[ErrorCode, str] | None:
+    """The error code and message of an argocd CLI failure, with what to do next where Argo
+    CD's words do not say; None when the CLI did not end with a fatal line."""
+    message = argocd_fatal_message(stderr)
+    if message is None:
+        return None
+    found = _GRPC_CODE.search(message)
+    code: ErrorCode = _GRPC_CODES.get(found.group(1), "cli_error") if found else "cli_error"
+    if found is not None and found.group(1) == "Unauthenticated":
+        message += (
+            "\nArgo CD did not accept the token: check ARGOCD_AUTH_TOKEN (or ARGOCD_USERNAME and "
+            "ARGOCD_PASSWORD) in the server's settings; a session token expires, an API key "
+            "does not."
+        )
+    elif found is not None and found.group(1) == "PermissionDenied":
+        message += (
+            "\nArgo CD says this for an object that does not exist too: check the name "
+            "(`argocd app list`), then the account's RBAC (`argocd account can-i`)."
+        )
+    elif "repository not accessible" in message or "failed to list refs" in message:
+        repository = _REPOSITORY.search(message)
+        which = f" {repository.group(1)}" if repository else ""
+        message += (
+            f"\nArgo CD's repo-server could not read the repository{which}: check the URL "
+            "and that the repo-server can reach it; a private repository needs credentials "
+            "(`argocd repo add URL --username ... --password ...`); `argocd repo list` shows "
+            "each registered repository's connection state."
+        )
+    return code, message
