@@ -356,7 +356,6 @@ FULL_STEPS: tuple[BuildStep, ...] = (
     ),
     BuildStep(
         name="kustomize",
-        gomod="argocd",
         label="kustomize",
         version_module="sigs.k8s.io/kustomize/kustomize/v5",
         # The repo-server renders kustomize applications by running `kustomize build`.
@@ -364,7 +363,7 @@ FULL_STEPS: tuple[BuildStep, ...] = (
         ldflags=_stamp(
             "sigs.k8s.io/kustomize/api/provenance.version",
             "sigs.k8s.io/kustomize/kustomize/v5",
-            "argocd",
+            "kustomize",
         ),
     ),
     BuildStep(

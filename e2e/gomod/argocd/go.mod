@@ -2,10 +2,6 @@
 // repo server and the controllers, choosing its role from argv[0] (or ARGOCD_BINARY_NAME). It
 // is built from the published module's ./cmd package as `argocd`, the CLI's name.
 //
-// It also builds kustomize, which the repo-server runs (`kustomize build`) to render an
-// application whose source is a kustomization. v5.8.1 is the release that requires the
-// kustomize api and kyaml versions argo-cd v3.5.7 itself requires.
-//
 // 'go install github.com/argoproj/argo-cd/v3/cmd@v3.5.7' refuses the module: its go.mod has
 // replace directives, one of them to a local directory. So this module requires the release,
 // copies argo-cd's replaces that name published versions (the Kubernetes staging modules at
@@ -26,10 +22,7 @@ module kube-ai-proxy.local/e2e/argocd
 
 go 1.26.3
 
-tool (
-	github.com/argoproj/argo-cd/v3/cmd
-	sigs.k8s.io/kustomize/kustomize/v5
-)
+tool github.com/argoproj/argo-cd/v3/cmd
 
 require (
 	cloud.google.com/go v0.121.6 // indirect
@@ -302,8 +295,6 @@ require (
 	sigs.k8s.io/controller-runtime v0.24.1 // indirect
 	sigs.k8s.io/json v0.0.0-20250730193827-2d320260d730 // indirect
 	sigs.k8s.io/kustomize/api v0.21.1 // indirect
-	sigs.k8s.io/kustomize/cmd/config v0.21.1 // indirect
-	sigs.k8s.io/kustomize/kustomize/v5 v5.8.1 // indirect
 	sigs.k8s.io/kustomize/kyaml v0.21.1 // indirect
 	sigs.k8s.io/randfill v1.0.0 // indirect
 	sigs.k8s.io/structured-merge-diff/v6 v6.4.0 // indirect
