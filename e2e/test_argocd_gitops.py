@@ -17,14 +17,16 @@ import json
 import shlex
 import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
+import yaml
 from fastmcp import Client
 
 from e2e import mcp_server
-from e2e.argocd import ArgoCD
+from e2e.argocd import ArgoCD, argocd_server
 from e2e.argocd_gitops import GitOps, argocd_gitops
 from e2e.gates import release_gate_later
 from e2e.harness import Cluster, HarnessError
@@ -138,11 +140,11 @@ async def client(admin_env: dict[str, str]) -> AsyncIterator[Client[Any]]:
 
 
 async def call(
-    client: Client[Any], command: str, progress: Any = None, timeout: float = 120
+    client: Client[Any], command: str, progress: Any = None, **arguments: Any
 ) -> dict[str, Any]:
     raw = await client.call_tool(
         "execute_argocd",
-        {"command": command, "timeout": timeout},
+        {"command": command, "timeout": 120, **arguments},
         progress_handler=progress,
         raise_on_error=False,
     )
@@ -365,3 +367,57 @@ async def test_an_unreachable_repository_says_what_to_check(client: Client[Any])
     assert "connection refused" in message
     assert f"could not read the repository {unreachable}" in message
     assert "argocd repo list" in message
+
+
+async def test_two_instances_each_with_its_own_token(
+    base_server_env: dict[str, str],
+    cluster: Cluster,
+    server: ArgoCD,
+    repository: Repository,
+    tmp_path: Path,
+) -> None:
+    """K8S_MCP_ARGOCD_INSTANCES: this Argo CD as `main` (the default) and a second
+    argocd-server, with its own CA and admin, as `second`; a call picks one by name, natively
+    and through the CLI, and each gets its own address, CA and token."""
+    with argocd_server(cluster, tmp_path / "second", "e2e-argocd-second") as second:
+        tokens = {"main": tmp_path / "main.token", "second": tmp_path / "second.token"}
+        tokens["main"].write_text(server.admin_token)
+        tokens["second"].write_text(second.admin_token)
+        instances = tmp_path / "argocd.yaml"
+        instances.write_text(
+            yaml.safe_dump(
+                {
+                    "default": "main",
+                    "instances": {
+                        name: {
+                            "server": target.address,
+                            "tokenFile": str(tokens[name]),
+                            "caFile": str(target.ca_file),
+                        }
+                        for name, target in (("main", server), ("second", second))
+                    },
+                }
+            )
+        )
+        env = {
+            **base_server_env,
+            "HOME": str(tmp_path),
+            "K8S_MCP_ARGOCD_INSTANCES": str(instances),
+        }
+        async with mcp_server.stdio_client(env) as client:
+            made = await call(
+                client,
+                f"argocd app create elsewhere --argocd-context second --repo {repository.url} "
+                f"--path plain --dest-server {IN_CLUSTER} --dest-namespace {PLAIN_NS} "
+                "--validate=false",
+            )
+            assert made["backend"] == "cli" and made["status"] == "success", made
+            on_main = await call(client, "argocd app list -o name")
+            on_second = await call(client, "argocd app list -o name", context="second")
+            unknown = await call(client, "argocd app list --argocd-context third")
+        assert on_main["backend"] == on_second["backend"] == "native"
+        assert "elsewhere" not in on_main["output"]
+        assert on_main["output"] == cli(server, "argocd app list -o name")
+        assert on_second["output"] == f"{second.namespace}/elsewhere\n"
+        assert unknown["error"]["code"] == "invalid_command"
+        assert "main, second" in unknown["error"]["message"]

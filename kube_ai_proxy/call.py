@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from opentelemetry import trace
 
-from adapters.argocd import ArgoCD
+from adapters.argocd import ArgoCD, ArgoCDConfig
 from adapters.errors import BackendError
 from adapters.kubernetes import ActAs, KubeAPI
 from kube_ai_proxy.audit import AuditLog
@@ -37,7 +37,7 @@ from kube_ai_proxy.native.run import answer_natively
 from kube_ai_proxy.output.container_secrets import container_scrubber, prints_container_output
 from kube_ai_proxy.output.redact import output_guard, redact_argv_text, redact_command_line
 from kube_ai_proxy.output.render import failure_result, pipeline_result
-from kube_ai_proxy.parse.clispec import CliSpecs, Tool
+from kube_ai_proxy.parse.clispec import INSTANCE_FLAG, CliSpecs, Tool
 from kube_ai_proxy.parse.plan import Plan, parse_first_stage, parse_pipes
 from kube_ai_proxy.parse.words import split_pipeline
 from kube_ai_proxy.passthrough import caller_kubeconfig
@@ -88,7 +88,8 @@ class _Run:
     acting: ActAs | None
     scrub_stderr: bool = False
     kubeconfig: str | None = None  # the caller's, with a passed-through token
-    argocd: ArgoCD | None = None  # Argo CD's API client for this call
+    argocd_config: ArgoCDConfig | None = None  # the Argo CD instance of this call
+    argocd: ArgoCD | None = None  # its API client
     argocd_token: str | None = None  # the caller's, with K8S_MCP_ARGOCD_IDENTITY=caller
 
 
@@ -156,6 +157,11 @@ class Calls:
                     self.specs, tool, request.command, self.limits, context=request.context
                 )
             command = command_plan.command
+            instance = command.value(INSTANCE_FLAG) if tool == "argocd" else None
+            # An instance that does not exist is refused before anything else happens.
+            argocd_config = (
+                self.backends.argocd_instances.config(instance) if tool == "argocd" else None
+            )
             with self.tracer.start_as_current_span("policy"):
                 scope = self.policy.scope(command)
                 target = self.policy.check(scope, request.stdin)
@@ -167,13 +173,16 @@ class Calls:
                 await self._confirm(confirm, command_plan, scope)
             timeout = min(request.timeout or settings.timeout, settings.max_timeout)
             run = _Run(command_plan, scope, request, timeout, progress, guard, acting)
+            run.argocd_config = argocd_config
             if prints_container_output(command) and not settings.allow_secrets:
                 api = await self.backends.kube.get(scope.kube_context, acting)
                 run.guard = await container_scrubber(api, command, scope.namespace, timeout)
                 run.scrub_stderr = True  # a container's stderr comes through kubectl's
             argocd_token = self._argocd_token(tool, request.caller)
             argocd_client = (
-                self.backends.argocd_as(argocd_token) if tool == "argocd" else nullcontext()
+                self.backends.argocd_as(argocd_token, instance)
+                if tool == "argocd"
+                else nullcontext()
             )
             async with self._caller_kubeconfig(run) as kubeconfig, argocd_client as argocd:
                 run.kubeconfig = kubeconfig
@@ -291,7 +300,7 @@ class Calls:
         settings = self.settings
         command_plan = run.plan
         tool = command_plan.command.tool
-        env = await logged_in_env(settings, tool, run.argocd if tool == "argocd" else None)
+        env = await logged_in_env(settings, tool, run.argocd_config, run.argocd)
         if run.kubeconfig is not None:
             env["KUBECONFIG"] = run.kubeconfig
         if run.argocd_token is not None:

@@ -22,13 +22,13 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from adapters.argocd import ArgoCD, parse_server
+from adapters.argocd import ArgoCD, ArgoCDConfig, parse_server
 from adapters.cli import PipelineResult, Stage, resolve, run_pipeline
 from adapters.errors import BackendError
 from kube_ai_proxy.config import Settings
 from kube_ai_proxy.errors import CommandError
 from kube_ai_proxy.output.budget import read_limit, redaction_limit
-from kube_ai_proxy.parse.clispec import CONTEXT_FLAGS, Tool
+from kube_ai_proxy.parse.clispec import CONTEXT_FLAGS, INSTANCE_FLAG, Tool
 from kube_ai_proxy.parse.command import CliCommand
 from kube_ai_proxy.parse.plan import Plan
 from kube_ai_proxy.parse.stages import UTILITIES
@@ -62,8 +62,9 @@ def install_hint(name: str) -> str:
     return f"apt-get install {package}"
 
 
-def cli_env(settings: Settings, tool: Tool) -> dict[str, str]:
-    """The CLI's environment: the server's own, minus its secrets, plus its cluster access."""
+def cli_env(settings: Settings, tool: Tool, argocd: ArgoCDConfig | None = None) -> dict[str, str]:
+    """The CLI's environment: the server's own, minus its secrets, plus its cluster access
+    (for argocd, the Argo CD instance of the call, when one is configured)."""
     env = {k: v for k, v in os.environ.items() if k not in _PRIVATE_ENV}
     if settings.kubeconfig:
         env["KUBECONFIG"] = settings.kubeconfig
@@ -71,42 +72,45 @@ def cli_env(settings: Settings, tool: Tool) -> dict[str, str]:
         # ~/.kuberc may add default flags and aliases; the command that was validated
         # must be the command that runs.
         env["KUBERC"] = "off"
-    if tool == "argocd":
-        if settings.argocd_server:
-            env.update(_argocd_cli_settings(settings, settings.argocd_server))
-        if settings.argocd_auth_token:
-            env["ARGOCD_AUTH_TOKEN"] = settings.argocd_auth_token.get_secret_value()
-    else:
+    if tool == "argocd" and argocd is not None:
+        env.update(_argocd_cli_settings(argocd))
+        # Only this instance's token: never one the environment holds for another.
+        env.pop("ARGOCD_AUTH_TOKEN", None)
+        if argocd.token:
+            env["ARGOCD_AUTH_TOKEN"] = argocd.token
+    elif tool != "argocd":
         env.pop("ARGOCD_AUTH_TOKEN", None)
     return env
 
 
-async def logged_in_env(settings: Settings, tool: Tool, argocd: ArgoCD | None) -> dict[str, str]:
+async def logged_in_env(
+    settings: Settings, tool: Tool, config: ArgoCDConfig | None, argocd: ArgoCD | None
+) -> dict[str, str]:
     """`cli_env`, and for an Argo CD the server reaches with a username and password, the
     session token it logged in for: the CLI gets the token, never the password."""
-    env = cli_env(settings, tool)
+    env = cli_env(settings, tool, config)
     if argocd is not None and "ARGOCD_AUTH_TOKEN" not in env:
         env["ARGOCD_AUTH_TOKEN"] = await argocd.token()
     return env
 
 
-def _argocd_cli_settings(settings: Settings, server: str) -> dict[str, str]:
+def _argocd_cli_settings(config: ArgoCDConfig) -> dict[str, str]:
     """ARGOCD_SERVER as the argocd CLI takes it (host:port) and, in ARGOCD_OPTS (the CLI's
     default flags, after any the environment already sets), how to reach it: plaintext for
     an http:// URL, a gRPC-web root path, the CA file, or no TLS verification."""
     try:
-        address = parse_server(server)
+        address = parse_server(config.server)
     except BackendError:
-        return {"ARGOCD_SERVER": server}
+        return {"ARGOCD_SERVER": config.server}
     options = [os.environ.get("ARGOCD_OPTS", "")]
     if address.plaintext:
         options.append("--plaintext")
     if address.root_path:
         options.append(f"--grpc-web-root-path={shlex.quote(address.root_path)}")
-    if settings.argocd_insecure:
+    if config.insecure:
         options.append("--insecure")
-    elif settings.argocd_ca_file:
-        options.append(f"--server-crt={shlex.quote(settings.argocd_ca_file)}")
+    elif config.ca_file:
+        options.append(f"--server-crt={shlex.quote(config.ca_file)}")
     return {
         "ARGOCD_SERVER": address.cli_address,
         "ARGOCD_OPTS": " ".join(option for option in options if option),
@@ -118,6 +122,9 @@ def cli_argv(
 ) -> list[str]:
     """The command's argv with the server's context applied when it names none, and the
     flags that make it act as the caller (identity.cli_identity_args)."""
+    if command.has(INSTANCE_FLAG):
+        # The instance is the CLI's environment (cli_env), not a context of its own config.
+        command = replace(command, flags=tuple(f for f in command.flags if f.name != INSTANCE_FLAG))
     argv = command.argv()
     at = 1 + len(command.verb)
     argv[at:at] = identity

@@ -193,6 +193,12 @@ class Settings(BaseSettings):
         validation_alias=_env("ARGOCD_SERVER"),
         description="Argo CD API server: host[:port] (HTTPS), or an https:// or http:// URL.",
     )
+    argocd_instances: str | None = Field(
+        default=None,
+        description="A YAML file of named Argo CD servers, each with its token (a file or an "
+        "environment variable); a call picks one with --argocd-context NAME or the tool's "
+        "context argument. Instead of ARGOCD_SERVER (docs/configuration.md).",
+    )
     argocd_auth_token: SecretStr | None = Field(
         default=None,
         validation_alias=_env("ARGOCD_AUTH_TOKEN"),
@@ -253,6 +259,11 @@ class Settings(BaseSettings):
                 "127.0.0.1"
             )
         self._check_oauth()
+        if self.argocd_instances and self.argocd_server:
+            raise ValueError(
+                "K8S_MCP_ARGOCD_INSTANCES and ARGOCD_SERVER are one or the other: list that "
+                "server in the instances file (as its default) instead"
+            )
         return self
 
     def _check_oauth(self) -> None:

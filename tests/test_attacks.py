@@ -735,7 +735,11 @@ ARGOCD = [
     Attack("argocd app list --port-forward", DENIED, "`--port-forward` is refused"),
     Attack("argocd app list --plaintext", DENIED, "`--plaintext` is refused"),
     Attack("argocd app list --insecure", DENIED, "`--insecure` is refused"),
-    Attack("argocd app list --argocd-context=other", DENIED, "`--argocd-context` is refused"),
+    Attack(
+        "argocd app list --argocd-context=other",
+        DENIED,
+        "names an instance of K8S_MCP_ARGOCD_INSTANCES, and this server has none",
+    ),
     Attack("argocd context evil", DENIED, NEVER_RUN),
     Attack("argocd relogin", DENIED, NEVER_RUN),
     Attack("argocd logout x", DENIED, NEVER_RUN),

@@ -261,7 +261,7 @@ async def test_context_argument_picks_the_cluster_for_one_call(
     assert refused.error is not None and refused.error.code == "policy_denied"
     assert "dev, prod" in refused.error.message
     assert clash.error is not None and clash.error.code == "invalid_command"
-    assert argo.error is not None and "leave `context` out" in argo.error.message
+    assert argo.error is not None and "leave it out" in argo.error.message
 
 
 async def test_contexts_resource_lists_allowed_contexts_without_credentials(

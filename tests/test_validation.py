@@ -113,7 +113,6 @@ IDENTITY_FLAGS: list[tuple[str, str]] = [
     ("argocd app list --port-forward", "--port-forward"),
     ("argocd app list --kube-context=other", "--kube-context"),
     ("argocd app list --client-crt=/c", "--client-crt"),
-    ("argocd app list --argocd-context=other", "--argocd-context"),
     ("istioctl x ps --xds-address=evil:15012", "--xds-address"),
     ("istioctl x version --cert-dir=/tmp/c", "--cert-dir"),
     ("istioctl ps -c /tmp/k", "--kubeconfig"),

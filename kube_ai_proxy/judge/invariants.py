@@ -273,7 +273,6 @@ ARGOCD = ToolRules(
             "server",
             "auth-token",
             "config",
-            "argocd-context",  # another server (and its token) from the local config
             "client-crt",
             "client-crt-key",
             "server-crt",

@@ -17,6 +17,7 @@ from fastmcp.server.middleware.rate_limiting import RateLimitingMiddleware
 from fastmcp.tools import Tool
 
 from kube_ai_proxy import __version__
+from kube_ai_proxy.argocd_instances import instances_for
 from kube_ai_proxy.audit import AuditLog
 from kube_ai_proxy.backends import Backends, BackendsFactory
 from kube_ai_proxy.config import Settings
@@ -126,7 +127,9 @@ def create_server(settings: Settings, backends: BackendsFactory = Backends) -> F
         mask_error_details=True,
         middleware=middleware,
     )
-    add_tools(mcp, settings)
+    # Read here too (the backends read it again in the lifespan) so that an instances file
+    # that cannot serve stops the start with what to fix, and the tools can name them.
+    add_tools(mcp, settings, instances_for(settings))
     add_resources(mcp, settings)
     if http is not None:
         http.add_to(mcp)

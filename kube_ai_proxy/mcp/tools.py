@@ -11,12 +11,13 @@ from fastmcp.tools import ToolResult
 from mcp_types import ToolAnnotations
 from pydantic import Field
 
+from kube_ai_proxy.argocd_instances import ArgoCDInstances
 from kube_ai_proxy.call import Request
 from kube_ai_proxy.config import Settings
 from kube_ai_proxy.identity import caller_of
 from kube_ai_proxy.judge.confirmation import Answer, Confirm, InputRequired, binding
 from kube_ai_proxy.mcp.lifespan import served
-from kube_ai_proxy.parse.clispec import CONTEXT_FLAGS, TOOLS, Tool
+from kube_ai_proxy.parse.clispec import TOOLS, Tool
 from kube_ai_proxy.parse.stages import ALLOWED
 from kube_ai_proxy.result import CommandResult
 
@@ -45,9 +46,17 @@ def _access_note(settings: Settings) -> str:
     return " ".join(notes)
 
 
-def _context_description(tool: Tool, settings: Settings) -> str:
-    if CONTEXT_FLAGS[tool] is None:
-        return f"Not used by {tool}: it talks to the Argo CD server the server is configured for."
+def _context_description(tool: Tool, settings: Settings, instances: ArgoCDInstances) -> str:
+    if tool == "argocd":
+        if not instances.named:
+            return (
+                "Not used by argocd: it talks to the Argo CD server the server is configured for."
+            )
+        default = f"; default: {instances.default}" if instances.default else ""
+        return (
+            f"The Argo CD instance to use (one of {', '.join(instances.named)}{default}); the "
+            "same as --argocd-context NAME in the command."
+        )
     allowed = settings.allowed_contexts
     which = f" (allowed: {', '.join(allowed)})" if allowed else ""
     return (
@@ -163,7 +172,9 @@ def _confirmer(ctx: Context, bound: str) -> Confirm:
     return confirm
 
 
-def _add_tools(mcp: FastMCP[Any], settings: Settings, tool: Tool) -> None:
+def _add_tools(
+    mcp: FastMCP[Any], settings: Settings, tool: Tool, instances: ArgoCDInstances
+) -> None:
     read_only = settings.access == "read-only"
     output_schema = CommandResult.model_json_schema()
 
@@ -192,7 +203,7 @@ def _add_tools(mcp: FastMCP[Any], settings: Settings, tool: Tool) -> None:
         ] = None,
         context: Annotated[
             str | None,
-            Field(description=_context_description(tool, settings)),
+            Field(description=_context_description(tool, settings, instances)),
         ] = None,
     ) -> ToolResult | mt.InputRequiredResult:
         async def progress(done: float, total: float, message: str) -> None:
@@ -263,6 +274,6 @@ def _add_tools(mcp: FastMCP[Any], settings: Settings, tool: Tool) -> None:
     )
 
 
-def add_tools(mcp: FastMCP[Any], settings: Settings) -> None:
+def add_tools(mcp: FastMCP[Any], settings: Settings, instances: ArgoCDInstances) -> None:
     for tool in TOOLS:
-        _add_tools(mcp, settings, tool)
+        _add_tools(mcp, settings, tool, instances)

@@ -37,6 +37,7 @@ from kube_ai_proxy.gofmt.yaml import go_yaml
 from kube_ai_proxy.native.base import ANY, SWITCH, ArgoCDContext, FlagRule, NativeAnswer, serves
 from kube_ai_proxy.output.budget import oversize_hint, rest_hint, rows_fit, rows_that_fit
 from kube_ai_proxy.output.redact import redact_object
+from kube_ai_proxy.parse.clispec import INSTANCE_FLAG
 from kube_ai_proxy.parse.command import CliCommand
 
 JSON = dict[str, Any]
@@ -100,7 +101,8 @@ _NAME = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
 
 
 def can_serve(command: CliCommand) -> bool:
-    flags = FLAGS.get(command.verb)
+    # The instance is chosen before a reader runs (argocd_instances.py); it prints nothing.
+    flags = {**FLAGS.get(command.verb, {}), INSTANCE_FLAG: ANY} if command.verb in FLAGS else None
     if command.tool != "argocd" or flags is None or not serves(command, flags):
         return False
     verb = command.verb

@@ -25,6 +25,10 @@ CONTEXT_FLAGS: Mapping[Tool, str | None] = {
     "istioctl": "context",
     "argocd": None,
 }
+# argocd's own flag for "the server context to use": here it names an Argo CD instance of
+# K8S_MCP_ARGOCD_INSTANCES (kube_ai_proxy/argocd_instances.py), and an argocd call's `context`
+# argument becomes it.
+INSTANCE_FLAG = "argocd-context"
 
 
 @dataclass(frozen=True, slots=True)

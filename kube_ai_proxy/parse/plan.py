@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from kube_ai_proxy.errors import invalid
-from kube_ai_proxy.parse.clispec import CONTEXT_FLAGS, TOOLS, CliSpecs, Tool
+from kube_ai_proxy.parse.clispec import CONTEXT_FLAGS, INSTANCE_FLAG, TOOLS, CliSpecs, Tool
 from kube_ai_proxy.parse.command import CliCommand, Flag, parse_command
 from kube_ai_proxy.parse.stages import Stage, parse_stage
 from kube_ai_proxy.parse.words import split_pipeline
@@ -48,8 +48,9 @@ def cli_words(tool: Tool, words: list[str]) -> list[str]:
 
 
 def with_context(command: CliCommand, context: str) -> CliCommand:
-    """The command with the kube context a call asked for, as if given with the CLI's flag."""
-    flag = CONTEXT_FLAGS[command.tool]
+    """The command with the kube context a call asked for (for argocd: the Argo CD instance),
+    as if given with the CLI's flag."""
+    flag = INSTANCE_FLAG if command.tool == "argocd" else CONTEXT_FLAGS[command.tool]
     if flag is None:
         raise invalid(f"{command.tool} has no kube context; leave `context` out.")
     given = command.values(flag)
