@@ -421,3 +421,26 @@ async def test_two_instances_each_with_its_own_token(
         assert on_second["output"] == f"{second.namespace}/elsewhere\n"
         assert unknown["error"]["code"] == "invalid_command"
         assert "main, second" in unknown["error"]["message"]
+
+
+@pytest.mark.parametrize("who", ["admin", "readonly"])
+async def test_account_can_i_is_the_clis(
+    admin_env: dict[str, str], server: ArgoCD, who: str
+) -> None:
+    token = server.admin_token if who == "admin" else server.readonly_token
+    env = {**admin_env, **server.server_env(token)}
+    answers = []
+    async with mcp_server.stdio_client(env) as client:
+        for question in (
+            "sync applications */*",
+            "get applications default/*",
+            "delete projects default",
+            "create clusters *",
+        ):
+            command = f"argocd account can-i {question}"
+            result = await call(client, command)
+            real = server.cli(*command.split()[1:], token=token)
+            assert result["backend"] == "native", result
+            assert result["output"] == real.stdout, command
+            answers.append(result["output"].strip())
+    assert answers == (["yes"] * 4 if who == "admin" else ["no", "yes", "no", "no"])

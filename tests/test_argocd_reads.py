@@ -686,3 +686,37 @@ def test_recording_is_credential_free() -> None:
     assert "repo-password-not-returned" not in text
     assert "cluster-token-not-returned" not in text
     assert os.path.getsize(DATA / "argocd-recorded.json") < 400_000
+
+
+@pytest.mark.parametrize("value", ["yes", "no"])
+async def test_account_can_i_prints_argo_cds_answer(value: str) -> None:
+    asked: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.raw_path.decode())
+        return httpx.Response(200, json={"value": value})
+
+    def backends(settings: Settings) -> Backends:
+        return Backends(
+            settings,
+            connect_argocd=lambda c: ArgoCD(c, transport=httpx.MockTransport(answer)),
+        )
+
+    async with Client(create_server(argocd_settings(), backends)) as client:
+        raw = await client.call_tool(
+            "execute_argocd", {"command": "argocd account can-i sync applications 'team-a/*'"}
+        )
+    result = raw.structured_content or {}
+    assert result["backend"] == "native"
+    assert (result["output"], result["exit_code"]) == (f"{value}\n", 0)
+    assert result["data"] == {"allowed": value == "yes", "value": value}
+    assert asked == ["/api/v1/account/can-i/applications/sync/team-a/%2A"]
+
+
+@pytest.mark.parametrize(
+    "words",
+    ["account can-i sync applications", "account can-i action/apps/Deployment/restart x y"],
+)
+def test_account_can_i_with_other_words_goes_to_the_cli(words: str) -> None:
+    command = parse_command(CliSpecs()["argocd"], words.split())
+    assert argocd_handler(command) is None

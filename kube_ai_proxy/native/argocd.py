@@ -88,6 +88,7 @@ FLAGS: Mapping[tuple[str, ...], Mapping[str, FlagRule]] = {
     ("proj", "get"): {"output": _formats("wide", "", "json", "yaml")},
     ("cluster", "list"): {"output": _formats("wide", "", "server", "json", "yaml")},
     ("repo", "list"): {"output": _formats("wide", "", "url", "json", "yaml"), "refresh": ANY},
+    ("account", "can-i"): {},
     ("version",): {
         "output": _formats("wide", "", "short", "json", "yaml"),
         "short": SWITCH,
@@ -98,6 +99,9 @@ _NAMED = frozenset({("app", "get"), ("app", "history"), ("app", "resources"), ("
 # A Kubernetes object name (DNS-1123 subdomain); other names go to the CLI, which sends them
 # as they are.
 _NAME = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
+# An RBAC action or resource (`get`, `applicationsets`, `action/apps/Deployment/restart` goes
+# to the CLI).
+_WORD = re.compile(r"[a-z][a-z-]*")
 
 
 def can_serve(command: CliCommand) -> bool:
@@ -111,6 +115,11 @@ def can_serve(command: CliCommand) -> bool:
             return False  # the CLI prints its help
         parts = command.args[0].split("/", 1) if verb in _NAMED else [command.args[0]]
         if not all(_NAME.fullmatch(part) for part in parts):
+            return False
+    elif verb == ("account", "can-i"):
+        # ACTION RESOURCE SUBRESOURCE; the CLI prints its help for anything else.
+        action, resource = command.args[:2] if len(command.args) == 3 else ("", "")
+        if not (_WORD.fullmatch(action) and _WORD.fullmatch(resource) and command.args[2]):
             return False
     elif command.args:
         return False
@@ -837,6 +846,14 @@ async def _version(command: CliCommand, ctx: ArgoCDContext) -> Answer:
     return Answer(text, data)
 
 
+async def _account_can_i(command: CliCommand, ctx: ArgoCDContext) -> Answer:
+    """`yes` or `no`, as the CLI prints Argo CD's answer (both exit 0)."""
+    action, resource, subresource = command.args
+    path = f"/api/v1/account/can-i/{resource}/{action}/{quote(subresource, safe='/')}"
+    value = _str(await ctx.argocd.get(path), "value")
+    return Answer(f"{value}\n", {"allowed": value == "yes", "value": value})
+
+
 _COMMANDS: Mapping[tuple[str, ...], Callable[[CliCommand, ArgoCDContext], Any]] = {
     ("app", "list"): _app_list,
     ("app", "get"): _app_get,
@@ -847,6 +864,7 @@ _COMMANDS: Mapping[tuple[str, ...], Callable[[CliCommand, ArgoCDContext], Any]] 
     ("proj", "get"): _proj_get,
     ("cluster", "list"): _cluster_list,
     ("repo", "list"): _repo_list,
+    ("account", "can-i"): _account_can_i,
     ("version",): _version,
 }
 
