@@ -99,6 +99,33 @@ async def _feed(stream: asyncio.StreamWriter, data: bytes) -> None:
         await stream.wait_closed()
 
 
+async def _exited(pid: int) -> None:
+    """Until the process `pid` has exited. (On Python 3.11, Process.wait() also waits until
+    every pipe of the process is closed, which an orphan it left may never do.)"""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return  # exited and reaped already
+    loop = asyncio.get_running_loop()
+    readable = asyncio.Event()
+    loop.add_reader(pidfd, readable.set)
+    try:
+        await readable.wait()
+    finally:
+        loop.remove_reader(pidfd)
+        os.close(pidfd)
+
+
+async def _reap(proc: asyncio.subprocess.Process) -> int:
+    """The stage's exit code, once it exited; then whatever it started and left running is
+    killed. Such an orphan (the CLI itself killed by the OOM killer, say) still holds the
+    stage's pipes open, and the pipeline would wait for it until its timeout."""
+    await _exited(proc.pid)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    return await proc.wait()
+
+
 def _kill_groups(procs: Sequence[asyncio.subprocess.Process]) -> None:
     """SIGKILL every stage's process group: the stages and whatever they started."""
     for proc in procs:
@@ -166,6 +193,7 @@ async def run_pipeline(
     started = time.monotonic()
     procs = await _spawn(stages, stdin)
     tasks: list[asyncio.Task[tuple[bytes, int]]] = []
+    reapers: list[asyncio.Task[int]] = []
     ticker: asyncio.Task[None] | None = None
 
     async def tick(hook: ProgressHook) -> None:
@@ -177,6 +205,7 @@ async def run_pipeline(
         feeder = None
         if stdin is not None and procs[0].stdin is not None:
             feeder = asyncio.create_task(_feed(procs[0].stdin, stdin))
+        reapers = [asyncio.create_task(_reap(p)) for p in procs]
         out_task = asyncio.create_task(_read_limited(_stream(procs[-1].stdout), max_bytes))
         tasks = [asyncio.create_task(_read_limited(_stream(p.stderr), _STDERR_KEEP)) for p in procs]
         if progress is not None:
@@ -185,7 +214,7 @@ async def run_pipeline(
             async with asyncio.timeout(timeout):
                 stdout, total = await out_task
                 errs = [await t for t in tasks]
-                codes = [await p.wait() for p in procs]
+                codes = [await reaper for reaper in reapers]
                 if feeder is not None:
                     await feeder
         except TimeoutError:
@@ -199,7 +228,7 @@ async def run_pipeline(
         if ticker is not None:
             ticker.cancel()
         _kill_groups(procs)  # empty after a normal exit; this only catches stragglers
-        for task in tasks:
+        for task in [*tasks, *reapers]:
             task.cancel()
         for proc in procs:
             with contextlib.suppress(ProcessLookupError):

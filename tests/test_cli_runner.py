@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import time
 import tracemalloc
 from pathlib import Path
@@ -156,3 +157,38 @@ def test_no_process_left_in_our_session() -> None:
     """After the tests above, the test process has no stray children."""
     children = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read_text().split()
     assert [c for c in children if alive(int(c))] == []
+
+
+async def test_a_cli_killed_from_outside_is_a_failure_that_names_the_signal(
+    fake_bin: Path, make_client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGKILL to the CLI alone, as the OOM killer sends it: the call answers at once (not at
+    its timeout, though the CLI's child still holds the output pipe), names the signal, and
+    leaves no process of the CLI's group behind."""
+    pidfile = tmp_path / "pids"
+    monkeypatch.setenv("FAKE_CLI_MODE", "sleep")
+    monkeypatch.setenv("FAKE_CLI_PIDFILE", str(pidfile))
+
+    async def kill_when_started() -> None:
+        for _ in range(200):  # the fake writes its pids as soon as it has started its child
+            if pidfile.exists() and pidfile.read_text():
+                break
+            await asyncio.sleep(0.05)
+        os.kill(json.loads(pidfile.read_text())["self"], signal.SIGKILL)
+
+    async with make_client() as client:
+        killer = asyncio.create_task(kill_when_started())
+        raw = await client.call_tool(
+            "execute_kubectl", {"command": "kubectl get pods", "timeout": 60}, raise_on_error=False
+        )
+        await killer
+    result = raw.structured_content or {}
+    # Not the call's timeout: the orphaned child, which still held the output pipe, was killed.
+    assert result["status"] == "error"
+    assert result["exit_code"] == -signal.SIGKILL
+    assert result["error"]["code"] == "cli_error"
+    message = result["error"]["message"]
+    assert "kubectl was killed by SIGKILL" in message
+    assert "out-of-memory killer" in message and "check the state" in message
+    pids = json.loads(pidfile.read_text())
+    assert wait_gone([pids["self"], pids["child"]]) == []

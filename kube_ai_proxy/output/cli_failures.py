@@ -3,6 +3,8 @@ to do next where the CLI does not say.
 
 - `kubectl diff` and `argocd app diff` exit with 1 when they found differences: that is their
   answer, not a failure.
+- A CLI killed by a signal (the kernel's OOM killer, an operator's `kill -9`) has no words of
+  its own: the signal's name and what usually sends it are the message.
 - The argocd CLI ends with one fatal line, `{"level": "fatal", "msg": "rpc error: code =
   Unauthenticated desc = ..."}`: the gRPC status names the kind of failure.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 
 from kube_ai_proxy.parse.command import CliCommand
 from kube_ai_proxy.result import ErrorCode
@@ -76,3 +79,29 @@ def argocd_failure(stderr: str) -> tuple[ErrorCode, str] | None:
             "each registered repository's connection state."
         )
     return code, message
+
+
+_SIGNAL_CAUSES = {
+    signal.SIGKILL: "killed from outside the server: the kernel's out-of-memory killer (look "
+    "for `oom-kill` in the kernel log, or a container's memory limit) or someone's kill -9",
+    signal.SIGTERM: "asked to stop from outside the server (a shutdown, or someone's kill)",
+    signal.SIGSEGV: "it crashed",
+    signal.SIGABRT: "it aborted",
+}
+
+
+def killed_by_signal(program: str, exit_code: int) -> str | None:
+    """What to say of a program that a signal ended (a negative exit code), else None."""
+    if exit_code >= 0:
+        return None
+    try:
+        number = signal.Signals(-exit_code)
+    except ValueError:
+        name, cause = f"signal {-exit_code}", None
+    else:
+        name, cause = number.name, _SIGNAL_CAUSES.get(number)
+    reason = f": {cause}" if cause else ""
+    return (
+        f"{program} was killed by {name}{reason}. Its output is incomplete and any change it "
+        "was making may be half done: check the state before running it again."
+    )

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from adapters.cli import PipelineResult
 from kube_ai_proxy.output.budget import cut_text, output_cut, rest_hint
-from kube_ai_proxy.output.cli_failures import argocd_failure, changes_found
+from kube_ai_proxy.output.cli_failures import argocd_failure, changes_found, killed_by_signal
 from kube_ai_proxy.output.redact import redact_argv_text, redact_command_line
 from kube_ai_proxy.parse.plan import Plan
 from kube_ai_proxy.result import Backend, CommandResult, ErrorCode, ErrorInfo
@@ -69,7 +69,10 @@ def pipeline_result(
     )
     cli_failed = failed is outcome.stages[0]
     if exit_code != 0 and not (cli_failed and changes_found(command_plan.command, exit_code)):
-        detail = failed.stderr.strip() or f"{failed.program} exited with code {exit_code}"
+        said = [failed.stderr.strip(), killed_by_signal(failed.program, exit_code)]
+        detail = "\n".join(part for part in said if part) or (
+            f"{failed.program} exited with code {exit_code}"
+        )
         code: ErrorCode = "cli_error"
         tool = command_plan.command.tool
         known = argocd_failure(detail) if cli_failed and tool == "argocd" else None
