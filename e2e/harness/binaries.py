@@ -333,8 +333,8 @@ STEPS: tuple[BuildStep, ...] = (
 
 # `python -m e2e.harness binaries --full` (`make e2e`): also istioctl and argocd, which their e2e
 # tests run and from which their command specs (kube_ai_proxy/specs/) are generated, kustomize,
-# which Argo CD's repo-server runs, and hydra, the identity provider of the OAuth tests
-# (e2e/harness/hydra.py).
+# which Argo CD's repo-server runs, toxiproxy-server, the fault proxy, and hydra, the identity
+# provider of the OAuth tests (e2e/harness/hydra.py).
 FULL_STEPS: tuple[BuildStep, ...] = (
     *STEPS,
     BuildStep(
@@ -365,6 +365,20 @@ FULL_STEPS: tuple[BuildStep, ...] = (
             "sigs.k8s.io/kustomize/kustomize/v5",
             "kustomize",
         ),
+    ),
+    BuildStep(
+        name="toxiproxy",
+        label="Toxiproxy",
+        version_module="github.com/Shopify/toxiproxy/v2",
+        # The fault proxy of e2e/test_faults.py; its releases stamp the version without the v.
+        binaries=(Binary("github.com/Shopify/toxiproxy/v2/cmd/server", "toxiproxy-server"),),
+        ldflags=_stamp(
+            "github.com/Shopify/toxiproxy/v2.Version",
+            "github.com/Shopify/toxiproxy/v2",
+            "toxiproxy",
+            strip_v=True,
+        ),
+        cgo=False,
     ),
     BuildStep(
         name="hydra",
