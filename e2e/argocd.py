@@ -12,11 +12,12 @@ authentication on, and hands back:
   in argocd-rbac-cm, the key from `POST /api/v1/account/e2e/token`),
 - the CA file that verifies the server's certificate.
 
-What it does not run: redis, the repo-server and the application controller. Without them the
-API server still serves applications, projects, clusters, repositories, accounts and versions,
-but resource trees and managed resources (`app resources`, `app manifests`, `app get`'s tree
-views) fail with 500, manifests generated from a repository with 503, and no application ever
-syncs or reports health: applications are created with `validate=false` and stay Unknown.
+What it does not run: redis, the repo-server and the application controller (e2e/argocd_gitops.py
+runs them, and hands their addresses in as `backends`). Without them the API server still
+serves applications, projects, clusters, repositories, accounts and versions, but resource
+trees and managed resources (`app resources`, `app manifests`, `app get`'s tree views) fail
+with 500, manifests generated from a repository with 503, and no application ever syncs or
+reports health: applications are created with `validate=false` and stay Unknown.
 
 At the end the process is stopped and waited for, and the namespace and the CRDs (when this
 run created them) are deleted: nothing is left behind.
