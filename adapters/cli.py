@@ -108,11 +108,13 @@ async def _exited(pid: int) -> None:
         return  # exited and reaped already
     loop = asyncio.get_running_loop()
     readable = asyncio.Event()
-    loop.add_reader(pidfd, readable.set)
     try:
-        await readable.wait()
+        loop.add_reader(pidfd, readable.set)
+        try:
+            await readable.wait()
+        finally:
+            loop.remove_reader(pidfd)
     finally:
-        loop.remove_reader(pidfd)
         os.close(pidfd)
 
 
@@ -120,7 +122,12 @@ async def _reap(proc: asyncio.subprocess.Process) -> int:
     """The stage's exit code, once it exited; then whatever it started and left running is
     killed. Such an orphan (the CLI itself killed by the OOM killer, say) still holds the
     stage's pipes open, and the pipeline would wait for it until its timeout."""
-    await _exited(proc.pid)
+    try:
+        await _exited(proc.pid)
+    except OSError:
+        # No pidfd here (a kernel before 5.3, a seccomp profile that refuses it): the stage's
+        # exit is then seen when its pipes close, as before.
+        return await proc.wait()
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
     return await proc.wait()

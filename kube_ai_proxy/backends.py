@@ -42,7 +42,8 @@ class Backends:
         config = self.argocd_instances.config(instance)
         if config is None or not config.has_credentials:
             return None
-        key = instance or ""
+        # One client per instance, whether a call names the default or not.
+        key = instance if instance is not None else self.argocd_instances.default or ""
         if key not in self._argocd:
             client = self._connect_argocd(config)
             client.on_request = self.on_argocd_request

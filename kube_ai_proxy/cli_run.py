@@ -14,6 +14,7 @@ goes through here to adapters/cli.py.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -174,7 +175,11 @@ async def run_cli(
         report = progress
 
         async def hook(elapsed: float) -> None:
-            now = await status() if status is not None else ""
+            now = ""
+            if status is not None:
+                # A status that cannot be read must not end the progress notifications.
+                with contextlib.suppress(Exception):
+                    now = await status()
             message = f"{command.verb_text} running" + (f": {now}" if now else "")
             await report(elapsed, timeout, message)
 

@@ -715,7 +715,13 @@ async def test_account_can_i_prints_argo_cds_answer(value: str) -> None:
 
 @pytest.mark.parametrize(
     "words",
-    ["account can-i sync applications", "account can-i action/apps/Deployment/restart x y"],
+    [
+        "account can-i sync applications",
+        "account can-i action/apps/Deployment/restart x y",
+        # Dot segments would make another request path of it.
+        "account can-i get applications ../../../applications",
+        "account can-i get applications team/..",
+    ],
 )
 def test_account_can_i_with_other_words_goes_to_the_cli(words: str) -> None:
     command = parse_command(CliSpecs()["argocd"], words.split())

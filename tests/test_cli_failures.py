@@ -64,6 +64,13 @@ def test_a_diff_that_failed_is_an_error() -> None:
     assert piped["exit_code"] == 1
 
 
+def test_argocd_diff_exiting_1_from_a_fatal_error_is_a_failure() -> None:
+    # argocd's log.Fatal exits with 1 too: "Unknown source name", a bad --source-positions...
+    failed = result("argocd app diff web --source-names nope", 1, stderr=fatal("Unknown source"))
+    assert failed["status"] == "error"
+    assert failed["error"]["message"] == "Unknown source"  # type: ignore[index]
+
+
 def test_exit_1_of_other_commands_is_still_a_failure() -> None:
     failed = result("argocd app sync web", 1, stderr="boom")
     assert failed["status"] == "error"

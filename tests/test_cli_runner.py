@@ -192,3 +192,17 @@ async def test_a_cli_killed_from_outside_is_a_failure_that_names_the_signal(
     assert "out-of-memory killer" in message and "check the state" in message
     pids = json.loads(pidfile.read_text())
     assert wait_gone([pids["self"], pids["child"]]) == []
+
+
+async def test_without_pidfds_a_pipeline_still_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where pidfd_open is refused (an old kernel, a strict seccomp profile) a stage's exit is
+    seen when its pipes close."""
+
+    def refused(pid: int) -> int:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "pidfd_open", refused)
+    result = await run_pipeline(
+        [Stage(["seq", "1", "3"], ENV), Stage(["wc", "-l"], ENV)], timeout=10, max_bytes=100
+    )
+    assert (result.stdout, result.exit_code) == (b"3\n", 0)

@@ -121,6 +121,9 @@ def can_serve(command: CliCommand) -> bool:
         action, resource = command.args[:2] if len(command.args) == 3 else ("", "")
         if not (_WORD.fullmatch(action) and _WORD.fullmatch(resource) and command.args[2]):
             return False
+        # A `.` or `..` segment would change the request's path, not name a subresource.
+        if {".", ".."} & set(command.args[2].split("/")):
+            return False
     elif command.args:
         return False
     if verb == ("app", "resources") and _output(command, "") in ("tree", "tree=detailed"):

@@ -33,9 +33,12 @@ _GRPC_CODES: dict[str, ErrorCode] = {
 _REPOSITORY = re.compile(r'Repo: "([^"]*)"')
 
 
-def changes_found(command: CliCommand, exit_code: int) -> bool:
-    """The command reports differences through its exit code, and found some."""
-    return exit_code == CHANGES_FOUND_EXIT and (command.tool, command.verb) in _DIFFS
+def changes_found(command: CliCommand, exit_code: int, stderr: str) -> bool:
+    """The command reports differences through its exit code, and found some (argocd also
+    exits with 1 from a fatal error, which it logs)."""
+    if exit_code != CHANGES_FOUND_EXIT or (command.tool, command.verb) not in _DIFFS:
+        return False
+    return command.tool != "argocd" or argocd_fatal_message(stderr) is None
 
 
 def argocd_fatal_message(stderr: str) -> str | None:

@@ -68,7 +68,8 @@ def pipeline_result(
         (s for s in reversed(outcome.stages) if s.exit_code == exit_code), outcome.stages[0]
     )
     cli_failed = failed is outcome.stages[0]
-    if exit_code != 0 and not (cli_failed and changes_found(command_plan.command, exit_code)):
+    answered = cli_failed and changes_found(command_plan.command, exit_code, failed.stderr)
+    if exit_code != 0 and not answered:
         said = [failed.stderr.strip(), killed_by_signal(failed.program, exit_code)]
         detail = "\n".join(part for part in said if part) or (
             f"{failed.program} exited with code {exit_code}"
