@@ -266,8 +266,13 @@ class Calls:
         # What will run, as results and the audit log show it: the server's context applied,
         # credentials redacted.
         line = redact_argv_text([cli_argv(command, self.settings.context)])
-        context = None if command.tool == "argocd" else scope.context
-        answer = "unsupported" if confirm is None else await confirm(question(line, context))
+        if command.tool == "argocd":
+            # The CLI's line does not carry the instance (it is in its environment).
+            instance = command.value(INSTANCE_FLAG) or self.backends.argocd_instances.default
+            where = f"Argo CD instance {instance}" if instance else None
+        else:
+            where = f"kube context {scope.context}" if scope.context else None
+        answer = "unsupported" if confirm is None else await confirm(question(line, where))
         if answer == "decline":
             raise denied(f"the user did not allow `{line}`; nothing was run.")
         if answer == "unsupported":

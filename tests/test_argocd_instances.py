@@ -168,3 +168,26 @@ async def test_a_server_or_token_in_the_command_stays_refused(instances_file: Pa
         ):
             refused = await call(client, command)
             assert refused["error"]["code"] == "policy_denied", (command, refused)
+
+
+async def test_the_confirmation_names_the_instance(instances_file: Path, fake_bin: Path) -> None:
+    """The CLI's line does not carry the instance, so the question says which one."""
+    asked: list[str] = []
+
+    async def user(message: str, response_type: Any, params: Any, context: Any) -> Any:
+        asked.append(message)
+        return response_type(value=False)
+
+    settings = Settings(
+        rbac_preflight=False,
+        native=False,
+        confirm="destructive",
+        argocd_instances=str(instances_file),
+    )
+    async with Client(create_server(settings), elicitation_handler=user) as client:
+        named = await call(client, "argocd app delete shop --argocd-context staging -y")
+        default = await call(client, "argocd app delete shop -y")
+    assert named["error"]["code"] == default["error"]["code"] == "policy_denied"
+    assert "argocd app delete --yes shop" in asked[0]
+    assert "against Argo CD instance staging." in asked[0]
+    assert "against Argo CD instance prod." in asked[1]

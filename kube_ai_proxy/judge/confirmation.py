@@ -67,10 +67,11 @@ def _dry_run(command: CliCommand) -> bool:
     return bool(values) and values[-1] not in ("none", "false")
 
 
-def question(command_line: str, context: str | None) -> str:
+def question(command_line: str, where: str | None) -> str:
+    """The question a person answers; `where`: "kube context X" or "Argo CD instance X"."""
     lines = ["An AI assistant wants to run:", "", f"    {command_line}", ""]
-    if context:
-        lines += [f"against kube context {context}.", ""]
+    if where:
+        lines += [f"against {where}.", ""]
     lines.append("It changes or removes what runs in the cluster. Allow it?")
     return "\n".join(lines)
 
