@@ -259,11 +259,22 @@ class Settings(BaseSettings):
                 "127.0.0.1"
             )
         self._check_oauth()
-        if self.argocd_instances and self.argocd_server:
-            raise ValueError(
-                "K8S_MCP_ARGOCD_INSTANCES and ARGOCD_SERVER are one or the other: list that "
-                "server in the instances file (as its default) instead"
-            )
+        if self.argocd_instances:
+            single = {
+                "ARGOCD_SERVER": self.argocd_server,
+                "ARGOCD_AUTH_TOKEN": self.argocd_auth_token,
+                "ARGOCD_USERNAME": self.argocd_username,
+                "ARGOCD_PASSWORD": self.argocd_password,
+                "ARGOCD_CA_FILE": self.argocd_ca_file,
+                "ARGOCD_INSECURE": self.argocd_insecure or None,
+            }
+            given = [name for name, value in single.items() if value is not None]
+            if given:
+                raise ValueError(
+                    f"K8S_MCP_ARGOCD_INSTANCES and {', '.join(given)} are one or the other: "
+                    "give each server its token and CA in the instances file (tokenFile or "
+                    "tokenEnv, caFile, insecure) instead"
+                )
         return self
 
     def _check_oauth(self) -> None:

@@ -85,9 +85,22 @@ def test_a_file_that_cannot_serve_stops_the_start(tmp_path: Path, text: str, wor
     assert words in str(caught.value)
 
 
-def test_not_together_with_argocd_server(instances_file: Path) -> None:
-    with pytest.raises(ValidationError, match="one or the other"):
-        Settings(argocd_instances=str(instances_file), argocd_server="cd.example.com")
+@pytest.mark.parametrize(
+    ("setting", "value", "name"),
+    [
+        ("argocd_server", "cd.example.com", "ARGOCD_SERVER"),
+        ("argocd_auth_token", "t", "ARGOCD_AUTH_TOKEN"),
+        ("argocd_username", "admin", "ARGOCD_USERNAME"),
+        ("argocd_ca_file", "/etc/ca.pem", "ARGOCD_CA_FILE"),
+        ("argocd_insecure", True, "ARGOCD_INSECURE"),
+    ],
+)
+def test_not_together_with_the_single_server_settings(
+    instances_file: Path, setting: str, value: Any, name: str
+) -> None:
+    """They would apply to no instance, or be mistaken for one's."""
+    with pytest.raises(ValidationError, match=f"K8S_MCP_ARGOCD_INSTANCES and {name} are one"):
+        Settings(**{"argocd_instances": str(instances_file), setting: value})
 
 
 def routed(asked: list[tuple[str, str]]) -> BackendsFactory:
@@ -141,9 +154,10 @@ async def test_each_call_goes_to_its_instance_with_its_token(instances_file: Pat
 async def test_the_cli_gets_the_instance_in_its_environment_only(
     instances_file: Path, fake_bin: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A token in the server's own environment must not reach a call to another instance.
-    monkeypatch.setenv("ARGOCD_AUTH_TOKEN", "leaked-token")
     settings = Settings(rbac_preflight=False, native=False, argocd_instances=str(instances_file))
+    # A token in the server's own environment (set after the settings were read, which refuse
+    # it beside an instances file) must not reach a call to an instance.
+    monkeypatch.setenv("ARGOCD_AUTH_TOKEN", "leaked-token")
     async with Client(create_server(settings)) as client:
         synced = await call(client, "argocd app sync shop --argocd-context staging")
         default = await call(client, "argocd app sync shop")
