@@ -11,12 +11,11 @@ import asyncio
 import json
 import os
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from pydantic import ValidationError
 
 from kube_ai_proxy.config import Settings
 from tests.fakes.issuer import AUDIENCE, Issuer, serve_issuer
+from tests.fakes.json_server import json_server
 from tests.fakes.server_process import SERVER, free_port, start, stop
 
 REPO = Path(__file__).resolve().parent.parent
@@ -334,26 +334,12 @@ def argocd_api() -> Iterator[tuple[str, list[str]]]:
     Authorization header of every request."""
     seen: list[str] = []
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            seen.append(self.headers.get("Authorization", ""))
-            body = json.dumps({"items": [], "metadata": {}}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def answer(path: str, headers: Message) -> tuple[int, Any]:
+        seen.append(headers.get("Authorization", ""))
+        return 200, {"items": [], "metadata": {}}
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
+    with json_server(answer) as url:
+        yield url, seen
 
 
 @pytest.mark.parametrize("identity", ["caller", "server"])

@@ -27,32 +27,35 @@ from e2e.harness.processes import LOOPBACK, free_ports, running
 FAULTY_CONTEXT = "faulty"
 
 
+def _request(api: str, method: str, path: str, body: Any = None) -> Any:
+    """One call to toxiproxy's API; its JSON answer."""
+    answer = httpx.request(method, f"{api}{path}", json=body, timeout=10, trust_env=False)
+    if answer.status_code >= 300:
+        raise HarnessError(f"toxiproxy {method} {path}: {answer.status_code} {answer.text}")
+    return answer.json() if answer.content else None
+
+
 @dataclass(frozen=True)
 class Proxy:
     name: str
     listen: str  # 127.0.0.1:PORT
     api: str  # toxiproxy's own API
 
-    def _request(self, method: str, path: str, body: Any = None) -> Any:
-        answer = httpx.request(method, f"{self.api}{path}", json=body, timeout=10, trust_env=False)
-        if answer.status_code >= 300:
-            raise HarnessError(f"toxiproxy {method} {path}: {answer.status_code} {answer.text}")
-        return answer.json() if answer.content else None
-
     def add(self, toxic: str, kind: str, stream: str = "downstream", **attributes: int) -> None:
         """A fault: `timeout` (timeout=0: a black hole), `latency`, `reset_peer`,
         `bandwidth`, `limit_data`... (toxiproxy's README lists them)."""
-        self._request(
+        _request(
+            self.api,
             "POST",
             f"/proxies/{self.name}/toxics",
             {"name": toxic, "type": kind, "stream": stream, "attributes": attributes},
         )
 
     def remove(self, toxic: str) -> None:
-        self._request("DELETE", f"/proxies/{self.name}/toxics/{toxic}")
+        _request(self.api, "DELETE", f"/proxies/{self.name}/toxics/{toxic}")
 
     def clear(self) -> None:
-        for toxic in self._request("GET", f"/proxies/{self.name}/toxics") or []:
+        for toxic in _request(self.api, "GET", f"/proxies/{self.name}/toxics") or []:
             self.remove(toxic["name"])
 
 
@@ -64,14 +67,8 @@ class Toxiproxy:
         """A new proxy on a free loopback port to `upstream` (host:port)."""
         (port,) = free_ports(1)
         listen = f"{LOOPBACK}:{port}"
-        answer = httpx.post(
-            f"{self.api}/proxies",
-            json={"name": name, "listen": listen, "upstream": upstream, "enabled": True},
-            timeout=10,
-            trust_env=False,
-        )
-        if answer.status_code >= 300:
-            raise HarnessError(f"toxiproxy: creating {name}: {answer.status_code} {answer.text}")
+        body = {"name": name, "listen": listen, "upstream": upstream, "enabled": True}
+        _request(self.api, "POST", "/proxies", body)
         return Proxy(name, listen, self.api)
 
 
@@ -96,11 +93,16 @@ def toxiproxy(layout: CacheLayout, workdir: Path) -> Iterator[Toxiproxy]:
         yield Toxiproxy(api)
 
 
-def api_server_address(cluster: Cluster) -> str:
-    """host:port of the cluster's API server, from its admin kubeconfig."""
-    config = yaml.safe_load(cluster.kubeconfig.read_text())
+def _current(config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The kubeconfig's current context and the cluster entry it names."""
     current = next(c for c in config["contexts"] if c["name"] == config["current-context"])
     entry = next(c for c in config["clusters"] if c["name"] == current["context"]["cluster"])
+    return current, entry
+
+
+def api_server_address(cluster: Cluster) -> str:
+    """host:port of the cluster's API server, from its admin kubeconfig."""
+    _, entry = _current(yaml.safe_load(cluster.kubeconfig.read_text()))
     return str(urlsplit(entry["cluster"]["server"]).netloc)
 
 
@@ -108,8 +110,7 @@ def faulty_kubeconfig(cluster: Cluster, proxy: Proxy, path: Path) -> Path:
     """The admin kubeconfig plus the context `faulty`: the same cluster and user, through the
     proxy."""
     config = yaml.safe_load(cluster.kubeconfig.read_text())
-    current = next(c for c in config["contexts"] if c["name"] == config["current-context"])
-    entry = next(c for c in config["clusters"] if c["name"] == current["context"]["cluster"])
+    current, entry = _current(config)
     faulty_cluster = {
         "name": FAULTY_CONTEXT,
         "cluster": {**entry["cluster"], "server": f"https://{proxy.listen}"},

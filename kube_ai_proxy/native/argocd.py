@@ -105,9 +105,11 @@ _WORD = re.compile(r"[a-z][a-z-]*")
 
 
 def can_serve(command: CliCommand) -> bool:
+    rules = FLAGS.get(command.verb)
+    if command.tool != "argocd" or rules is None:
+        return False
     # The instance is chosen before a reader runs (argocd_instances.py); it prints nothing.
-    flags = {**FLAGS.get(command.verb, {}), INSTANCE_FLAG: ANY} if command.verb in FLAGS else None
-    if command.tool != "argocd" or flags is None or not serves(command, flags):
+    if not serves(command, {**rules, INSTANCE_FLAG: ANY}):
         return False
     verb = command.verb
     if verb in _NAMED or verb == ("proj", "get"):

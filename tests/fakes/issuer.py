@@ -8,16 +8,17 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from email.message import Message
 from typing import Any
 
 from joserfc import jwt
 from joserfc.jwk import RSAKey
+
+from tests.fakes.json_server import json_server
 
 AUDIENCE = "kube-ai-proxy"
 
@@ -85,27 +86,12 @@ def serve_issuer() -> Iterator[Issuer]:
     """An issuer on a free loopback port until the block ends."""
     documents: dict[str, dict[str, Any]] = {}
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            document = documents.get(self.path)
-            body = json.dumps(document).encode()
-            self.send_response(200 if document is not None else 404)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def answer(path: str, headers: Message) -> tuple[int, Any]:
+        document = documents.get(path)
+        return (200 if document is not None else 404), document
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    issuer = Issuer(f"http://127.0.0.1:{server.server_address[1]}")
-    documents["/.well-known/openid-configuration"] = issuer.discovery()
-    documents["/jwks"] = issuer.jwks()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with json_server(answer) as url:
+        issuer = Issuer(url)
+        documents["/.well-known/openid-configuration"] = issuer.discovery()
+        documents["/jwks"] = issuer.jwks()
         yield issuer
-    finally:
-        server.shutdown()
-        server.server_close()
