@@ -9,24 +9,28 @@ objects are built and thrown away. Nothing here knows about MCP.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import importlib
 import logging
 import os
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from adapters.errors import BackendError, BackendErrorCode
+from adapters.errors import BackendError, BackendErrorCode, Unreachable
 
 if TYPE_CHECKING:
     # kubernetes_asyncio and aiohttp are imported on first use (KubeClients._client), not with
     # this module: importing kubernetes_asyncio.client loads every API and model class, about
     # 0.5 s of the server's start-up that a tools/list answer should not wait for.
-    from kubernetes_asyncio.client import ApiClient
+    from kubernetes_asyncio.client import ApiClient, Configuration
+    from kubernetes_asyncio.config.kube_config import KubeConfigLoader
 
 _log = logging.getLogger(__name__)
 
@@ -228,6 +232,174 @@ class _DiscoveryCache:
         self.lock = asyncio.Lock()
 
 
+# The end of the call a request belongs to (time.monotonic()), when the server set one: a
+# wait the API server asks for (Retry-After) that would outlast it is answered at once.
+_CALL_DEADLINE: ContextVar[float | None] = ContextVar("kube_call_deadline", default=None)
+
+
+@contextmanager
+def call_deadline(seconds: float) -> Iterator[None]:
+    """Requests made inside belong to a call that ends in `seconds`."""
+    token = _CALL_DEADLINE.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _CALL_DEADLINE.reset(token)
+
+
+class _Failed(Exception):
+    """One attempt of a request that failed, with what decides whether to try again."""
+
+    def __init__(
+        self,
+        error: BackendError,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        timed_out: bool = False,
+        unsent: bool = False,
+    ) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.status = status  # the API server's answer; None: no answer came
+        self.retry_after = retry_after
+        self.timed_out = timed_out  # nothing came within the request timeout
+        self.unsent = unsent  # the connection failed before the request was sent
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Retry-After in seconds (the API server sends whole seconds, never a date)."""
+    try:
+        return max(float(value), 0.0) if value is not None else None
+    except ValueError:
+        return None
+
+
+class Retries:
+    """client-go's rules for trying one request again (rest.Request's retries):
+
+    - 429 with Retry-After, any method: the API server (API Priority and Fairness) did not
+      act on it, and says when to come back;
+    - a read (GET, and the access reviews, which change nothing) whose connection failed or
+      was lost, or answered 502, 503, 504 or 5xx with Retry-After: with backoff;
+    - a write that may have been acted on (sent, then no answer or a 5xx): never; the error
+      says its outcome is unknown and how to check. One that was never sent: like a read.
+
+    A black hole is not tried again: it has had the whole request timeout already. Waits
+    fit in the call's deadline (call_deadline); one that does not is answered at once."""
+
+    BACKOFF = (0.25, 0.5, 1.0, 2.0)
+    MAX_RETRY_AFTER = 10  # client-go's maxRetries
+
+    def __init__(self, api: KubeAPI, method: str, path: str) -> None:
+        self.api = api
+        self.method = method
+        self.path = path
+        self.idempotent = method == "GET" or path.rsplit("/", 1)[-1] in _REVIEWS
+        self.attempt = 0
+
+    async def wait_or_raise(self, failed: _Failed) -> None:
+        wait = self._wait(failed)
+        if wait is None:
+            raise self._final(failed)
+        deadline = _CALL_DEADLINE.get()
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and wait > left:
+            raise BackendError(
+                "unavailable",
+                f"{failed.error.message}\n{self.api.where} asked to try again in {wait:g}s, "
+                f"after the call's time is up ({max(left, 0):.1f}s left): try again then, "
+                "or with a larger `timeout`.",
+            )
+        self.attempt += 1
+        await asyncio.sleep(wait)
+
+    def _wait(self, failed: _Failed) -> float | None:
+        if failed.timed_out:
+            return None
+        backoff = self.BACKOFF[self.attempt] if self.attempt < len(self.BACKOFF) else None
+        if failed.status is None:
+            return backoff if self.idempotent or failed.unsent else None
+        asked = failed.status == 429 or (self.idempotent and failed.status >= 500)
+        if asked and failed.retry_after is not None:
+            return failed.retry_after if self.attempt < self.MAX_RETRY_AFTER else None
+        if self.idempotent and failed.status in (502, 503, 504):
+            return backoff
+        return None
+
+    def _final(self, failed: _Failed) -> BackendError:
+        error = failed.error
+        tries = f" (tried {self.attempt + 1} times)" if self.attempt else ""
+        if failed.status == 429:
+            return BackendError(
+                "unavailable",
+                f"{self.api.where} is too busy to serve this request (429, API Priority and "
+                f"Fairness){tries}: {error.message}. Try again in a while, or narrow the command.",
+            )
+        maybe_done = failed.status is None or failed.status >= 500
+        if self.idempotent or failed.unsent or failed.timed_out or not maybe_done:
+            if tries and isinstance(error, Unreachable):
+                return Unreachable(error.message + tries)
+            return error
+        return Unreachable(
+            f"{error.message}. The {self.method} request was sent, so it may have taken effect: "
+            "it was not tried again, so that nothing is done twice. Check the object's state "
+            "(kubectl get) before running the command again."
+        )
+
+
+_REVIEWS = frozenset({"selfsubjectaccessreviews", "selfsubjectreviews", "selfsubjectrulesreviews"})
+
+
+@dataclass(frozen=True)
+class StreamedText:
+    """A text body read as it streams (logs): what was kept, whether the budget cut it, and
+    why the API server broke it off, if it did."""
+
+    body: bytes
+    cut: bool
+    broken: str | None = None
+
+
+class ExecCredentials:
+    """A kubeconfig user's exec plugin (cloud logins, OIDC helpers): its token is fetched again
+    when it has expired, and when the API server refuses it (401), as client-go does.
+    kubernetes-asyncio fetches it once, when the client is made."""
+
+    SKEW = datetime.timedelta(seconds=10)
+
+    def __init__(self, loader: KubeConfigLoader) -> None:
+        self._loader = loader
+        self._lock = asyncio.Lock()
+
+    def attach(self, configuration: Configuration) -> None:
+        configuration.refresh_api_key_hook = self._refresh_if_expired
+
+    async def _refresh_if_expired(self, configuration: Configuration) -> None:
+        expiry: datetime.datetime | None = getattr(self._loader, "exec_plugin_expiry", None)
+        if expiry is None:
+            return  # no expiry given: kept until the API server refuses it
+        if expiry.tzinfo is None:
+            expiry = expiry.replace(tzinfo=datetime.UTC)
+        if expiry - self.SKEW < datetime.datetime.now(datetime.UTC):
+            await self.refresh(configuration)
+
+    async def refresh(self, configuration: Configuration) -> None:
+        """Run the plugin again, whatever its last token's expiry said."""
+        async with self._lock:
+            if hasattr(self._loader, "exec_plugin_expiry"):
+                del self._loader.exec_plugin_expiry
+            try:
+                await self._loader.load_from_exec_plugin()
+            except Exception as exc:
+                raise BackendError(
+                    "unavailable", f"the kubeconfig's exec credential plugin failed: {exc}"
+                ) from None
+            token = getattr(self._loader, "token", None)
+            if token:
+                configuration.api_key["BearerToken"] = token
+
+
 class KubeAPI:
     """The API server of one kube context, as the kubeconfig's user or as `acting_as`."""
 
@@ -240,9 +412,16 @@ class KubeAPI:
         acting_as: ActAs | None = None,
         discovery: _DiscoveryCache | None = None,
         telemetry: Telemetry | None = None,
+        request_timeout: float = 10.0,
+        current_context: str | None = None,
+        credentials: ExecCredentials | None = None,
     ):
         self.client = client
         self.context = context
+        # Connecting, and each wait for data; the call's own timeout bounds the whole.
+        self.request_timeout = request_timeout
+        self.current_context = current_context  # the kubeconfig's, when `context` is None
+        self.credentials = credentials
         self.acting_as = acting_as
         self.telemetry = telemetry or Telemetry()
         self._headers = acting_as.headers() if acting_as else {}
@@ -267,12 +446,42 @@ class KubeAPI:
     ) -> Any:
         """One request; the decoded JSON body, or BackendError with the API's own message.
         With `warnings`, the texts of the API server's 299 warnings (deprecations, which
-        kubectl prints as `Warning: TEXT`) are appended to it."""
-        import aiohttp  # loaded with the client already; see TYPE_CHECKING above
+        kubectl prints as `Warning: TEXT`) are appended to it.
 
+        Retried as client-go retries (Retries): a read whose connection failed or was lost,
+        or that the API server answered 429 or 503; a write only when nothing was sent or the
+        API server asked to retry (429). `timeout` bounds the whole request, retries included."""
         headers = {"Accept": accept, **self._headers}
         if content_type:
             headers["Content-Type"] = content_type
+        retries = Retries(self, method, path)
+        refreshed = False
+        async with asyncio.timeout(timeout):
+            while True:
+                try:
+                    return await self._request_once(
+                        method, path, query, headers, body, warnings, retries.attempt
+                    )
+                except _Failed as failed:
+                    if failed.status == 401 and self.credentials and not refreshed:
+                        # The exec plugin's token was refused: fetch a new one, once.
+                        refreshed = True
+                        await self.credentials.refresh(self.client.configuration)
+                        continue
+                    await retries.wait_or_raise(failed)
+
+    async def _request_once(
+        self,
+        method: str,
+        path: str,
+        query: Sequence[tuple[str, Any]],
+        headers: dict[str, str],
+        body: Any,
+        warnings: list[str] | None,
+        attempt: int,
+    ) -> Any:
+        import aiohttp  # loaded with the client already; see TYPE_CHECKING above
+
         started = time.monotonic()
         try:
             response = await self.client.call_api(
@@ -283,25 +492,66 @@ class KubeAPI:
                 body=body,
                 auth_settings=self._auth,
                 _preload_content=False,
-                _request_timeout=timeout,
+                _request_timeout=self._timeouts(stream=False),
             )
+            async with response:
+                if warnings is not None and attempt == 0:
+                    warnings += warning_texts(response.headers.getall("Warning", []))
+                if response.status >= 400:
+                    raise _Failed(
+                        self._api_error(response.status, await response.text()),
+                        status=response.status,
+                        retry_after=_retry_after(response.headers.get("Retry-After")),
+                    )
+                answer = await response.json(content_type=None)
         except aiohttp.ClientError as exc:
-            raise BackendError(
-                "unavailable", f"the API server at {self.host} did not answer: {exc}"
-            ) from None
+            raise self._lost(exc) from None
+        except _Failed:
+            raise
         except Exception as exc:  # kubernetes-asyncio raises ApiException for HTTP errors
             status = getattr(exc, "status", None)
             if status is None:
                 raise
-            raise _api_error(int(status), str(getattr(exc, "body", "") or exc)) from None
-        async with response:
-            if warnings is not None:
-                warnings += warning_texts(response.headers.getall("Warning", []))
-            if response.status >= 400:
-                raise _api_error(response.status, await response.text())
-            body = await response.json(content_type=None)
+            body_text = str(getattr(exc, "body", "") or exc)
+            raise _Failed(self._api_error(int(status), body_text), status=int(status)) from None
         self.telemetry.answered(time.monotonic() - started)
-        return body
+        return answer
+
+    def _timeouts(self, stream: bool) -> Any:
+        """aiohttp's limits for one request: connecting (TCP and TLS) and each wait for data
+        within the request timeout; a stream that follows (logs -f) may be quiet for longer."""
+        import aiohttp
+
+        limit = self.request_timeout
+        return aiohttp.ClientTimeout(
+            total=None, connect=None, sock_connect=limit, sock_read=None if stream else limit
+        )
+
+    def _api_error(self, status: int, body: str) -> BackendError:
+        error = _api_error(status, body)
+        if status == 401:
+            error.message = (
+                f"{self.where} rejected the credentials (401): {error.message}. Refresh them: "
+                "log in again with the tool that wrote the kubeconfig's user, or replace its "
+                "token (an exec credential plugin is run again by itself), then retry."
+            )
+        return error
+
+    def _lost(self, exc: Exception) -> _Failed:
+        """A request that got no answer, as the failure to retry or report."""
+        import aiohttp
+
+        where = self.where
+        if isinstance(exc, aiohttp.ServerTimeoutError):
+            message = (
+                f"{where} did not answer within {self.request_timeout:g}s "
+                f"(K8S_MCP_REQUEST_TIMEOUT): it accepts connections but sends nothing back"
+            )
+            return _Failed(Unreachable(message), timed_out=True)
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            return _Failed(Unreachable(f"{where} cannot be reached: {exc}"), unsent=True)
+        detail = str(exc) or type(exc).__name__
+        return _Failed(Unreachable(f"{where} closed the connection before answering ({detail})"))
 
     async def stream_text(
         self,
@@ -309,30 +559,44 @@ class KubeAPI:
         query: Sequence[tuple[str, Any]],
         max_bytes: int,
         until: float | None = None,
-    ) -> tuple[bytes, bool]:
-        """GET a text body (logs), keeping at most max_bytes; True when it was cut. With
-        `until` (a time.monotonic() deadline), a body that is still streaming (follow) is read
-        until then and what arrived is returned."""
+    ) -> StreamedText:
+        """GET a text body (logs), keeping at most max_bytes. With `until` (a time.monotonic()
+        deadline), a body that is still streaming (follow) is read until then and what
+        arrived is returned. A stream the API server breaks off returns what arrived, and
+        says so in `broken`."""
         import aiohttp
 
-        try:
-            response = await self.client.call_api(
-                path,
-                "GET",
-                query_params=list(query),
-                header_params={"Accept": "*/*", **self._headers},
-                auth_settings=self._auth,
-                _preload_content=False,
-            )
-        except aiohttp.ClientError as exc:
-            raise BackendError(
-                "unavailable", f"the API server at {self.host} did not answer: {exc}"
-            ) from None
+        headers = {"Accept": "*/*", **self._headers}
+        retries = Retries(self, "GET", path)
+        while True:
+            try:
+                # Until the headers arrive, the request timeout bounds the wait.
+                async with asyncio.timeout(self.request_timeout):
+                    response = await self.client.call_api(
+                        path,
+                        "GET",
+                        query_params=list(query),
+                        header_params=headers,
+                        auth_settings=self._auth,
+                        _preload_content=False,
+                        _request_timeout=self._timeouts(stream=until is not None),
+                    )
+                break
+            except TimeoutError:
+                await retries.wait_or_raise(self._lost(aiohttp.ServerTimeoutError()))
+            except aiohttp.ClientError as exc:
+                await retries.wait_or_raise(self._lost(exc))
+            except Exception as exc:
+                status = getattr(exc, "status", None)
+                if status is None:
+                    raise
+                raise self._api_error(int(status), str(getattr(exc, "body", "") or exc)) from None
         async with response:
             if response.status >= 400:
-                raise _api_error(response.status, await response.text())
+                raise self._api_error(response.status, await response.text())
             kept = bytearray()
             cut = False
+            broken = None
             deadline = (
                 None
                 if until is None
@@ -348,7 +612,19 @@ class KubeAPI:
                         kept += chunk
             except TimeoutError:
                 pass  # following: the deadline is the end of the answer
-            return bytes(kept), cut
+            except aiohttp.ClientError as exc:
+                broken = (
+                    f"{self.where} broke off the stream after {len(kept)} bytes "
+                    f"({str(exc) or type(exc).__name__})"
+                )
+            return StreamedText(bytes(kept), cut, broken)
+
+    @property
+    def where(self) -> str:
+        """The API server as a message names it: its context and address."""
+        name = self.context or self.current_context
+        context = f"of context {name!r} " if name else ""
+        return f"the API server {context}at {self.host}"
 
     @property
     def host(self) -> str:
@@ -461,8 +737,6 @@ def _api_error(status: int, body: str) -> BackendError:
     except ValueError:
         pass
     code = _STATUS_CODES.get(status, "api_error")
-    if status == 401:
-        message = f"the API server rejected the credentials (401): {message}"
     return BackendError(code, message or f"HTTP {status}")
 
 
@@ -555,9 +829,12 @@ class KubeClients:
     # The identities whose clients (and access-review caches) are kept, most recently used.
     MAX_IDENTITIES = 256
 
-    def __init__(self, kubeconfig: str | None, default_context: str | None) -> None:
+    def __init__(
+        self, kubeconfig: str | None, default_context: str | None, request_timeout: float = 10.0
+    ) -> None:
         self.kubeconfig = kubeconfig
         self.default_context = default_context
+        self.request_timeout = request_timeout
         self._apis: dict[str | None, KubeAPI] = {}
         self._acting: OrderedDict[tuple[str | None, ActAs], KubeAPI] = OrderedDict()
         self._bare: dict[str | None, ApiClient] = {}
@@ -571,9 +848,7 @@ class KubeClients:
         async with self._lock:
             api = self._apis.get(context)
             if api is None:
-                api = self._apis[context] = KubeAPI(
-                    await self._client(context), context, telemetry=self.telemetry
-                )
+                api = self._apis[context] = await self._api(context)
             if acting_as is None:
                 return api
             key = (context, acting_as)
@@ -588,6 +863,8 @@ class KubeClients:
                     acting_as=acting_as,
                     discovery=api.discovery_cache,
                     telemetry=self.telemetry,
+                    request_timeout=self.request_timeout,
+                    current_context=api.current_context,
                 )
                 self._acting[key] = acting
                 while len(self._acting) > self.MAX_IDENTITIES:
@@ -608,14 +885,19 @@ class KubeClients:
         bare = self._bare[context] = _without_env_lookups(ApiClient(configuration=configuration))
         return bare
 
-    async def _client(self, context: str | None) -> ApiClient:
+    async def _api(self, context: str | None) -> KubeAPI:
+        """The API of `context` as the kubeconfig's user (or the pod's service account)."""
         from kubernetes_asyncio import config as kube_config
         from kubernetes_asyncio.client import ApiClient, Configuration
         from kubernetes_asyncio.config import ConfigException
 
+        configuration = Configuration()
         try:
-            client = await kube_config.new_client_from_config(
-                config_file=self.kubeconfig, context=context, persist_config=False
+            loader = await kube_config.load_kube_config(
+                config_file=self.kubeconfig,
+                context=context,
+                client_configuration=configuration,
+                persist_config=False,
             )
         except Exception as exc:
             # Not only ConfigException: the loader lets its YAML parser's errors through.
@@ -625,11 +907,38 @@ class KubeClients:
                     kube_config.load_incluster_config(  # type: ignore[no-untyped-call]
                         client_configuration=configuration
                     )
-                    return _without_env_lookups(ApiClient(configuration=configuration))
+                    client = _without_env_lookups(ApiClient(configuration=configuration))
+                    return self._new_api(client, context, None, None)
                 except ConfigException:
                     pass
             raise BackendError("unavailable", self.no_cluster(context, exc)) from None
-        return _without_env_lookups(client)
+        credentials = None
+        # Private API: KubeConfigLoader's `_user`, `load_from_exec_plugin()` and
+        # `exec_plugin_expiry` (kubernetes-asyncio 36.1; tests/test_kube_faults.py runs an
+        # exec plugin through them).
+        if loader._user is not None and "exec" in loader._user:
+            credentials = ExecCredentials(loader)
+            credentials.attach(configuration)
+        current = loader.current_context
+        name = str(current["name"]) if current is not None else None
+        client = _without_env_lookups(ApiClient(configuration=configuration))
+        return self._new_api(client, context, name, credentials)
+
+    def _new_api(
+        self,
+        client: ApiClient,
+        context: str | None,
+        current_context: str | None,
+        credentials: ExecCredentials | None,
+    ) -> KubeAPI:
+        return KubeAPI(
+            client,
+            context,
+            telemetry=self.telemetry,
+            request_timeout=self.request_timeout,
+            current_context=current_context,
+            credentials=credentials,
+        )
 
     def no_cluster(self, context: str | None, exc: Exception) -> str:
         """Why no client could be made for `context`, and what the person running the server
@@ -661,6 +970,18 @@ class KubeClients:
             await self.get(context)
         except BackendError as exc:
             return exc.message
+        return None
+
+    async def unreachable(self, context: str | None = None) -> Unreachable | None:
+        """Why the API server of `context` cannot be reached now; None when it answers
+        (whatever it says: a refusal is an answer) or no client can be made for it (the CLI
+        that needs it says why itself)."""
+        try:
+            await (await self.get(context)).request("GET", "/version")
+        except Unreachable as exc:
+            return exc
+        except BackendError:
+            return None
         return None
 
     async def warm_up(self) -> None:

@@ -24,7 +24,7 @@ ArgoCDConnect = Callable[[ArgoCDConfig], ArgoCD]
 
 class Backends:
     def __init__(self, settings: Settings, connect_argocd: ArgoCDConnect = ArgoCD) -> None:
-        self.kube = KubeClients(settings.kubeconfig, settings.context)
+        self.kube = KubeClients(settings.kubeconfig, settings.context, settings.request_timeout)
         self.helm = Helm(install_hint=CLI_INSTALL_HINTS["helm"])
         self.cli_versions = CliVersions(settings)
         self.argocd_instances = instances_for(settings)

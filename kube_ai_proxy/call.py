@@ -20,7 +20,7 @@ from opentelemetry import trace
 
 from adapters.argocd import ArgoCD, ArgoCDConfig
 from adapters.errors import BackendError
-from adapters.kubernetes import ActAs, KubeAPI
+from adapters.kubernetes import ActAs, KubeAPI, call_deadline
 from kube_ai_proxy.audit import AuditLog
 from kube_ai_proxy.backends import Backends
 from kube_ai_proxy.cli_run import Progress, cli_argv, logged_in_env, run_cli
@@ -29,7 +29,7 @@ from kube_ai_proxy.errors import CommandError, denied
 from kube_ai_proxy.identity import Caller, acting_as, cli_identity_args
 from kube_ai_proxy.judge.confirmation import Confirm, needs_confirmation, question
 from kube_ai_proxy.judge.invariants import Limits, check_command
-from kube_ai_proxy.judge.policy import Target, policy_for
+from kube_ai_proxy.judge.policy import Target, policy_for, verb_level
 from kube_ai_proxy.judge.rbac import preflight
 from kube_ai_proxy.judge.scope import Scope
 from kube_ai_proxy.native.argocd_progress import status_reader
@@ -41,7 +41,13 @@ from kube_ai_proxy.parse.clispec import INSTANCE_FLAG, CliSpecs, Tool
 from kube_ai_proxy.parse.plan import Plan, parse_first_stage, parse_pipes
 from kube_ai_proxy.parse.words import split_pipeline
 from kube_ai_proxy.passthrough import caller_kubeconfig
-from kube_ai_proxy.result import CommandResult, ErrorInfo
+from kube_ai_proxy.reachability import (
+    no_answer,
+    talks_to_cluster,
+    unanswered,
+    unless_unreachable,
+)
+from kube_ai_proxy.result import Backend, CommandResult, ErrorInfo
 from kube_ai_proxy.tracing import tracer
 
 if TYPE_CHECKING:
@@ -145,71 +151,76 @@ class Calls:
         started = time.monotonic()
         command_plan: Plan | None = None
         acting = acting_as(settings, request.caller)
+        # What the call may take, from the first request it makes (the pre-flight) on.
+        timeout = min(request.timeout or settings.timeout, settings.max_timeout)
+        backend: Backend | None = None  # what answers, once something does
         try:
-            if request.stdin is not None and len(request.stdin) > _MAX_STDIN:
-                raise CommandError(
-                    "invalid_command",
-                    f"`stdin` is {len(request.stdin)} characters; at most {_MAX_STDIN} are "
-                    "accepted. Split the manifest into several calls.",
+            with call_deadline(timeout):
+                if request.stdin is not None and len(request.stdin) > _MAX_STDIN:
+                    raise CommandError(
+                        "invalid_command",
+                        f"`stdin` is {len(request.stdin)} characters; at most {_MAX_STDIN} are "
+                        "accepted. Split the manifest into several calls.",
+                    )
+                with self.tracer.start_as_current_span("parse"):
+                    command_plan = judged_plan(
+                        self.specs, tool, request.command, self.limits, context=request.context
+                    )
+                command = command_plan.command
+                instance = command.value(INSTANCE_FLAG) if tool == "argocd" else None
+                # An instance that does not exist is refused before anything else happens.
+                argocd_config = (
+                    self.backends.argocd_instances.config(instance) if tool == "argocd" else None
                 )
-            with self.tracer.start_as_current_span("parse"):
-                command_plan = judged_plan(
-                    self.specs, tool, request.command, self.limits, context=request.context
+                with self.tracer.start_as_current_span("policy"):
+                    scope = self.policy.scope(command)
+                    target = self.policy.check(scope, request.stdin)
+                    guard = output_guard(command, allow_secrets=settings.allow_secrets)
+                if settings.rbac_preflight:
+                    with self.tracer.start_as_current_span("rbac"):
+                        await self._preflight(scope, target, request.stdin, acting)
+                if needs_confirmation(settings.confirm, command, target.level):
+                    await self._confirm(confirm, command_plan, scope)
+                run = _Run(command_plan, scope, request, timeout, progress, guard, acting)
+                run.argocd_config = argocd_config
+                if prints_container_output(command) and not settings.allow_secrets:
+                    api = await self.backends.kube.get(scope.kube_context, acting)
+                    run.guard = await container_scrubber(api, command, scope.namespace, timeout)
+                    run.scrub_stderr = True  # a container's stderr comes through kubectl's
+                argocd_token = self._argocd_token(tool, request.caller)
+                argocd_client = (
+                    self.backends.argocd_as(argocd_token, instance)
+                    if tool == "argocd"
+                    else nullcontext()
                 )
-            command = command_plan.command
-            instance = command.value(INSTANCE_FLAG) if tool == "argocd" else None
-            # An instance that does not exist is refused before anything else happens.
-            argocd_config = (
-                self.backends.argocd_instances.config(instance) if tool == "argocd" else None
-            )
-            with self.tracer.start_as_current_span("policy"):
-                scope = self.policy.scope(command)
-                target = self.policy.check(scope, request.stdin)
-                guard = output_guard(command, allow_secrets=settings.allow_secrets)
-            if settings.rbac_preflight:
-                with self.tracer.start_as_current_span("rbac"):
-                    await self._preflight(scope, target, request.stdin, acting)
-            if needs_confirmation(settings.confirm, command, target.level):
-                await self._confirm(confirm, command_plan, scope)
-            timeout = min(request.timeout or settings.timeout, settings.max_timeout)
-            run = _Run(command_plan, scope, request, timeout, progress, guard, acting)
-            run.argocd_config = argocd_config
-            if prints_container_output(command) and not settings.allow_secrets:
-                api = await self.backends.kube.get(scope.kube_context, acting)
-                run.guard = await container_scrubber(api, command, scope.namespace, timeout)
-                run.scrub_stderr = True  # a container's stderr comes through kubectl's
-            argocd_token = self._argocd_token(tool, request.caller)
-            argocd_client = (
-                self.backends.argocd_as(argocd_token, instance)
-                if tool == "argocd"
-                else nullcontext()
-            )
-            async with self._caller_kubeconfig(run) as kubeconfig, argocd_client as argocd:
-                run.kubeconfig = kubeconfig
-                run.argocd, run.argocd_token = argocd, argocd_token
-                # Route: a reader that answers the command exactly, else (None) the CLI.
-                result = None
-                if settings.native:
-                    with self.tracer.start_as_current_span("native") as span:
-                        result = await answer_natively(
-                            command_plan,
-                            scope,
-                            self.backends,
-                            settings,
-                            timeout,
-                            acting,
-                            kubeconfig,
-                            argocd,
-                        )
-                        span.set_attribute("kube_ai_proxy.answered", result is not None)
-                if result is None:
-                    with self.tracer.start_as_current_span("cli"):
-                        result = await self._run_cli(run)
+                async with self._caller_kubeconfig(run) as kubeconfig, argocd_client as argocd:
+                    run.kubeconfig = kubeconfig
+                    run.argocd, run.argocd_token = argocd, argocd_token
+                    # Route: a reader that answers the command exactly, else (None) the CLI.
+                    result = None
+                    if settings.native:
+                        backend = "native"
+                        with self.tracer.start_as_current_span("native") as span:
+                            result = await answer_natively(
+                                command_plan,
+                                scope,
+                                self.backends,
+                                settings,
+                                timeout,
+                                acting,
+                                kubeconfig,
+                                argocd,
+                            )
+                            span.set_attribute("kube_ai_proxy.answered", result is not None)
+                    if result is None:
+                        backend = "cli"
+                        with self.tracer.start_as_current_span("cli"):
+                            result = await self._run_cli(run)
         except CommandError as exc:
             result = failure_result(exc.code, exc.message, command_plan, request.command)
         except BackendError as exc:
             result = failure_result(
-                exc.code, exc.message, command_plan, request.command, backend="cli"
+                exc.code, exc.message, command_plan, request.command, backend=backend
             )
         except asyncio.CancelledError:
             # The client went away, or the server is stopping: the processes are killed
@@ -310,7 +321,7 @@ class Calls:
             env["KUBECONFIG"] = run.kubeconfig
         if run.argocd_token is not None:
             env["ARGOCD_AUTH_TOKEN"] = run.argocd_token
-        outcome = await run_cli(
+        cli = run_cli(
             command_plan,
             env,
             server_context=settings.context,
@@ -323,6 +334,11 @@ class Calls:
             identity=cli_identity_args(tool, run.acting),
             status=status_reader(command_plan.command, run.argocd),
         )
+        if talks_to_cluster(command_plan.command):
+            probe = self.backends.kube.unreachable(run.scope.kube_context)
+            outcome = await unless_unreachable(cli, probe)
+        else:
+            outcome = await cli
         if self.metrics is not None:
             self.metrics.upstream(tool, outcome.duration)
         with self.tracer.start_as_current_span("render"):
@@ -330,8 +346,16 @@ class Calls:
         if result.error is not None and tool != "argocd":
             # The CLI's own words for a missing cluster ("connection to the server
             # localhost:8080 was refused") do not say that no kubeconfig was found.
+            message = result.error.message
             problem = await self.backends.kube.unusable(run.scope.kube_context)
             if problem is not None:
-                error = ErrorInfo(code="unavailable", message=f"{result.error.message}\n{problem}")
-                result = result.model_copy(update={"error": error})
+                message = f"{message}\n{problem}"
+            elif no_answer(message):
+                where = (await self.backends.kube.get(run.scope.kube_context)).where
+                write = verb_level(tool, command_plan.command.verb) != "read"
+                message = unanswered(message, where, write, result.command)
+            else:
+                return result
+            error = ErrorInfo(code="unavailable", message=message)
+            result = result.model_copy(update={"error": error})
         return result

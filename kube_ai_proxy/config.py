@@ -130,6 +130,13 @@ class Settings(BaseSettings):
     max_timeout: float = Field(
         default=600, gt=0, description="Largest time limit a call may ask for, seconds."
     )
+    request_timeout: float = Field(
+        default=10,
+        gt=0,
+        description="Seconds an API server may take to accept a connection, and then to send "
+        "each part of its answer, before it is called unreachable (`unavailable`): a cluster "
+        "that stopped answering is reported after this, not after the call's timeout.",
+    )
     max_output: int = Field(
         default=50_000, ge=1000, description="Output budget per call, characters."
     )

@@ -129,8 +129,11 @@ async def test_an_api_server_that_does_not_answer_is_named(
     async with make_client(kubeconfig=kubeconfig, rbac_preflight=True, native=True) as client:
         result = await _call(client, "execute_kubectl", {"command": "kubectl get pods"})
     assert result["error"]["code"] == "unavailable", result
-    assert "did not answer" in result["error"]["message"]
-    assert "https://127.0.0.1:" in result["error"]["message"]
+    message = result["error"]["message"]
+    assert "the API server of context 'gone' at https://127.0.0.1:" in message
+    assert "cannot be reached" in message
+    # Nothing answered: nothing was sent, so the request was tried again, then given up.
+    assert "(tried 5 times)" in message
 
 
 def _request(ident: int, method: str, params: dict[str, Any]) -> str:

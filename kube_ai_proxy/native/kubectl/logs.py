@@ -252,11 +252,14 @@ async def _read(
     for stream in streams:
         path = f"/api/v1/namespaces/{ctx.namespace}/pods/{stream.pod}/log"
         try:
-            body, cut = await (await ctx.kube()).stream_text(
+            streamed = await (await ctx.kube()).stream_text(
                 path, _query(command, stream, budget_bytes), budget_bytes, until=deadline
             )
         except BackendError as exc:
             return _error(exc, ctx.namespace)
+        body, cut = streamed.body, streamed.cut
+        if streamed.broken is not None:
+            notes.append(f"({streamed.broken}: the log above ends there; run it again to read on)")
         text = body.decode("utf-8", "replace")
         explicit_limit = command.value("limit-bytes")
         truncated = (
