@@ -5,7 +5,12 @@ proxy, and each test switches one fault on (the `faults` fixture clears them bef
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import signal
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +19,7 @@ import pytest
 from fastmcp import Client
 
 from e2e import mcp_server
-from e2e.harness import CacheLayout, Cluster, HarnessError
+from e2e.harness import CacheLayout, Cluster, HarnessError, log_texts
 from e2e.harness.toxiproxy import (
     FAULTY_CONTEXT,
     Proxy,
@@ -24,6 +29,19 @@ from e2e.harness.toxiproxy import (
 )
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+LOGS_NAMESPACE = "e2e-fault-logs"
+
+
+def wait_for(found: Any, seconds: float) -> Any:
+    """`found()`'s first true value, asked every 0.2 s for up to `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = found()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"not found within {seconds}s: {found}")
 
 
 @pytest.fixture(scope="module")
@@ -71,3 +89,213 @@ async def test_through_the_proxy_without_a_fault_everything_answers(
     assert result["status"] == "success", result
     assert result["backend"] == ("native" if native else "cli")
     assert "default" in result["output"]
+
+
+def audited(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["native", "cli"])
+async def test_a_black_hole_answers_unavailable_in_the_request_timeout_and_nothing_else_waits(
+    fault_env: dict[str, str], faults: Proxy, native: bool, tmp_path: Path
+) -> None:
+    audit = tmp_path / "audit.jsonl"
+    env = {
+        **fault_env,
+        "K8S_MCP_NATIVE": str(native).lower(),
+        # The CLI path alone: the pre-flight would meet the black hole first, natively.
+        "K8S_MCP_RBAC_PREFLIGHT": str(native).lower(),
+        "K8S_MCP_REQUEST_TIMEOUT": "5",
+        "K8S_MCP_AUDIT_LOG": str(audit),
+    }
+    async with mcp_server.stdio_client(env) as client:
+        faults.add("black-hole", "timeout", timeout=0)
+        command = "kubectl get pods -o wide | head -3"
+        sick = asyncio.create_task(call(client, command, context=FAULTY_CONTEXT, timeout=120))
+        await asyncio.sleep(0.5)
+        # Meanwhile: the healthy context, help text and a client-only command answer.
+        healthy, healthy_took = await call(client, "kubectl get namespaces")
+        helped = await client.call_tool("describe_kubectl", {"command": "get"})
+        local, _ = await call(client, "kubectl config get-contexts", context=FAULTY_CONTEXT)
+        still_waiting = not sick.done()
+        result, took = await sick
+    assert healthy["status"] == "success", healthy
+    assert still_waiting, "the healthy calls answered after the sick one"
+    assert "kubectl get" in helped.content[0].text  # type: ignore[union-attr]
+    assert local["status"] == "success" and FAULTY_CONTEXT in local["output"], local
+    assert result["status"] == "error", result
+    error = result["error"]
+    assert error["code"] == "unavailable", result
+    assert f"context '{FAULTY_CONTEXT}' at https://{faults.listen}" in error["message"]
+    assert "did not answer within 5s (K8S_MCP_REQUEST_TIMEOUT)" in error["message"]
+    if not native:
+        assert result["backend"] == "cli" and "The command was stopped" in error["message"]
+    # Far within the call's 120 s: the request timeout ended it (figures: docs/reliability.md).
+    assert took < 60, took
+    print(
+        f"black hole ({'native' if native else 'cli'}): unavailable after {took:.1f}s; "
+        f"healthy context meanwhile {healthy_took * 1000:.0f} ms"
+    )
+    lines = audited(audit)
+    assert len(lines) == 3, lines  # one per execute call, the faulted one included
+    assert sorted(line["status"] for line in lines) == ["error", "success", "success"]
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["native", "cli"])
+async def test_latency_slows_reads_down_and_the_calls_timeout_still_bounds_them(
+    fault_env: dict[str, str], faults: Proxy, native: bool
+) -> None:
+    env = {**fault_env, "K8S_MCP_NATIVE": str(native).lower()}
+    async with mcp_server.stdio_client(env) as client:
+        faults.add("slow", "latency", latency=3000)
+        slow, took = await call(client, "kubectl get namespaces", context=FAULTY_CONTEXT)
+        bounded, bounded_took = await call(
+            client, "kubectl get namespaces", context=FAULTY_CONTEXT, timeout=2
+        )
+    assert slow["status"] == "success" and "default" in slow["output"], slow
+    assert took >= 3, took  # the latency was there
+    assert bounded["error"]["code"] == "timeout", bounded
+    assert bounded_took < 10, bounded_took
+    print(f"3 s latency ({'native' if native else 'cli'}): answered in {took:.1f}s")
+
+
+async def test_a_reset_read_is_retried_until_the_connection_heals(
+    fault_env: dict[str, str], faults: Proxy
+) -> None:
+    async with mcp_server.stdio_client(fault_env) as client:
+        faults.add("reset", "reset_peer", timeout=0)
+        pending = asyncio.create_task(
+            call(client, "kubectl get namespaces", context=FAULTY_CONTEXT)
+        )
+        await asyncio.sleep(1.0)
+        faults.remove("reset")
+        healed, _ = await pending
+        faults.add("reset", "reset_peer", timeout=0)
+        broken, _ = await call(client, "kubectl get namespaces", context=FAULTY_CONTEXT)
+    assert healed["status"] == "success" and healed["backend"] == "native", healed
+    assert broken["error"]["code"] == "unavailable", broken
+    assert "(tried 5 times)" in broken["error"]["message"], broken
+
+
+async def test_a_create_whose_answer_is_lost_is_never_sent_twice_and_says_so(
+    fault_env: dict[str, str], faults: Proxy, cluster: Cluster
+) -> None:
+    name = f"once-{uuid.uuid4().hex[:8]}"
+    env = {**fault_env, "K8S_MCP_RBAC_PREFLIGHT": "false"}
+    async with mcp_server.stdio_client(env) as client:
+        # Every answer is held for 4 s: the create reaches the API server, which acts on it,
+        # and its answer is cut on the way back.
+        faults.add("slow", "latency", latency=4000)
+        pending = asyncio.create_task(
+            call(
+                client,
+                f"kubectl create configmap {name} -n default --from-literal=a=b",
+                context=FAULTY_CONTEXT,
+            )
+        )
+
+        def created() -> bool:
+            found = cluster.kubectl("get", "configmap", name, "-n", "default", check=False)
+            return found.returncode == 0
+
+        await asyncio.to_thread(wait_for, created, 60)
+        faults.add("cut", "reset_peer", timeout=0)
+        result, _ = await pending
+    try:
+        listed = cluster.kubectl_json("get", "configmaps", "-n", "default")
+        same = [c for c in listed["items"] if c["metadata"]["name"] == name]
+        assert len(same) == 1
+        assert result["status"] == "error", result
+        assert result["error"]["code"] == "unavailable", result
+        message = result["error"]["message"]
+        assert f"context '{FAULTY_CONTEXT}'" in message
+        assert "may have taken effect" in message and "check the state" in message
+    finally:
+        cluster.kubectl("delete", "configmap", name, "-n", "default", check=False)
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["native", "cli"])
+async def test_a_server_that_went_down_is_used_again_when_it_is_back(
+    fault_env: dict[str, str], faults: Proxy, native: bool
+) -> None:
+    env = {**fault_env, "K8S_MCP_NATIVE": str(native).lower()}
+    async with mcp_server.stdio_client(env) as client:
+        before, _ = await call(client, "kubectl get pods -n default", context=FAULTY_CONTEXT)
+        faults.enable(False)
+        down, _ = await call(client, "kubectl get pods -n default", context=FAULTY_CONTEXT)
+        faults.enable(True)
+        back, _ = await call(client, "kubectl get pods -n default", context=FAULTY_CONTEXT)
+    assert before["status"] == "success", before
+    assert down["error"]["code"] == "unavailable", down
+    assert f"context '{FAULTY_CONTEXT}'" in down["error"]["message"], down
+    assert back["status"] == "success", back
+    assert back["output"] == before["output"]
+
+
+async def test_a_cli_killed_by_a_signal_is_named_and_its_process_group_is_gone(
+    fault_env: dict[str, str],
+) -> None:
+    marker = f"killed-{uuid.uuid4().hex[:8]}"
+    async with mcp_server.stdio_client(fault_env) as client:
+        pending = asyncio.create_task(
+            call(client, f"kubectl get configmaps -n default -w -l {marker}=1", timeout=120)
+        )
+        pid = await asyncio.to_thread(wait_for, lambda: _process_with(marker), 30)
+        os.kill(pid, signal.SIGKILL)
+        result, took = await pending
+    assert result["status"] == "error" and result["backend"] == "cli", result
+    assert result["exit_code"] == -signal.SIGKILL
+    assert "kubectl was killed by SIGKILL" in result["error"]["message"]
+    assert "out-of-memory killer" in result["error"]["message"]
+    assert took < 60, took
+    assert _process_with(marker) is None
+
+
+def _process_with(marker: str) -> int | None:
+    """The pid of a process whose command line holds `marker`, if one runs."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0].endswith(b"kubectl") and any(marker.encode() in a for a in argv):
+            return int(entry.name)
+    return None
+
+
+async def test_a_log_stream_broken_off_returns_what_arrived_and_says_so(
+    fault_env: dict[str, str], faults: Proxy, cluster: Cluster
+) -> None:
+    cluster.kubectl("create", "namespace", LOGS_NAMESPACE, check=False)
+    cluster.kubectl(
+        "-n", LOGS_NAMESPACE, "create", "deployment", "api", "--image=api:1", check=False
+    )
+    cluster.kubectl(
+        "-n",
+        LOGS_NAMESPACE,
+        "wait",
+        "--for=condition=Available",
+        "deployment/api",
+        "--timeout=60s",
+        timeout=90,
+    )
+    listed = cluster.kubectl_json("get", "pods", "-n", LOGS_NAMESPACE, "-l", "app=api")
+    pod = listed["items"][0]["metadata"]["name"]
+    async with mcp_server.stdio_client(fault_env) as client:
+        pending = asyncio.create_task(
+            call(
+                client,
+                f"kubectl logs -f {pod} -n {LOGS_NAMESPACE}",
+                context=FAULTY_CONTEXT,
+                timeout=30,
+            )
+        )
+        await asyncio.sleep(3)
+        faults.enable(False)
+        result, took = await pending
+    assert result["status"] == "success" and result["backend"] == "native", result
+    assert result["data"]["lines"] == log_texts()
+    assert "broke off the stream after" in result["output"], result["output"]
+    assert took < 25, took

@@ -55,8 +55,15 @@ class Proxy:
         _request(self.api, "DELETE", f"/proxies/{self.name}/toxics/{toxic}")
 
     def clear(self) -> None:
+        """No toxics, and the proxy enabled."""
         for toxic in _request(self.api, "GET", f"/proxies/{self.name}/toxics") or []:
             self.remove(toxic["name"])
+        self.enable(True)
+
+    def enable(self, enabled: bool) -> None:
+        """Disabled, the proxy closes its connections and refuses new ones: the server
+        behind it is down, as far as its clients can tell."""
+        _request(self.api, "POST", f"/proxies/{self.name}", {"enabled": enabled})
 
 
 @dataclass(frozen=True)
