@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from adapters.errors import BackendError, BackendErrorCode
+from adapters.errors import BackendError, BackendErrorCode, Unreachable
 
 # Argo CD answers a large installation's application list in megabytes; more than this is not
 # read (narrow the request instead).
@@ -40,7 +40,7 @@ class ArgoCDConfig:
     password: str | None = None
     insecure: bool = False  # skip TLS verification
     ca_file: str | None = None  # a CA bundle (PEM) to trust besides the system's
-    timeout: float = 60
+    timeout: float = 10  # connecting, and each wait for data (K8S_MCP_REQUEST_TIMEOUT)
 
     @property
     def has_credentials(self) -> bool:
@@ -190,7 +190,7 @@ class ArgoCD:
             self._client = httpx.AsyncClient(
                 base_url=self.address.base_url,
                 verify=tls_verification(self.config),
-                timeout=httpx.Timeout(self.config.timeout, connect=min(self.config.timeout, 10)),
+                timeout=httpx.Timeout(self.config.timeout),
                 headers={"Accept": "application/json"},
                 follow_redirects=False,
                 trust_env=False,  # no proxy or .netrc credentials from the environment
@@ -238,21 +238,20 @@ class ArgoCD:
             content=json.dumps(body).encode() if body is not None else None,
         )
         where = f"Argo CD at {self.address.base_url}"
+        silent = f"{where} did not answer within {self.config.timeout:g}s (K8S_MCP_REQUEST_TIMEOUT)"
         started = time.monotonic()
         try:
             response = await self._http().send(request, stream=True)
         except httpx.TimeoutException:
-            raise BackendError("timeout", f"{where} did not answer in time") from None
+            raise Unreachable(silent) from None
         except httpx.HTTPError as exc:
-            raise BackendError("unavailable", self._connect_message(where, exc)) from None
+            raise Unreachable(self._connect_message(where, exc)) from None
         try:
             content = await self._read(response, max_bytes, where, path)
         except httpx.TimeoutException:
-            raise BackendError("timeout", f"{where} did not finish its answer in time") from None
+            raise Unreachable(f"{silent}: its answer stopped halfway") from None
         except httpx.HTTPError as exc:
-            raise BackendError(
-                "unavailable", self.scrub(f"{where} broke off its answer: {exc}")
-            ) from None
+            raise Unreachable(self.scrub(f"{where} broke off its answer: {exc}")) from None
         finally:
             await response.aclose()
             if self.on_request is not None:
@@ -307,6 +306,17 @@ class ArgoCD:
         else:
             message = f"Argo CD: {message} ({status} on {path})"
         return ArgoCDError(code, message, status)
+
+    async def unreachable(self) -> Unreachable | None:
+        """Why this Argo CD cannot be reached now; None when it answers (/api/version, which
+        needs no token)."""
+        try:
+            await self._send("GET", "/api/version", None, None, None, 64 * 1024)
+        except Unreachable as exc:
+            return exc
+        except BackendError:
+            return None
+        return None
 
     async def aclose(self) -> None:
         if self._client is not None:

@@ -30,7 +30,8 @@ from fastmcp.client.transports import StdioTransport
 
 from e2e import mcp_server
 from e2e.argocd import REPO_URL, ArgoCD, argocd_server, seed
-from e2e.harness import Cluster, HarnessError
+from e2e.harness import CacheLayout, Cluster, HarnessError
+from e2e.harness.toxiproxy import toxiproxy
 from kube_ai_proxy.native.argocd import app_summary
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -381,6 +382,47 @@ async def test_an_unreachable_server_is_unavailable(argocd_env: dict[str, str]) 
     assert result["backend"] == "native"
     assert result["error"]["code"] == "unavailable"
     assert "could not be reached" in result["error"]["message"]
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["native", "cli"])
+async def test_an_argocd_that_stops_answering_is_unavailable_then_used_again_when_back(
+    argocd_env: dict[str, str],
+    argocd: ArgoCD,
+    cache_layout: CacheLayout,
+    tmp_path: Path,
+    native: bool,
+) -> None:
+    """Argo CD behind Toxiproxy: a black hole, then down (connections refused), then back."""
+    with toxiproxy(cache_layout, tmp_path) as faults:
+        proxy = faults.proxy("argocd-server", argocd.address)
+        env = {
+            **argocd_env,
+            "ARGOCD_SERVER": proxy.listen,
+            "K8S_MCP_REQUEST_TIMEOUT": "5",
+            "K8S_MCP_NATIVE": str(native).lower(),
+        }
+        async with mcp_server.stdio_client(env) as client:
+            before = await call(client, "argocd app list -o name")
+            proxy.add("black-hole", "timeout", timeout=0)
+            started = time.monotonic()
+            silent = await call(client, "argocd app list -o name", timeout=120)
+            took = time.monotonic() - started
+            proxy.clear()
+            proxy.enable(False)
+            down = await call(client, "argocd app list -o name")
+            proxy.enable(True)
+            back = await call(client, "argocd app list -o name")
+    assert before["status"] == "success" and before["output"], before
+    assert silent["error"]["code"] == "unavailable", silent
+    assert (
+        f"Argo CD at https://{proxy.listen} did not answer within 5s"
+        in (silent["error"]["message"])
+    )
+    assert took < 60, took  # the request timeout ended it, not the call's 120 s
+    print(f"Argo CD black hole ({'native' if native else 'cli'}): unavailable after {took:.1f}s")
+    assert down["error"]["code"] == "unavailable", down
+    assert proxy.listen in down["error"]["message"], down
+    assert back["status"] == "success" and back["output"] == before["output"], back
 
 
 BULK = 300

@@ -121,7 +121,7 @@ async def test_a_black_hole_answers_unavailable_in_the_request_timeout_and_nothi
         result, took = await sick
     assert healthy["status"] == "success", healthy
     assert still_waiting, "the healthy calls answered after the sick one"
-    assert "kubectl get" in helped.content[0].text  # type: ignore[union-attr]
+    assert "kubectl get" in helped.content[0].text
     assert local["status"] == "success" and FAULTY_CONTEXT in local["output"], local
     assert result["status"] == "error", result
     error = result["error"]

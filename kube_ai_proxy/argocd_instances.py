@@ -159,7 +159,7 @@ def load_instances(path: str, settings: Settings) -> ArgoCDInstances:
             token=token,
             insecure=entry.insecure,
             ca_file=entry.ca_file,
-            timeout=settings.max_timeout,
+            timeout=settings.request_timeout,
         )
     default = parsed.default
     if default is not None and default not in configs:
@@ -184,6 +184,6 @@ def instances_for(settings: Settings) -> ArgoCDInstances:
         password=password.get_secret_value() if password else None,
         insecure=settings.argocd_insecure,
         ca_file=settings.argocd_ca_file,
-        timeout=settings.max_timeout,
+        timeout=settings.request_timeout,
     )
     return ArgoCDInstances({"": config}, "")

@@ -43,7 +43,7 @@ from kube_ai_proxy.parse.words import split_pipeline
 from kube_ai_proxy.passthrough import caller_kubeconfig
 from kube_ai_proxy.reachability import (
     no_answer,
-    talks_to_cluster,
+    talks_to_server,
     unanswered,
     unless_unreachable,
 )
@@ -334,10 +334,14 @@ class Calls:
             identity=cli_identity_args(tool, run.acting),
             status=status_reader(command_plan.command, run.argocd),
         )
-        if talks_to_cluster(command_plan.command):
+        if not talks_to_server(command_plan.command):
+            outcome = await cli
+        elif tool != "argocd":
             probe = self.backends.kube.unreachable(run.scope.kube_context)
             outcome = await unless_unreachable(cli, probe)
-        else:
+        elif run.argocd is not None:
+            outcome = await unless_unreachable(cli, run.argocd.unreachable())
+        else:  # no Argo CD API configured: nothing to ask
             outcome = await cli
         if self.metrics is not None:
             self.metrics.upstream(tool, outcome.duration)

@@ -1,12 +1,13 @@
-"""A CLI call to an API server that stopped answering ends when the server can tell, not at
-the call's timeout.
+"""A CLI call to a server that stopped answering ends when kube-ai-proxy can tell, not at the
+call's timeout.
 
 kubectl, helm and istioctl wait out their own timeouts (client-go's 10 s TLS handshake, then
-its retries of discovery) request after request, so a black-holed cluster used to cost the
-whole call's timeout and end as `timeout`. While such a CLI runs, the server asks the same API
-server for /version through its own client, which gives up after K8S_MCP_REQUEST_TIMEOUT: if
+its retries of discovery) request after request, and argocd its gRPC dial, so a black-holed
+cluster or Argo CD used to cost the whole call's timeout and end as `timeout`. While such a
+CLI runs, the server asks the same server for its version through its own client (the API
+server's /version, Argo CD's /api/version), which gives up after K8S_MCP_REQUEST_TIMEOUT: if
 that finds it unreachable, the CLI's processes are killed and the call answers `unavailable`,
-naming the context and the server. Commands that do not talk to the cluster are left alone.
+naming the server. Commands that talk to no server are left alone.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from kube_ai_proxy.parse.command import CliCommand
 
 T = TypeVar("T")
 
-# Verbs that never send a request to the cluster (the rest may, so they are watched).
+# Verbs that never send a request to a server (the rest may, so they are watched).
 _LOCAL_VERBS: dict[str, frozenset[tuple[str, ...]]] = {
     "kubectl": frozenset(
         {
@@ -65,15 +66,15 @@ _LOCAL_VERBS: dict[str, frozenset[tuple[str, ...]]] = {
             ("waypoint", "generate"),
         }
     ),
+    "argocd": frozenset({("completion",)}),
 }
 
 
-def talks_to_cluster(command: CliCommand) -> bool:
-    """Whether the command may send requests to its kube context's API server."""
-    local = _LOCAL_VERBS.get(command.tool)
-    if local is None:  # argocd talks to Argo CD, which is watched on its own
-        return False
-    if command.tool == "kubectl" and command.verb[:1] == ("version",):
+def talks_to_server(command: CliCommand) -> bool:
+    """Whether the command may send requests to its server: its kube context's API server,
+    or for argocd its Argo CD."""
+    local = _LOCAL_VERBS[command.tool]
+    if command.tool in ("kubectl", "argocd") and command.verb[:1] == ("version",):
         return not command.bool_flag("client")
     if command.tool == "helm" and command.verb[:1] == ("template",):
         return command.bool_flag("validate")

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from fastmcp import Client
 
+from adapters.argocd import ArgoCD
 from kube_ai_proxy.config import Settings
 from kube_ai_proxy.mcp.server import create_server
 
@@ -56,6 +57,18 @@ def fake_bin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         (bin_dir / name).symlink_to(FAKE_CLI)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     return bin_dir
+
+
+@pytest.fixture
+def argocd_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every Argo CD answers the probe that stops a CLI whose server is gone
+    (kube_ai_proxy/reachability.py): for tests whose Argo CD is only a name, which the fake
+    CLI prints back."""
+
+    async def answers(_: ArgoCD) -> None:
+        return None
+
+    monkeypatch.setattr(ArgoCD, "unreachable", answers)
 
 
 @pytest.fixture

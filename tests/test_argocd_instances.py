@@ -152,7 +152,7 @@ async def test_each_call_goes_to_its_instance_with_its_token(instances_file: Pat
 
 
 async def test_the_cli_gets_the_instance_in_its_environment_only(
-    instances_file: Path, fake_bin: Path, monkeypatch: pytest.MonkeyPatch
+    instances_file: Path, fake_bin: Path, monkeypatch: pytest.MonkeyPatch, argocd_answers: None
 ) -> None:
     settings = Settings(rbac_preflight=False, native=False, argocd_instances=str(instances_file))
     # A token in the server's own environment (set after the settings were read, which refuse

@@ -615,7 +615,7 @@ def cli_env_of(output: str) -> dict[str, str]:
     ],
 )
 async def test_the_cli_reaches_the_same_server(
-    fake_bin: Path, settings: dict[str, Any], server: str, options: str
+    fake_bin: Path, settings: dict[str, Any], server: str, options: str, argocd_answers: None
 ) -> None:
     everything = {"rbac_preflight": False, "native": False, "argocd_auth_token": TOKEN, **settings}
     async with Client(create_server(Settings(**everything))) as client:
@@ -649,7 +649,9 @@ async def test_a_password_reaches_no_program(
     assert "ARGOCD_PASSWORD" not in argocd_env
     assert "the-password" not in json.dumps(argocd_env)
     assert not {"ARGOCD_PASSWORD", "ARGOCD_AUTH_TOKEN"} & set(kubectl_env)
-    assert [r.url.path for r in replay.requests] == ["/api/v1/session"]
+    # The login, then the probe of Argo CD while the CLI ran (reachability.py): no token.
+    assert [r.url.path for r in replay.requests] == ["/api/v1/session", "/api/version"]
+    assert "authorization" not in replay.requests[1].headers
 
 
 # --- progress --------------------------------------------------------------------------------
