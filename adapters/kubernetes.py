@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import importlib
+import json
 import logging
 import os
 import re
@@ -247,6 +248,13 @@ def call_deadline(seconds: float) -> Iterator[None]:
         _CALL_DEADLINE.reset(token)
 
 
+class TooLarge(BackendError):
+    """An answer larger than the request allowed (`max_bytes`); it was not read to its end."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("api_error", message)
+
+
 class _Failed(Exception):
     """One attempt of a request that failed, with what decides whether to try again."""
 
@@ -443,10 +451,12 @@ class KubeAPI:
         content_type: str | None = None,
         timeout: float | None = None,
         warnings: list[str] | None = None,
+        max_bytes: int | None = None,
     ) -> Any:
         """One request; the decoded JSON body, or BackendError with the API's own message.
         With `warnings`, the texts of the API server's 299 warnings (deprecations, which
-        kubectl prints as `Warning: TEXT`) are appended to it.
+        kubectl prints as `Warning: TEXT`) are appended to it. With `max_bytes`, a body
+        larger than that is not read to its end: TooLarge.
 
         Retried as client-go retries (Retries): a read whose connection failed or was lost,
         or that the API server answered 429 or 503; a write only when nothing was sent or the
@@ -460,7 +470,7 @@ class KubeAPI:
             while True:
                 try:
                     return await self._request_once(
-                        method, path, query, headers, body, warnings, retries.attempt
+                        method, path, query, headers, body, warnings, retries.attempt, max_bytes
                     )
                 except _Failed as failed:
                     if failed.status == 401 and self.credentials and not refreshed:
@@ -479,6 +489,7 @@ class KubeAPI:
         body: Any,
         warnings: list[str] | None,
         attempt: int,
+        max_bytes: int | None,
     ) -> Any:
         import aiohttp  # loaded with the client already; see TYPE_CHECKING above
 
@@ -503,7 +514,10 @@ class KubeAPI:
                         status=response.status,
                         retry_after=_retry_after(response.headers.get("Retry-After")),
                     )
-                answer = await response.json(content_type=None)
+                if max_bytes is None:
+                    answer = await response.json(content_type=None)
+                else:
+                    answer = json.loads(await self._read_at_most(response, max_bytes, path))
         except aiohttp.ClientError as exc:
             raise self._lost(exc) from None
         except _Failed:
@@ -516,6 +530,14 @@ class KubeAPI:
             raise _Failed(self._api_error(int(status), body_text), status=int(status)) from None
         self.telemetry.answered(time.monotonic() - started)
         return answer
+
+    async def _read_at_most(self, response: Any, max_bytes: int, path: str) -> bytes:
+        kept = bytearray()
+        async for chunk in response.content.iter_chunked(256 * 1024):
+            kept += chunk
+            if len(kept) > max_bytes:
+                raise TooLarge(f"{self.where} answered {path} with more than {max_bytes} bytes")
+        return bytes(kept)
 
     def _timeouts(self, stream: bool) -> Any:
         """aiohttp's limits for one request: connecting (TCP and TLS) and each wait for data
@@ -727,8 +749,6 @@ def warning_texts(headers: Iterable[str]) -> list[str]:
 
 
 def _api_error(status: int, body: str) -> BackendError:
-    import json
-
     message = body.strip()
     try:
         parsed = json.loads(body)

@@ -6,6 +6,7 @@ proxy, and each test switches one fault on (the `faults` fixture clears them bef
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import signal
@@ -299,3 +300,88 @@ async def test_a_log_stream_broken_off_returns_what_arrived_and_says_so(
     assert result["data"]["lines"] == log_texts()
     assert "broke off the stream after" in result["output"], result["output"]
     assert took < 25, took
+
+
+BIG_NAMESPACE = "e2e-fault-big"
+BIG_OBJECTS = 50
+
+
+@pytest.fixture(scope="module")
+def big_list(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """50 ConfigMaps of about 940 KB each: a list of about 47 MB. Yields its size in bytes."""
+    data = tmp_path_factory.mktemp("big") / "data"
+    data.write_text(base64.b64encode(os.urandom(700_000)).decode())
+    cluster.kubectl("create", "namespace", BIG_NAMESPACE, check=False)
+    for index in range(BIG_OBJECTS):
+        cluster.kubectl(
+            "-n",
+            BIG_NAMESPACE,
+            "create",
+            "configmap",
+            f"big-{index}",
+            f"--from-file=data={data}",
+            check=False,
+        )
+    listed = cluster.kubectl("get", "configmaps", "-n", BIG_NAMESPACE, "-o", "json")
+    try:
+        yield len(listed.stdout)
+    finally:
+        cluster.kubectl("delete", "namespace", BIG_NAMESPACE, "--wait=false", check=False)
+
+
+def _server_peak_kb() -> int:
+    """The peak resident memory (VmHWM) of the kube-ai-proxy server this test started."""
+    me = os.getpid()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            argv = (entry / "cmdline").read_bytes()
+            status = (entry / "status").read_text()
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == me and b"kube_ai_proxy" in argv:
+            (line,) = [x for x in status.splitlines() if x.startswith("VmHWM:")]
+            return int(line.split()[1])
+    raise AssertionError("the server process was not found")
+
+
+async def test_a_large_list_through_a_slow_link_is_cut_with_bounded_memory(
+    fault_env: dict[str, str], faults: Proxy, big_list: int
+) -> None:
+    assert big_list > 40_000_000, big_list
+    async with mcp_server.stdio_client(fault_env) as client:
+        warm, _ = await call(client, "kubectl get namespaces", context=FAULTY_CONTEXT)
+        before = _server_peak_kb()
+        faults.add("slow-link", "bandwidth", rate=4000)  # KB/s
+        listed, took = await call(
+            client, f"kubectl get configmaps -n {BIG_NAMESPACE} -o json", context=FAULTY_CONTEXT
+        )
+        grown = _server_peak_kb() - before
+        table, _ = await call(
+            client, f"kubectl get configmaps -n {BIG_NAMESPACE}", context=FAULTY_CONTEXT
+        )
+    assert warm["status"] == "success", warm
+    assert listed["status"] == "success" and listed["backend"] == "native", listed
+    assert listed["truncated"] is True
+    assert "`-o name` lists every name, then get a few at a time by name" in listed["next"]
+    assert listed["output"].startswith('{\n    "apiVersion": "v1",\n    "items": [')
+    # The list is about 47 MB; holding it, parsed, took four times that. Paged by size, the
+    # server holds a few megabytes of it at a time.
+    assert grown < 64 * 1024, f"the server's peak memory grew by {grown} KB"
+    print(f"{big_list / 1e6:.0f} MB list at 4 MB/s: cut after {took:.1f}s, peak +{grown} KB")
+    assert table["status"] == "success", table
+    assert len(table["output"].splitlines()) == BIG_OBJECTS + 2  # the header, kube-root-ca.crt
+
+
+async def test_a_large_list_through_the_cli_says_how_to_page(
+    fault_env: dict[str, str], big_list: int
+) -> None:
+    env = {**fault_env, "K8S_MCP_NATIVE": "false"}
+    async with mcp_server.stdio_client(env) as client:
+        listed, _ = await call(client, f"kubectl get configmaps -n {BIG_NAMESPACE} -o json")
+    assert listed["status"] == "error" and listed["backend"] == "cli", listed
+    message = listed["error"]["message"]
+    assert f"the output ({big_list} bytes) is too large to check for Secret values" in message
+    assert "`-o name` lists every name, then get a few at a time by name" in message

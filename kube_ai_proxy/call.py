@@ -216,9 +216,7 @@ class Calls:
                         backend = "cli"
                         with self.tracer.start_as_current_span("cli"):
                             result = await self._run_cli(run)
-        except CommandError as exc:
-            result = failure_result(exc.code, exc.message, command_plan, request.command)
-        except BackendError as exc:
+        except (CommandError, BackendError) as exc:
             result = failure_result(
                 exc.code, exc.message, command_plan, request.command, backend=backend
             )

@@ -202,7 +202,8 @@ async def run_cli(
             "cli_error",
             f"the output ({first.stdout_total} bytes) is too large to check for Secret "
             "values, so none of it is returned; narrow the command (a name, -l, "
-            "--field-selector, -n).",
+            "--field-selector, -n), or page it: `-o name` lists every name, then get a few at "
+            "a time by name.",
         )
     redacted = guard(first.stdout.decode("utf-8", "replace")).encode()
     cli_exits = first.stages

@@ -50,6 +50,7 @@ class ReplayAPI(KubeAPI):
         content_type: str | None = None,
         timeout: float | None = None,
         warnings: list[str] | None = None,
+        max_bytes: int | None = None,
     ) -> Any:
         if path in ("/api", "/apis"):
             return DISCOVERY[path.strip("/")]

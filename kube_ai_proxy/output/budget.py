@@ -115,14 +115,17 @@ def rows_that_fit(
 
 
 def print_growing(
-    total: int, print_first: Callable[[int], Printed], passes: Callable[[Printed], bool]
+    total: int,
+    print_first: Callable[[int], Printed],
+    passes: Callable[[Printed], bool],
+    first: int = _FIRST_PRINTED,
 ) -> tuple[Printed, bool]:
     """A list of `total` items printed only as far as the budget reaches: printing a long list
     whole only to cut it costs more than fetching it. `print_first(k)` prints the first k items,
-    k growing, until all are printed (True: the whole list) or `passes` finds that what is
-    printed already passes the budget (False); the caller cuts that where the whole list's text
-    would be cut, which it must print alike up to its last item."""
-    count = _FIRST_PRINTED
+    k growing from `first`, until all are printed (True: the whole list) or `passes` finds that
+    what is printed already passes the budget (False); the caller cuts that where the whole
+    list's text would be cut, which it must print alike up to its last item."""
+    count = max(first, 1)
     while True:
         printed = print_first(count)
         if count >= total:

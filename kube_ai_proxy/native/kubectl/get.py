@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.errors import BackendError
-from adapters.kubernetes import JSON, TABLE, KubeAPI, Resource
+from adapters.kubernetes import JSON, TABLE, KubeAPI, Resource, TooLarge
 from kube_ai_proxy.errors import Defer
 from kube_ai_proxy.gofmt.tabwriter import row_lines
 from kube_ai_proxy.gofmt.text import go_upper
@@ -247,10 +247,19 @@ async def _fetch(request: _Request, section: _Section, names: list[str]) -> list
     token = ""
     while True:
         query = [*request.query(), ("limit", page)]
-        page = min(page * 4, chunk)
         if token:
             query.append(("continue", token))
-        body = await api.request("GET", resource.path(namespace), query=query, accept=accept)
+        try:
+            body = await api.request(
+                "GET", resource.path(namespace), query=query, accept=accept, max_bytes=_PAGE_BYTES
+            )
+        except TooLarge:
+            if page == 1:
+                raise
+            # Large objects: the same page again, with fewer of them.
+            page = max(page // 8, 1)
+            continue
+        page = min(page * 4, chunk)
         _add(section, body, list_kind=resource.kind, budget=request.ctx.budget)
         token = (body.get("metadata") or {}).get("continue") or ""
         if not token:
@@ -259,6 +268,11 @@ async def _fetch(request: _Request, section: _Section, names: list[str]) -> list
             # What is held already overflows the budget: the rest would only be cut.
             section.more = True
             return missing
+
+
+# The most a page of a list may take, read: a page of large objects (ConfigMaps of a megabyte)
+# is asked for again with fewer of them, so memory stays bounded whatever the list holds.
+_PAGE_BYTES = 8 * 1024 * 1024
 
 
 def _add(
@@ -303,7 +317,7 @@ def _render(request: _Request, sections: list[_Section]) -> NativeAnswer:
             text = json_text(value) if request.output == "json" else go_yaml(value)
             return _budgeted(text, value, ctx.budget, note)
         text, listed = _list_text(request, objects)
-        return _budgeted(text, listed, ctx.budget, note)
+        return _budgeted(text, listed, ctx.budget, note, objects=True)
     if request.output == "name":
         lines = [
             f"{kind_prefix(s.resource.kind, s.resource.group)}/{o['metadata']['name']}"
@@ -348,9 +362,24 @@ def _list_text(request: _Request, objects: list[dict[str, Any]]) -> tuple[str, A
         return text.rfind(marker) + (1 if request.output == "yaml" else 0)
 
     (text, value), whole = print_growing(
-        len(objects), print_first, lambda printed: items_end(printed[0]) > request.ctx.budget
+        len(objects),
+        print_first,
+        lambda printed: items_end(printed[0]) > request.ctx.budget,
+        first=_items_past(objects, request.ctx.budget),
     )
     return (text, value) if whole else (text[: items_end(text)], None)
+
+
+def _items_past(objects: list[dict[str, Any]], budget: int) -> int:
+    """How many of the first objects it takes for their compact JSON to pass the budget, up to
+    the 16 printing starts with: printed, they pass it too, so one printing is enough. Large
+    objects (a ConfigMap of a megabyte) were printed 16 at a time only to be cut."""
+    size = 0
+    for count, obj in enumerate(objects[:16], start=1):
+        size += len(json.dumps(obj))
+        if size > budget:
+            return count
+    return 16
 
 
 def _without_managed_fields(obj: dict[str, Any]) -> dict[str, Any]:
@@ -481,15 +510,23 @@ def _budgeted(
     budget: int,
     note: str,
     rows: _Rows | None = None,
+    objects: bool = False,
 ) -> NativeAnswer:
+    """The answer within the budget; `objects`: the text is JSON or YAML, which is paged by
+    name rather than by line."""
     cut = cut_lines(text, budget)
     if not cut.truncated:
         return NativeAnswer(text, data if isinstance(data, dict) else None, stderr=note)
     shown = cut.lines
+    paging = (
+        "`-o name` lists every name, then get a few at a time by name (`kubectl get TYPE "
+        "NAME1 NAME2 -o json`)"
+        if objects
+        else f"append `--no-headers | sed -n '{shown},{2 * shown}p'` for the next lines"
+    )
     hint = rest_hint(
         first_lines_fit(shown),
-        "Narrow the list with -l, --field-selector or a name; or page it: append "
-        f"`--no-headers | sed -n '{shown},{2 * shown}p'` for the next lines",
+        f"Narrow the list with -l, --field-selector or a name; or page it: {paging}",
         separator=". ",
     )
     kept = None
