@@ -15,8 +15,10 @@ import os
 import shutil
 import signal
 import time
+from asyncio import FIRST_COMPLETED
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from adapters.errors import BackendError
 
@@ -47,6 +49,9 @@ class PipelineResult:
     stdout_total: int  # bytes the last stage wrote in all
     stages: tuple[StageExit, ...]
     duration: float
+    # Why the pipeline was stopped before it ended (its timeout, or the caller's `stop`); its
+    # output is what the stages printed until then.
+    stopped: BackendError | None = None
 
     @property
     def truncated(self) -> bool:
@@ -193,8 +198,13 @@ async def run_pipeline(
     max_bytes: int,
     progress: ProgressHook | None = None,
     progress_every: float = 2.0,
+    stop: asyncio.Future[BackendError] | None = None,
+    partial: bool = False,
 ) -> PipelineResult:
-    """Run `stages` as one pipeline; raise BackendError('timeout') when it runs too long."""
+    """Run `stages` as one pipeline. When it runs longer than `timeout`, or `stop` is given
+    an error first, every process is killed and that error (BackendError('timeout') for the
+    timeout) is raised; with `partial`, it is the result's `stopped` instead, with what the
+    stages printed until then (a watch, a follow, a rollout's progress)."""
     if not stages:
         raise ValueError("a pipeline needs at least one stage")
     started = time.monotonic()
@@ -202,6 +212,7 @@ async def run_pipeline(
     tasks: list[asyncio.Task[tuple[bytes, int]]] = []
     reapers: list[asyncio.Task[int]] = []
     ticker: asyncio.Task[None] | None = None
+    collecting: asyncio.Task[_Collected] | None = None
 
     async def tick(hook: ProgressHook) -> None:
         while True:
@@ -217,23 +228,36 @@ async def run_pipeline(
         tasks = [asyncio.create_task(_read_limited(_stream(p.stderr), _STDERR_KEEP)) for p in procs]
         if progress is not None:
             ticker = asyncio.create_task(tick(progress))
-        try:
-            async with asyncio.timeout(timeout):
-                stdout, total = await out_task
-                errs = [await t for t in tasks]
-                codes = [await reaper for reaper in reapers]
-                if feeder is not None:
-                    await feeder
-        except TimeoutError:
-            raise BackendError(
-                "timeout",
-                f"the command ran longer than {timeout:g}s and was stopped (every process of "
-                "the pipeline was killed). Raise `timeout` (up to the server's maximum), or "
-                "narrow the command (-l selector, --tail, | head).",
-            ) from None
+
+        async def collect() -> _Collected:
+            out = await out_task
+            errs = [await t for t in tasks]
+            codes = [await reaper for reaper in reapers]
+            if feeder is not None:
+                await feeder
+            return out, errs, codes
+
+        collecting = asyncio.create_task(collect())
+        waiting: set[asyncio.Future[Any]] = {collecting} if stop is None else {collecting, stop}
+        done, _ = await asyncio.wait(waiting, timeout=timeout, return_when=FIRST_COMPLETED)
+        stopped = None
+        if collecting not in done:
+            stopped = stop.result() if stop is not None and stop in done else _timed_out(timeout)
+            if not partial:
+                raise stopped
+            # Killed, the stages close their pipes: what they printed is then all read.
+            _kill_groups(procs)
+            try:
+                async with asyncio.timeout(_DRAIN_SECONDS):
+                    await asyncio.shield(collecting)
+            except TimeoutError:
+                raise stopped from None  # a process outside the groups holds a pipe open
+        (stdout, total), errs, codes = collecting.result()
     finally:
         if ticker is not None:
             ticker.cancel()
+        if collecting is not None:
+            collecting.cancel()
         _kill_groups(procs)  # empty after a normal exit; this only catches stragglers
         for task in [*tasks, *reapers]:
             task.cancel()
@@ -248,7 +272,23 @@ async def run_pipeline(
         )
         for stage, code, (err, _) in zip(stages, codes, errs, strict=True)
     )
-    return PipelineResult(stdout, total, exits, time.monotonic() - started)
+    return PipelineResult(stdout, total, exits, time.monotonic() - started, stopped)
+
+
+_Collected = tuple[tuple[bytes, int], list[tuple[bytes, int]], list[int]]
+
+# How long the output of a stopped pipeline may take to be read to its end, once its
+# processes are killed.
+_DRAIN_SECONDS = 5.0
+
+
+def _timed_out(timeout: float) -> BackendError:
+    return BackendError(
+        "timeout",
+        f"the command ran longer than {timeout:g}s and was stopped (every process of the "
+        "pipeline was killed). Raise `timeout` (up to the server's maximum), or narrow the "
+        "command (-l selector, --tail, | head).",
+    )
 
 
 def _stream(stream: asyncio.StreamReader | None) -> asyncio.StreamReader:

@@ -385,3 +385,31 @@ async def test_a_large_list_through_the_cli_says_how_to_page(
     message = listed["error"]["message"]
     assert f"the output ({big_list} bytes) is too large to check for Secret values" in message
     assert "`-o name` lists every name, then get a few at a time by name" in message
+
+
+@pytest.mark.parametrize("back", [False, True], ids=["gone", "restarted"])
+async def test_a_watch_whose_api_server_goes_away_ends_with_what_it_printed_and_says_so(
+    fault_env: dict[str, str], faults: Proxy, back: bool
+) -> None:
+    async with mcp_server.stdio_client(fault_env) as client:
+        pending = asyncio.create_task(
+            call(client, "kubectl get configmaps -n default -w", context=FAULTY_CONTEXT, timeout=60)
+        )
+        await asyncio.sleep(3)
+        faults.enable(False)  # kubectl's watch connection is closed: it exits with 0
+        if back:
+            await asyncio.sleep(0.3)
+            faults.enable(True)
+        result, took = await pending
+    assert result["backend"] == "cli", result
+    assert "kube-root-ca.crt" in result["output"], result
+    assert took < 30, took
+    if back:
+        assert result["status"] == "success", result
+        assert "before the call's 60s timeout: the API server closed it" in result["output"]
+        assert "run the command again to go on" in result["output"]
+    else:
+        assert result["error"]["code"] == "unavailable", result
+        message = result["error"]["message"]
+        assert f"context '{FAULTY_CONTEXT}'" in message
+        assert "what it printed until then is the output" in message

@@ -10,9 +10,10 @@ reader answers native/run.py's, how an answer becomes a result output/render.py'
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, nullcontext
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -42,10 +43,12 @@ from kube_ai_proxy.parse.plan import Plan, parse_first_stage, parse_pipes
 from kube_ai_proxy.parse.words import split_pipeline
 from kube_ai_proxy.passthrough import caller_kubeconfig
 from kube_ai_proxy.reachability import (
+    ended_early,
     no_answer,
+    stop_when_unreachable,
+    streams,
     talks_to_server,
     unanswered,
-    unless_unreachable,
 )
 from kube_ai_proxy.result import Backend, CommandResult, ErrorInfo
 from kube_ai_proxy.tracing import tracer
@@ -310,6 +313,36 @@ class Calls:
         with caller_kubeconfig(api, run.scope.kube_context, defaults.namespace) as path:
             yield path
 
+    def _stop_when_unreachable(
+        self, run: _Run
+    ) -> AbstractAsyncContextManager[asyncio.Future[BackendError] | None]:
+        """While the CLI runs, its server is probed (reachability.py): the API server of the
+        call's context, or for argocd its Argo CD when its API is configured."""
+        command = run.plan.command
+        if not talks_to_server(command):
+            return nullcontext()
+        if command.tool != "argocd":
+            kube = self.backends.kube
+            return stop_when_unreachable(
+                functools.partial(kube.unreachable, run.scope.kube_context)
+            )
+        if run.argocd is not None:
+            return stop_when_unreachable(run.argocd.unreachable)
+        return nullcontext()  # no Argo CD API configured: nothing to ask
+
+    async def _ended_early(
+        self, run: _Run, result: CommandResult, what: str, seconds: float
+    ) -> CommandResult:
+        """A watch or a followed log that ended by itself: kubectl exits 0 when the API server
+        closes it, which looks like an answer. If the API server is gone, it was not one."""
+        problem = await self.backends.kube.unreachable(run.scope.kube_context)
+        said = ended_early(what, seconds, run.timeout, problem)
+        if problem is not None:
+            error = ErrorInfo(code="unavailable", message=said)
+            return result.model_copy(update={"status": "error", "error": error})
+        separator = "" if not result.output or result.output.endswith("\n") else "\n"
+        return result.model_copy(update={"output": f"{result.output}{separator}{said}"})
+
     async def _run_cli(self, run: _Run) -> CommandResult:
         settings = self.settings
         command_plan = run.plan
@@ -319,32 +352,28 @@ class Calls:
             env["KUBECONFIG"] = run.kubeconfig
         if run.argocd_token is not None:
             env["ARGOCD_AUTH_TOKEN"] = run.argocd_token
-        cli = run_cli(
-            command_plan,
-            env,
-            server_context=settings.context,
-            stdin=run.request.stdin,
-            timeout=run.timeout,
-            max_output=settings.max_output,
-            progress=run.progress,
-            guard=run.guard,
-            scrub_stderr=run.scrub_stderr,
-            identity=cli_identity_args(tool, run.acting),
-            status=status_reader(command_plan.command, run.argocd),
-        )
-        if not talks_to_server(command_plan.command):
-            outcome = await cli
-        elif tool != "argocd":
-            probe = self.backends.kube.unreachable(run.scope.kube_context)
-            outcome = await unless_unreachable(cli, probe)
-        elif run.argocd is not None:
-            outcome = await unless_unreachable(cli, run.argocd.unreachable())
-        else:  # no Argo CD API configured: nothing to ask
-            outcome = await cli
+        async with self._stop_when_unreachable(run) as stop:
+            outcome = await run_cli(
+                command_plan,
+                env,
+                server_context=settings.context,
+                stdin=run.request.stdin,
+                timeout=run.timeout,
+                max_output=settings.max_output,
+                progress=run.progress,
+                guard=run.guard,
+                scrub_stderr=run.scrub_stderr,
+                identity=cli_identity_args(tool, run.acting),
+                status=status_reader(command_plan.command, run.argocd),
+                stop=stop,
+            )
         if self.metrics is not None:
             self.metrics.upstream(tool, outcome.duration)
         with self.tracer.start_as_current_span("render"):
             result = pipeline_result(command_plan, outcome, "cli", "", settings.max_output)
+        what = streams(command_plan.command)
+        if what is not None and result.error is None and outcome.duration < run.timeout - 1:
+            return await self._ended_early(run, result, what, outcome.duration)
         if result.error is not None and tool != "argocd":
             # The CLI's own words for a missing cluster ("connection to the server
             # localhost:8080 was refused") do not say that no kubeconfig was found.

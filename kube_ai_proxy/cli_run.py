@@ -14,6 +14,7 @@ goes through here to adapters/cli.py.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -156,11 +157,14 @@ async def run_cli(
     scrub_stderr: bool = False,
     identity: Sequence[str] = (),
     status: Callable[[], Awaitable[str]] | None = None,
+    stop: asyncio.Future[BackendError] | None = None,
 ) -> PipelineResult:
     """The plan run: the CLI and its pipe stages, at most `read_limit(max_output)` bytes of
     their output read. With a `guard`, the CLI's output is redacted before anything reads it,
     and its stderr too with `scrub_stderr`. `status`, when given, says in each progress
-    message what the command waits on is doing."""
+    message what the command waits on is doing. Stopped by its timeout or by `stop`, the
+    result keeps what was printed until then; a guarded CLI's, which cannot be redacted
+    cut short, is dropped and the error raised."""
     command = command_plan.command
     stages = [
         Stage(
@@ -187,7 +191,13 @@ async def run_cli(
     max_bytes = read_limit(max_output)
     if guard is None:
         return await run_pipeline(
-            stages, stdin=data, timeout=timeout, max_bytes=max_bytes, progress=hook
+            stages,
+            stdin=data,
+            timeout=timeout,
+            max_bytes=max_bytes,
+            progress=hook,
+            stop=stop,
+            partial=True,
         )
     started = time.monotonic()
     first = await run_pipeline(
@@ -196,6 +206,7 @@ async def run_cli(
         timeout=timeout,
         max_bytes=redaction_limit(max_output),
         progress=hook,
+        stop=stop,
     )
     if first.truncated:
         raise CommandError(

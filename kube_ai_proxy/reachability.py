@@ -13,15 +13,13 @@ naming the server. Commands that talk to no server are left alone.
 from __future__ import annotations
 
 import asyncio
-import functools
+import contextlib
 import re
-from collections.abc import Awaitable
-from typing import TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
-from adapters.errors import Unreachable
+from adapters.errors import BackendError, Unreachable
 from kube_ai_proxy.parse.command import CliCommand
-
-T = TypeVar("T")
 
 # Verbs that never send a request to a server (the rest may, so they are watched).
 _LOCAL_VERBS: dict[str, frozenset[tuple[str, ...]]] = {
@@ -81,33 +79,26 @@ def talks_to_server(command: CliCommand) -> bool:
     return not any(command.verb[: len(verb)] == verb for verb in local)
 
 
-async def unless_unreachable(work: Awaitable[T], probe: Awaitable[Unreachable | None]) -> T:
-    """`work`'s result, or the probe's Unreachable if it finds the server gone first: `work`
-    is then cancelled (a CLI's processes are killed) before the error is raised. `work` runs
-    in the caller's task, so whoever cancels the call cancels it as before."""
-    found: list[Unreachable] = []
-    probing = asyncio.ensure_future(probe)
+@asynccontextmanager
+async def stop_when_unreachable(
+    probe: Callable[[], Awaitable[Unreachable | None]],
+) -> AsyncIterator[asyncio.Future[BackendError]]:
+    """A future for the CLI's pipeline to stop on (run_pipeline's `stop`): it is given the
+    Unreachable of `probe()`, run while the block runs, if that finds the server gone."""
+    stop: asyncio.Future[BackendError] = asyncio.get_running_loop().create_future()
+
+    async def watch() -> None:
+        # A probe that fails in some other way says nothing about the server: the CLI runs on.
+        with contextlib.suppress(Exception):
+            problem = await probe()
+            if problem is not None and not stop.done():
+                stop.set_result(Unreachable(f"{problem.message}. The command was stopped."))
+
+    watching = asyncio.ensure_future(watch())
     try:
-        async with asyncio.timeout(None) as bound:
-            probing.add_done_callback(functools.partial(_stop_if_unreachable, bound, found))
-            return await work
-    except TimeoutError:
-        if found:
-            raise Unreachable(f"{found[0].message}. The command was stopped.") from None
-        raise
+        yield stop
     finally:
-        probing.cancel()
-
-
-def _stop_if_unreachable(
-    bound: asyncio.Timeout, found: list[Unreachable], probing: asyncio.Future[Unreachable | None]
-) -> None:
-    if probing.cancelled() or probing.exception() is not None:
-        return
-    problem = probing.result()
-    if problem is not None:
-        found.append(problem)
-        bound.reschedule(asyncio.get_running_loop().time())  # ends `work` now
+        watching.cancel()
 
 
 # How kubectl, helm and istioctl say that no answer came (client-go's and Go's net words).
@@ -133,3 +124,28 @@ def unanswered(message: str, where: str, write: bool, line: str) -> str:
             "state (kubectl get, helm status) before running it again."
         )
     return message
+
+
+def streams(command: CliCommand) -> str | None:
+    """What the command streams until it is stopped (a watch, a log it follows), if it does:
+    kubectl ends those with exit code 0 when the API server closes them."""
+    if command.tool != "kubectl":
+        return None
+    if command.verb[:1] == ("get",) and (
+        command.bool_flag("watch") or command.bool_flag("watch-only")
+    ):
+        return "watch"
+    if command.verb[:1] == ("logs",) and command.bool_flag("follow"):
+        return "log stream"
+    return None
+
+
+def ended_early(what: str, seconds: float, timeout: float, problem: Unreachable | None) -> str:
+    """Why a stream ended before the call's timeout, as the call says it."""
+    ended = f"the {what} ended after {seconds:.1f}s, before the call's {timeout:g}s timeout"
+    if problem is not None:
+        return f"{problem.message}: {ended}; what it printed until then is the output."
+    return (
+        f"({ended}: the API server closed it, as it does when it restarts; run the command "
+        "again to go on)"
+    )

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from adapters.cli import Stage, run_pipeline
 from adapters.errors import BackendError, Unreachable
 from adapters.kubernetes import JSON, KubeClients, call_deadline
-from kube_ai_proxy.reachability import unless_unreachable
+from kube_ai_proxy.reachability import stop_when_unreachable
 
 PODS = "/api/v1/namespaces/default/pods"
 CONFIGMAPS = "/api/v1/namespaces/default/configmaps"
@@ -353,36 +354,48 @@ async def test_a_log_stream_broken_off_keeps_what_arrived_and_says_so(tmp_path: 
     assert streamed.broken is not None and "broke off the stream after 6 bytes" in streamed.broken
 
 
-async def test_work_is_stopped_when_the_probe_finds_the_server_gone() -> None:
-    stopped = asyncio.Event()
-
-    async def work() -> str:
-        try:
-            await asyncio.sleep(30)
-        finally:
-            stopped.set()
-        return "done"
+async def test_a_cli_is_stopped_when_the_probe_finds_its_server_gone_and_keeps_its_output(
+    tmp_path: Path,
+) -> None:
+    started = tmp_path / "started"
+    script = f"echo first line; echo said >&2; touch {started}; exec sleep 30"
+    stage = Stage(["sh", "-c", script], {"PATH": "/usr/bin:/bin"})
 
     async def gone() -> Unreachable:
-        await asyncio.sleep(0.1)
+        # The CLI is another process: its file is the only sign it has printed.
+        while not started.exists():  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
         return Unreachable("the API server of context 'x' did not answer within 0.1s")
 
-    with pytest.raises(Unreachable) as raised:
-        await unless_unreachable(work(), gone())
-    assert stopped.is_set()
-    assert raised.value.message.endswith("did not answer within 0.1s. The command was stopped.")
+    began = time.monotonic()
+    async with stop_when_unreachable(gone) as stop:
+        outcome = await run_pipeline([stage], timeout=60, max_bytes=1000, stop=stop, partial=True)
+    assert time.monotonic() - began < 30  # the sleep was killed, not waited for
+    assert outcome.stdout == b"first line\n"
+    assert outcome.stderr == "said\n"
+    assert outcome.stopped is not None
+    assert outcome.stopped.message.endswith("within 0.1s. The command was stopped.")
+    # Without `partial` (a guarded CLI, whose output cannot be redacted cut short): raised.
+    async with stop_when_unreachable(gone) as stop:
+        with pytest.raises(Unreachable):
+            await run_pipeline([stage], timeout=60, max_bytes=1000, stop=stop)
 
 
-async def test_work_goes_on_when_the_probe_finds_the_server_answering() -> None:
-    async def work() -> str:
-        await asyncio.sleep(0.3)
-        return "done"
-
+async def test_a_cli_runs_on_when_the_probe_finds_its_server_answering() -> None:
     async def answering() -> None:
         return None
 
-    assert await unless_unreachable(work(), answering()) == "done"
-    # A timeout of the caller's own still ends the work as a timeout.
-    with pytest.raises(TimeoutError):
-        async with asyncio.timeout(0.1):
-            await unless_unreachable(work(), answering())
+    stage = Stage(["sh", "-c", "sleep 0.3; echo done"], {"PATH": "/usr/bin:/bin"})
+    async with stop_when_unreachable(answering) as stop:
+        outcome = await run_pipeline([stage], timeout=60, max_bytes=1000, stop=stop, partial=True)
+    assert outcome.stdout == b"done\n" and outcome.stopped is None
+
+
+async def test_a_timeout_keeps_what_was_printed_until_then() -> None:
+    stage = Stage(["sh", "-c", "echo watching; exec sleep 30"], {"PATH": "/usr/bin:/bin"})
+    outcome = await run_pipeline([stage], timeout=0.5, max_bytes=1000, partial=True)
+    assert outcome.stdout == b"watching\n"
+    assert outcome.stopped is not None and outcome.stopped.code == "timeout"
+    with pytest.raises(BackendError) as raised:
+        await run_pipeline([stage], timeout=0.5, max_bytes=1000)
+    assert raised.value.code == "timeout"

@@ -12,6 +12,7 @@ import json
 from typing import Any, Literal
 
 from adapters.cli import PipelineResult
+from adapters.errors import BackendError
 from kube_ai_proxy.output.budget import cut_text, output_cut, rest_hint
 from kube_ai_proxy.output.cli_failures import argocd_failure, changes_found, killed_by_signal
 from kube_ai_proxy.output.redact import redact_argv_text, redact_command_line
@@ -62,6 +63,8 @@ def pipeline_result(
 ) -> CommandResult:
     """What a pipeline printed as the result; `note` (a native answer's warnings) comes before
     the stages' stderr. A failure quotes the stage that failed."""
+    if outcome.stopped is not None:
+        return _stopped_result(command_plan, outcome, outcome.stopped, backend, note, max_output)
     exit_code = outcome.exit_code
     error = None
     failed = next(
@@ -95,6 +98,26 @@ def pipeline_result(
             else None
         ),
     )
+
+
+def _stopped_result(
+    command_plan: Plan,
+    outcome: PipelineResult,
+    stopped: BackendError,
+    backend: Backend,
+    note: str,
+    max_output: int,
+) -> CommandResult:
+    """A pipeline stopped before it ended (its timeout, its server gone): the error says why,
+    and what it printed until then is kept, with what the CLI said on stderr."""
+    said = outcome.stderr.strip()
+    message = stopped.message + (f"\nIt said before: {said[-1000:]}" if said else "")
+    stdout = outcome.stdout.decode("utf-8", "replace")
+    if stdout:
+        message += "\nWhat it printed until then is the output."
+    error = ErrorInfo(code=stopped.code, message=message)
+    result = answer_result(command_plan, backend, stdout, note, -1, error, max_output=max_output)
+    return result.model_copy(update={"exit_code": None})
 
 
 def failure_result(
