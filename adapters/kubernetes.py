@@ -233,6 +233,12 @@ class _DiscoveryCache:
         self.lock = asyncio.Lock()
 
 
+# What to do about credentials the API server refused (401).
+REFRESH_CREDENTIALS = (
+    "Refresh them: log in again with the tool that wrote the kubeconfig's user, or replace its "
+    "token (an exec credential plugin is run again by itself), then retry."
+)
+
 # The end of the call a request belongs to (time.monotonic()), when the server set one: a
 # wait the API server asks for (Retry-After) that would outlast it is answered at once.
 _CALL_DEADLINE: ContextVar[float | None] = ContextVar("kube_call_deadline", default=None)
@@ -552,10 +558,8 @@ class KubeAPI:
     def _api_error(self, status: int, body: str) -> BackendError:
         error = _api_error(status, body)
         if status == 401:
-            error.message = (
-                f"{self.where} rejected the credentials (401): {error.message}. Refresh them: "
-                "log in again with the tool that wrote the kubeconfig's user, or replace its "
-                "token (an exec credential plugin is run again by itself), then retry."
+            error.message = f"{self.where} rejected the credentials (401): {error.message}. " + (
+                REFRESH_CREDENTIALS
             )
         return error
 

@@ -10,13 +10,17 @@ import base64
 import json
 import os
 import signal
+import ssl
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import yaml
 from fastmcp import Client
 
 from e2e import mcp_server
@@ -413,3 +417,139 @@ async def test_a_watch_whose_api_server_goes_away_ends_with_what_it_printed_and_
         message = result["error"]["message"]
         assert f"context '{FAULTY_CONTEXT}'" in message
         assert "what it printed until then is the output" in message
+
+
+CREDS_ACCOUNT = "e2e-fault-creds"
+
+
+@dataclass(frozen=True)
+class ExecCredentials:
+    kubeconfig: Path
+    runs: Path  # how often the plugin ran
+    namespace: str  # of the account and its Secrets, one per test
+    server: str
+    ca_file: str
+
+    def last_token_refused(self) -> bool:
+        """The API server refuses the token the plugin handed out last. (It caches a token's
+        authentication for a few seconds: a revoked one is refused only after that.)"""
+        token = (self.kubeconfig.parent / "token").read_text().strip()
+        answer = httpx.get(
+            f"{self.server}/api",
+            headers={"Authorization": f"Bearer {token}"},
+            verify=ssl.create_default_context(cafile=self.ca_file),
+            trust_env=False,
+        )
+        return answer.status_code == 401
+
+
+@pytest.fixture
+def exec_credentials(cluster: Cluster, tmp_path: Path) -> Iterator[ExecCredentials]:
+    """A kubeconfig whose user is an exec credential plugin (a script) that mints a token of
+    the service account e2e-fault-creds bound to a Secret of its own, `cred-N` on its N-th
+    run: deleting that Secret revokes the token, as an expiry would. A file `broken` beside
+    the kubeconfig makes it hand out a token the API server refuses."""
+    # The account and the Secrets its tokens are bound to live in a namespace of their own.
+    namespace = f"{CREDS_ACCOUNT}-{uuid.uuid4().hex[:6]}"
+    cluster.kubectl("create", "namespace", namespace)
+    cluster.kubectl("-n", namespace, "create", "serviceaccount", CREDS_ACCOUNT)
+    cluster.kubectl(
+        "create",
+        "clusterrolebinding",
+        namespace,
+        "--clusterrole=view",
+        f"--serviceaccount={namespace}:{CREDS_ACCOUNT}",
+    )
+    runs = tmp_path / "runs"
+    runs.write_text("0")
+    kubectl = f"{cluster.kubectl_path} --kubeconfig {cluster.kubeconfig} -n {namespace}"
+    plugin = tmp_path / "credential-plugin"
+    plugin.write_text(
+        "#!/bin/sh\nset -e\n"
+        f"n=$(( $(cat {runs}) + 1 )); echo $n > {runs}\n"
+        f"if [ -e {tmp_path}/broken ]; then token=not-a-token; else\n"
+        f"  {kubectl} create secret generic cred-$n >/dev/null\n"
+        f"  token=$({kubectl} create token {CREDS_ACCOUNT} --bound-object-kind=Secret "
+        "--bound-object-name=cred-$n)\nfi\n"
+        f'echo "$token" > {tmp_path}/token\n'
+        'echo \'{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",'
+        '"status":{"token":"\'$token\'"}}\'\n'
+    )
+    plugin.chmod(0o755)
+    config = yaml.safe_load(cluster.kubeconfig.read_text())
+    current = next(c for c in config["contexts"] if c["name"] == config["current-context"])
+    exec_user = {
+        "exec": {
+            "apiVersion": "client.authentication.k8s.io/v1",
+            "command": str(plugin),
+            "interactiveMode": "Never",
+        }
+    }
+    config["users"].append({"name": "plugin", "user": exec_user})
+    config["contexts"] = [{"name": "plugin", "context": {**current["context"], "user": "plugin"}}]
+    config["current-context"] = "plugin"
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump(config))
+    cluster_entry = next(
+        c for c in config["clusters"] if c["name"] == current["context"]["cluster"]
+    )
+    server = cluster_entry["cluster"]["server"]
+    ca_file = cluster_entry["cluster"]["certificate-authority"]
+    try:
+        yield ExecCredentials(kubeconfig, runs, namespace, server, ca_file)
+    finally:
+        cluster.kubectl("delete", "clusterrolebinding", namespace, check=False)
+        cluster.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
+
+
+async def test_a_revoked_exec_token_is_fetched_again_and_a_refused_one_says_how_to_refresh(
+    base_server_env: dict[str, str], cluster: Cluster, exec_credentials: ExecCredentials
+) -> None:
+    kubeconfig, runs = exec_credentials.kubeconfig, exec_credentials.runs
+    namespace = exec_credentials.namespace
+    env = {**base_server_env, "KUBECONFIG": str(kubeconfig)}
+    command = f"kubectl get serviceaccounts -n {namespace} -o name"
+    async with mcp_server.stdio_client(env) as client:
+        first, _ = await call(client, command)
+        fetched = int(runs.read_text())
+        cluster.kubectl("-n", namespace, "delete", "secret", f"cred-{fetched}")
+        await asyncio.to_thread(wait_for, exec_credentials.last_token_refused, 60)
+        renewed, _ = await call(client, command)
+        renewals = int(runs.read_text())
+        # Revoked again, and this time the plugin hands out a token that is refused too.
+        (kubeconfig.parent / "broken").touch()
+        cluster.kubectl("-n", namespace, "delete", "secret", f"cred-{renewals}")
+        await asyncio.to_thread(wait_for, exec_credentials.last_token_refused, 60)
+        refused, _ = await call(client, command)
+    assert first["status"] == "success" and first["backend"] == "native", first
+    assert CREDS_ACCOUNT in first["output"]
+    # The revoked token was refused (401); the plugin ran again, and the call went through.
+    assert renewed["status"] == "success" and renewed["output"] == first["output"], renewed
+    assert renewals > fetched
+    message = refused["error"]["message"]
+    assert refused["error"]["code"] == "unavailable", refused
+    assert "the API server of context 'plugin'" in message
+    assert "rejected the credentials (401)" in message and "log in again" in message
+
+
+async def test_through_the_cli_a_refused_token_names_the_context_and_how_to_refresh(
+    base_server_env: dict[str, str], exec_credentials: ExecCredentials
+) -> None:
+    kubeconfig, runs = exec_credentials.kubeconfig, exec_credentials.runs
+    namespace = exec_credentials.namespace
+    env = {
+        **base_server_env,
+        "KUBECONFIG": str(kubeconfig),
+        "K8S_MCP_NATIVE": "false",
+        "K8S_MCP_RBAC_PREFLIGHT": "false",
+    }
+    async with mcp_server.stdio_client(env) as client:
+        working, _ = await call(client, f"kubectl get serviceaccounts -n {namespace}")
+        assert int(runs.read_text()) >= 1  # kubectl ran the plugin itself
+        (kubeconfig.parent / "broken").touch()
+        refused, _ = await call(client, f"kubectl get serviceaccounts -n {namespace}")
+    assert working["status"] == "success" and CREDS_ACCOUNT in working["output"], working
+    assert refused["error"]["code"] == "unavailable", refused
+    message = refused["error"]["message"]
+    assert "Unauthorized" in message  # kubectl's own words come first
+    assert "the API server of context 'plugin'" in message and "log in again" in message

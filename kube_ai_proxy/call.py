@@ -21,7 +21,7 @@ from opentelemetry import trace
 
 from adapters.argocd import ArgoCD, ArgoCDConfig
 from adapters.errors import BackendError
-from adapters.kubernetes import ActAs, KubeAPI, call_deadline
+from adapters.kubernetes import REFRESH_CREDENTIALS, ActAs, KubeAPI, call_deadline
 from kube_ai_proxy.audit import AuditLog
 from kube_ai_proxy.backends import Backends
 from kube_ai_proxy.cli_run import Progress, cli_argv, logged_in_env, run_cli
@@ -43,6 +43,7 @@ from kube_ai_proxy.parse.plan import Plan, parse_first_stage, parse_pipes
 from kube_ai_proxy.parse.words import split_pipeline
 from kube_ai_proxy.passthrough import caller_kubeconfig
 from kube_ai_proxy.reachability import (
+    credentials_refused,
     ended_early,
     no_answer,
     stop_when_unreachable,
@@ -385,6 +386,9 @@ class Calls:
                 where = (await self.backends.kube.get(run.scope.kube_context)).where
                 write = verb_level(tool, command_plan.command.verb) != "read"
                 message = unanswered(message, where, write, result.command)
+            elif credentials_refused(message):
+                where = (await self.backends.kube.get(run.scope.kube_context)).where
+                message = f"{message}\n{where} rejected the credentials. {REFRESH_CREDENTIALS}"
             else:
                 return result
             error = ErrorInfo(code="unavailable", message=message)

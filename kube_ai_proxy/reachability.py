@@ -114,6 +114,12 @@ def no_answer(message: str) -> bool:
     return _NO_ANSWER.search(message) is not None
 
 
+def credentials_refused(message: str) -> bool:
+    """The CLI's error says the API server refused its credentials (client-go's words for a
+    401)."""
+    return "You must be logged in to the server" in message
+
+
 def unanswered(message: str, where: str, write: bool, line: str) -> str:
     """A CLI's error for an API server that did not answer, with which one it was and, for a
     write, that its outcome is unknown (the CLIs, like client-go, never send a write twice)."""
