@@ -862,39 +862,44 @@ class KubeClients:
         self._apis: dict[str | None, KubeAPI] = {}
         self._acting: OrderedDict[tuple[str | None, ActAs], KubeAPI] = OrderedDict()
         self._bare: dict[str | None, ApiClient] = {}
-        self._lock = asyncio.Lock()
+        # One per context: a context whose client is slow to make (an exec plugin that
+        # hangs) holds back no call to another.
+        self._making: dict[str | None, asyncio.Lock] = {}
         self.telemetry = Telemetry()
 
     async def get(self, context: str | None = None, acting_as: ActAs | None = None) -> KubeAPI:
         """The API of `context` (default: the server's), as the kubeconfig's user, or as
         `acting_as` over the same connections."""
         context = context or self.default_context
-        async with self._lock:
-            api = self._apis.get(context)
-            if api is None:
-                api = self._apis[context] = await self._api(context)
-            if acting_as is None:
-                return api
-            key = (context, acting_as)
-            acting = self._acting.get(key)
-            if acting is None:
-                client = api.client
-                if acting_as.bearer is not None:
-                    client = self._bare.get(context) or self._bare_client(context, api.client)
-                acting = KubeAPI(
-                    client,
-                    context,
-                    acting_as=acting_as,
-                    discovery=api.discovery_cache,
-                    telemetry=self.telemetry,
-                    request_timeout=self.request_timeout,
-                    current_context=api.current_context,
-                )
-                self._acting[key] = acting
-                while len(self._acting) > self.MAX_IDENTITIES:
-                    self._acting.popitem(last=False)
-            self._acting.move_to_end(key)
-            return acting
+        api = self._apis.get(context)
+        if api is None:
+            async with self._making.setdefault(context, asyncio.Lock()):
+                api = self._apis.get(context)
+                if api is None:
+                    api = self._apis[context] = await self._api(context)
+        if acting_as is None:
+            return api
+        # From here on nothing awaits: no other call can change the identities in between.
+        key = (context, acting_as)
+        acting = self._acting.get(key)
+        if acting is None:
+            client = api.client
+            if acting_as.bearer is not None:
+                client = self._bare.get(context) or self._bare_client(context, api.client)
+            acting = KubeAPI(
+                client,
+                context,
+                acting_as=acting_as,
+                discovery=api.discovery_cache,
+                telemetry=self.telemetry,
+                request_timeout=self.request_timeout,
+                current_context=api.current_context,
+            )
+            self._acting[key] = acting
+            while len(self._acting) > self.MAX_IDENTITIES:
+                self._acting.popitem(last=False)
+        self._acting.move_to_end(key)
+        return acting
 
     def _bare_client(self, context: str | None, client: ApiClient) -> ApiClient:
         """A client for the same API server with none of the kubeconfig's credentials: the

@@ -399,3 +399,46 @@ async def test_a_timeout_keeps_what_was_printed_until_then() -> None:
     with pytest.raises(BackendError) as raised:
         await run_pipeline([stage], timeout=0.5, max_bytes=1000)
     assert raised.value.code == "timeout"
+
+
+async def test_a_context_whose_plugin_hangs_holds_back_no_other_context(
+    tmp_path: Path, server: tuple[str, Script]
+) -> None:
+    url = server[0]
+    stuck = tmp_path / "stuck-plugin"
+    stuck.write_text("#!/bin/sh\nexec sleep 30\n")
+    stuck.chmod(0o755)
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "c", "cluster": {"server": url}}],
+        "users": [
+            {"name": "fine", "user": {"token": "fine-token"}},
+            {
+                "name": "stuck",
+                "user": {
+                    "exec": {
+                        "apiVersion": "client.authentication.k8s.io/v1",
+                        "command": str(stuck),
+                        "interactiveMode": "Never",
+                    }
+                },
+            },
+        ],
+        "contexts": [
+            {"name": "fine", "context": {"cluster": "c", "user": "fine"}},
+            {"name": "stuck", "context": {"cluster": "c", "user": "stuck"}},
+        ],
+        "current-context": "fine",
+    }
+    path = tmp_path / "kubeconfig"
+    path.write_text(json.dumps(config))
+    kube = KubeClients(str(path), None)
+    waiting = asyncio.create_task(kube.get("stuck"))
+    try:
+        await asyncio.sleep(0.2)  # the stuck context's plugin runs
+        body = await (await kube.get("fine")).request("GET", PODS)
+        assert body == {} and not waiting.done()
+    finally:
+        waiting.cancel()
+        await kube.aclose()
