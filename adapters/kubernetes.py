@@ -9,7 +9,6 @@ objects are built and thrown away. Nothing here knows about MCP.
 from __future__ import annotations
 
 import asyncio
-import datetime
 import importlib
 import json
 import logging
@@ -17,21 +16,20 @@ import os
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from adapters.errors import BackendError, BackendErrorCode, Unreachable
+from adapters.exec_credentials import REFRESH_CREDENTIALS, ExecCredentials
+from adapters.kube_retries import Failed, Retries, retry_after
 
 if TYPE_CHECKING:
     # kubernetes_asyncio and aiohttp are imported on first use (KubeClients._client), not with
     # this module: importing kubernetes_asyncio.client loads every API and model class, about
     # 0.5 s of the server's start-up that a tools/list answer should not wait for.
-    from kubernetes_asyncio.client import ApiClient, Configuration
-    from kubernetes_asyncio.config.kube_config import KubeConfigLoader
+    from kubernetes_asyncio.client import ApiClient
 
 _log = logging.getLogger(__name__)
 
@@ -233,136 +231,11 @@ class _DiscoveryCache:
         self.lock = asyncio.Lock()
 
 
-# What to do about credentials the API server refused (401).
-REFRESH_CREDENTIALS = (
-    "Refresh them: log in again with the tool that wrote the kubeconfig's user, or replace its "
-    "token (an exec credential plugin is run again by itself), then retry."
-)
-
-# The end of the call a request belongs to (time.monotonic()), when the server set one: a
-# wait the API server asks for (Retry-After) that would outlast it is answered at once.
-_CALL_DEADLINE: ContextVar[float | None] = ContextVar("kube_call_deadline", default=None)
-
-
-@contextmanager
-def call_deadline(seconds: float) -> Iterator[None]:
-    """Requests made inside belong to a call that ends in `seconds`."""
-    token = _CALL_DEADLINE.set(time.monotonic() + seconds)
-    try:
-        yield
-    finally:
-        _CALL_DEADLINE.reset(token)
-
-
 class TooLarge(BackendError):
     """An answer larger than the request allowed (`max_bytes`); it was not read to its end."""
 
     def __init__(self, message: str) -> None:
         super().__init__("api_error", message)
-
-
-class _Failed(Exception):
-    """One attempt of a request that failed, with what decides whether to try again."""
-
-    def __init__(
-        self,
-        error: BackendError,
-        *,
-        status: int | None = None,
-        retry_after: float | None = None,
-        timed_out: bool = False,
-        unsent: bool = False,
-    ) -> None:
-        super().__init__(error.message)
-        self.error = error
-        self.status = status  # the API server's answer; None: no answer came
-        self.retry_after = retry_after
-        self.timed_out = timed_out  # nothing came within the request timeout
-        self.unsent = unsent  # the connection failed before the request was sent
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Retry-After in seconds (the API server sends whole seconds, never a date)."""
-    try:
-        return max(float(value), 0.0) if value is not None else None
-    except ValueError:
-        return None
-
-
-class Retries:
-    """client-go's rules for trying one request again (rest.Request's retries):
-
-    - 429 with Retry-After, any method: the API server (API Priority and Fairness) did not
-      act on it, and says when to come back;
-    - a read (GET, and the access reviews, which change nothing) whose connection failed or
-      was lost, or answered 502, 503, 504 or 5xx with Retry-After: with backoff;
-    - a write that may have been acted on (sent, then no answer or a 5xx): never; the error
-      says its outcome is unknown and how to check. One that was never sent: like a read.
-
-    A black hole is not tried again: it has had the whole request timeout already. Waits
-    fit in the call's deadline (call_deadline); one that does not is answered at once."""
-
-    BACKOFF = (0.25, 0.5, 1.0, 2.0)
-    MAX_RETRY_AFTER = 10  # client-go's maxRetries
-
-    def __init__(self, api: KubeAPI, method: str, path: str) -> None:
-        self.api = api
-        self.method = method
-        self.path = path
-        self.idempotent = method == "GET" or path.rsplit("/", 1)[-1] in _REVIEWS
-        self.attempt = 0
-
-    async def wait_or_raise(self, failed: _Failed) -> None:
-        wait = self._wait(failed)
-        if wait is None:
-            raise self._final(failed)
-        deadline = _CALL_DEADLINE.get()
-        left = None if deadline is None else deadline - time.monotonic()
-        if left is not None and wait > left:
-            raise BackendError(
-                "unavailable",
-                f"{failed.error.message}\n{self.api.where} asked to try again in {wait:g}s, "
-                f"after the call's time is up ({max(left, 0):.1f}s left): try again then, "
-                "or with a larger `timeout`.",
-            )
-        self.attempt += 1
-        await asyncio.sleep(wait)
-
-    def _wait(self, failed: _Failed) -> float | None:
-        if failed.timed_out:
-            return None
-        backoff = self.BACKOFF[self.attempt] if self.attempt < len(self.BACKOFF) else None
-        if failed.status is None:
-            return backoff if self.idempotent or failed.unsent else None
-        asked = failed.status == 429 or (self.idempotent and failed.status >= 500)
-        if asked and failed.retry_after is not None:
-            return failed.retry_after if self.attempt < self.MAX_RETRY_AFTER else None
-        if self.idempotent and failed.status in (502, 503, 504):
-            return backoff
-        return None
-
-    def _final(self, failed: _Failed) -> BackendError:
-        error = failed.error
-        tries = f" (tried {self.attempt + 1} times)" if self.attempt else ""
-        if failed.status == 429:
-            return BackendError(
-                "unavailable",
-                f"{self.api.where} is too busy to serve this request (429, API Priority and "
-                f"Fairness){tries}: {error.message}. Try again in a while, or narrow the command.",
-            )
-        maybe_done = failed.status is None or failed.status >= 500
-        if self.idempotent or failed.unsent or failed.timed_out or not maybe_done:
-            if tries and isinstance(error, Unreachable):
-                return Unreachable(error.message + tries)
-            return error
-        return Unreachable(
-            f"{error.message}. The {self.method} request was sent, so it may have taken effect: "
-            "it was not tried again, so that nothing is done twice. Check the object's state "
-            "(kubectl get) before running the command again."
-        )
-
-
-_REVIEWS = frozenset({"selfsubjectaccessreviews", "selfsubjectreviews", "selfsubjectrulesreviews"})
 
 
 @dataclass(frozen=True)
@@ -373,45 +246,6 @@ class StreamedText:
     body: bytes
     cut: bool
     broken: str | None = None
-
-
-class ExecCredentials:
-    """A kubeconfig user's exec plugin (cloud logins, OIDC helpers): its token is fetched again
-    when it has expired, and when the API server refuses it (401), as client-go does.
-    kubernetes-asyncio fetches it once, when the client is made."""
-
-    SKEW = datetime.timedelta(seconds=10)
-
-    def __init__(self, loader: KubeConfigLoader) -> None:
-        self._loader = loader
-        self._lock = asyncio.Lock()
-
-    def attach(self, configuration: Configuration) -> None:
-        configuration.refresh_api_key_hook = self._refresh_if_expired
-
-    async def _refresh_if_expired(self, configuration: Configuration) -> None:
-        expiry: datetime.datetime | None = getattr(self._loader, "exec_plugin_expiry", None)
-        if expiry is None:
-            return  # no expiry given: kept until the API server refuses it
-        if expiry.tzinfo is None:
-            expiry = expiry.replace(tzinfo=datetime.UTC)
-        if expiry - self.SKEW < datetime.datetime.now(datetime.UTC):
-            await self.refresh(configuration)
-
-    async def refresh(self, configuration: Configuration) -> None:
-        """Run the plugin again, whatever its last token's expiry said."""
-        async with self._lock:
-            if hasattr(self._loader, "exec_plugin_expiry"):
-                del self._loader.exec_plugin_expiry
-            try:
-                await self._loader.load_from_exec_plugin()
-            except Exception as exc:
-                raise BackendError(
-                    "unavailable", f"the kubeconfig's exec credential plugin failed: {exc}"
-                ) from None
-            token = getattr(self._loader, "token", None)
-            if token:
-                configuration.api_key["BearerToken"] = token
 
 
 class KubeAPI:
@@ -470,7 +304,7 @@ class KubeAPI:
         headers = {"Accept": accept, **self._headers}
         if content_type:
             headers["Content-Type"] = content_type
-        retries = Retries(self, method, path)
+        retries = Retries(self.where, method, path)
         refreshed = False
         async with asyncio.timeout(timeout):
             while True:
@@ -478,7 +312,7 @@ class KubeAPI:
                     return await self._request_once(
                         method, path, query, headers, body, warnings, retries.attempt, max_bytes
                     )
-                except _Failed as failed:
+                except Failed as failed:
                     if failed.status == 401 and self.credentials and not refreshed:
                         # The exec plugin's token was refused: fetch a new one, once.
                         refreshed = True
@@ -515,10 +349,10 @@ class KubeAPI:
                 if warnings is not None and attempt == 0:
                     warnings += warning_texts(response.headers.getall("Warning", []))
                 if response.status >= 400:
-                    raise _Failed(
+                    raise Failed(
                         self._api_error(response.status, await response.text()),
                         status=response.status,
-                        retry_after=_retry_after(response.headers.get("Retry-After")),
+                        retry_after=retry_after(response.headers.get("Retry-After")),
                     )
                 if max_bytes is None:
                     answer = await response.json(content_type=None)
@@ -526,14 +360,14 @@ class KubeAPI:
                     answer = json.loads(await self._read_at_most(response, max_bytes, path))
         except aiohttp.ClientError as exc:
             raise self._lost(exc) from None
-        except _Failed:
+        except Failed:
             raise
         except Exception as exc:  # kubernetes-asyncio raises ApiException for HTTP errors
             status = getattr(exc, "status", None)
             if status is None:
                 raise
             body_text = str(getattr(exc, "body", "") or exc)
-            raise _Failed(self._api_error(int(status), body_text), status=int(status)) from None
+            raise Failed(self._api_error(int(status), body_text), status=int(status)) from None
         self.telemetry.answered(time.monotonic() - started)
         return answer
 
@@ -563,7 +397,7 @@ class KubeAPI:
             )
         return error
 
-    def _lost(self, exc: Exception) -> _Failed:
+    def _lost(self, exc: Exception) -> Failed:
         """A request that got no answer, as the failure to retry or report."""
         import aiohttp
 
@@ -573,11 +407,11 @@ class KubeAPI:
                 f"{where} did not answer within {self.request_timeout:g}s "
                 f"(K8S_MCP_REQUEST_TIMEOUT): it accepts connections but sends nothing back"
             )
-            return _Failed(Unreachable(message), timed_out=True)
+            return Failed(Unreachable(message), timed_out=True)
         if isinstance(exc, aiohttp.ClientConnectorError):
-            return _Failed(Unreachable(f"{where} cannot be reached: {exc}"), unsent=True)
+            return Failed(Unreachable(f"{where} cannot be reached: {exc}"), unsent=True)
         detail = str(exc) or type(exc).__name__
-        return _Failed(Unreachable(f"{where} closed the connection before answering ({detail})"))
+        return Failed(Unreachable(f"{where} closed the connection before answering ({detail})"))
 
     async def stream_text(
         self,
@@ -593,7 +427,7 @@ class KubeAPI:
         import aiohttp
 
         headers = {"Accept": "*/*", **self._headers}
-        retries = Retries(self, "GET", path)
+        retries = Retries(self.where, "GET", path)
         while True:
             try:
                 # Until the headers arrive, the request timeout bounds the wait.

@@ -24,7 +24,13 @@ import yaml
 from fastmcp import Client
 
 from e2e import mcp_server
-from e2e.harness import CacheLayout, Cluster, HarnessError, log_texts
+from e2e.harness import CacheLayout, Cluster, HarnessError, log_texts, logging_pods
+from e2e.harness.throttler import (
+    THROTTLED_CONTEXT,
+    Throttler,
+    throttled_kubeconfig,
+    throttler,
+)
 from e2e.harness.toxiproxy import (
     FAULTY_CONTEXT,
     Proxy,
@@ -273,21 +279,7 @@ def _process_with(marker: str) -> int | None:
 async def test_a_log_stream_broken_off_returns_what_arrived_and_says_so(
     fault_env: dict[str, str], faults: Proxy, cluster: Cluster
 ) -> None:
-    cluster.kubectl("create", "namespace", LOGS_NAMESPACE, check=False)
-    cluster.kubectl(
-        "-n", LOGS_NAMESPACE, "create", "deployment", "api", "--image=api:1", check=False
-    )
-    cluster.kubectl(
-        "-n",
-        LOGS_NAMESPACE,
-        "wait",
-        "--for=condition=Available",
-        "deployment/api",
-        "--timeout=60s",
-        timeout=90,
-    )
-    listed = cluster.kubectl_json("get", "pods", "-n", LOGS_NAMESPACE, "-l", "app=api")
-    pod = listed["items"][0]["metadata"]["name"]
+    (pod,) = logging_pods(cluster, LOGS_NAMESPACE)
     async with mcp_server.stdio_client(fault_env) as client:
         pending = asyncio.create_task(
             call(
@@ -553,3 +545,80 @@ async def test_through_the_cli_a_refused_token_names_the_context_and_how_to_refr
     message = refused["error"]["message"]
     assert "Unauthorized" in message  # kubectl's own words come first
     assert "the API server of context 'plugin'" in message and "log in again" in message
+
+
+@pytest.fixture(scope="module")
+def throttling(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Throttler]:
+    try:
+        with throttler(cluster, tmp_path_factory.mktemp("throttler")) as proxy:
+            yield proxy
+    except HarnessError as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture
+def throttled_env(
+    base_server_env: dict[str, str], cluster: Cluster, throttling: Throttler, tmp_path: Path
+) -> Iterator[dict[str, str]]:
+    kubeconfig = throttled_kubeconfig(cluster, throttling, tmp_path / "kubeconfig")
+    throttling.clear()
+    yield {**base_server_env, "KUBECONFIG": str(kubeconfig)}
+    throttling.clear()
+
+
+CONFIGMAPS_PATH = r"^/api/v1/namespaces/default/configmaps$"
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["native", "cli"])
+async def test_429_with_retry_after_is_honoured_and_the_read_answers(
+    throttled_env: dict[str, str], throttling: Throttler, native: bool
+) -> None:
+    env = {**throttled_env, "K8S_MCP_NATIVE": str(native).lower()}
+    async with mcp_server.stdio_client(env) as client:
+        throttling.answer(429, times=2, method="GET", path=CONFIGMAPS_PATH, retry_after=1)
+        result, took = await call(
+            client, "kubectl get configmaps -n default", context=THROTTLED_CONTEXT
+        )
+    assert result["status"] == "success", result
+    assert result["backend"] == ("native" if native else "cli")
+    assert "kube-root-ca.crt" in result["output"]
+    # Twice refused, then served: the same read three times, a second apart.
+    assert throttling.count("GET", CONFIGMAPS_PATH) == 3
+    assert took >= 2, took
+
+
+async def test_a_wait_past_the_calls_deadline_is_answered_at_once_with_the_wait(
+    throttled_env: dict[str, str], throttling: Throttler
+) -> None:
+    async with mcp_server.stdio_client(throttled_env) as client:
+        throttling.answer(429, times=100, method="GET", path=CONFIGMAPS_PATH, retry_after=30)
+        result, took = await call(
+            client, "kubectl get configmaps -n default", context=THROTTLED_CONTEXT, timeout=10
+        )
+    assert result["error"]["code"] == "unavailable", result
+    message = result["error"]["message"]
+    assert f"context '{THROTTLED_CONTEXT}'" in message
+    assert "asked to try again in 30s, after the call's time is up" in message
+    assert took < 10, took
+    assert throttling.count("GET", CONFIGMAPS_PATH) == 1
+
+
+async def test_5xx_retries_reads_and_never_a_write(
+    throttled_env: dict[str, str], throttling: Throttler, cluster: Cluster
+) -> None:
+    name = f"once-{uuid.uuid4().hex[:8]}"
+    env = {**throttled_env, "K8S_MCP_RBAC_PREFLIGHT": "false"}
+    async with mcp_server.stdio_client(env) as client:
+        throttling.answer(503, times=2, method="GET", path=CONFIGMAPS_PATH)
+        read, _ = await call(client, "kubectl get configmaps -n default", context=THROTTLED_CONTEXT)
+        throttling.answer(500, times=1, method="POST", path=CONFIGMAPS_PATH)
+        write, _ = await call(
+            client, f"kubectl create configmap {name} -n default", context=THROTTLED_CONTEXT
+        )
+    assert read["status"] == "success" and read["backend"] == "native", read
+    assert throttling.count("GET", CONFIGMAPS_PATH) == 3
+    assert write["status"] == "error" and write["backend"] == "cli", write
+    assert "InternalError" in write["error"]["message"] or "500" in write["error"]["message"]
+    assert throttling.count("POST", CONFIGMAPS_PATH) == 1  # kubectl did not send it again
+    found = cluster.kubectl("get", "configmap", name, "-n", "default", check=False)
+    assert found.returncode != 0  # the throttler answered: it never reached the API server

@@ -13,28 +13,14 @@ from fastmcp import Client
 from fastmcp.client.transports import StdioTransport
 
 from e2e import mcp_server
-from e2e.harness import Cluster, log_texts
+from e2e.harness import Cluster, log_texts, logging_pods
 
 NAMESPACE = "e2e-logs"
 
 
 @pytest.fixture(scope="module")
 def pods(cluster: Cluster) -> list[str]:
-    cluster.kubectl("create", "namespace", NAMESPACE, check=False)
-    cluster.kubectl(
-        "-n", NAMESPACE, "create", "deployment", "api", "--image=api:1", "--replicas=2", check=False
-    )
-    cluster.kubectl(
-        "-n",
-        NAMESPACE,
-        "wait",
-        "--for=condition=Available",
-        "deployment/api",
-        "--timeout=60s",
-        timeout=90,
-    )
-    listed = cluster.kubectl_json("get", "pods", "-n", NAMESPACE, "-l", "app=api")
-    return sorted(p["metadata"]["name"] for p in listed["items"])
+    return logging_pods(cluster, NAMESPACE, replicas=2)
 
 
 @pytest.fixture

@@ -123,5 +123,5 @@ async def test_commands_that_need_the_cluster_say_what_is_missing(
             assert "KUBECONFIG names" in message and "which does not exist" in message, message
             assert "make sandbox" in message
         else:
-            assert "the API server at https://127.0.0.1:" in message, message
-            assert "did not answer" in message
+            assert "the API server of context 'gone' at https://127.0.0.1:" in message, message
+            assert "cannot be reached" in message

@@ -21,7 +21,9 @@ from opentelemetry import trace
 
 from adapters.argocd import ArgoCD, ArgoCDConfig
 from adapters.errors import BackendError
-from adapters.kubernetes import REFRESH_CREDENTIALS, ActAs, KubeAPI, call_deadline
+from adapters.exec_credentials import REFRESH_CREDENTIALS
+from adapters.kube_retries import call_deadline
+from adapters.kubernetes import ActAs, KubeAPI
 from kube_ai_proxy.audit import AuditLog
 from kube_ai_proxy.backends import Backends
 from kube_ai_proxy.cli_run import Progress, cli_argv, logged_in_env, run_cli
@@ -35,6 +37,13 @@ from kube_ai_proxy.judge.rbac import preflight
 from kube_ai_proxy.judge.scope import Scope
 from kube_ai_proxy.native.argocd_progress import status_reader
 from kube_ai_proxy.native.run import answer_natively
+from kube_ai_proxy.output.cli_failures import (
+    credentials_refused,
+    no_answer,
+    outcome_unknown,
+    server_failed,
+    unanswered,
+)
 from kube_ai_proxy.output.container_secrets import container_scrubber, prints_container_output
 from kube_ai_proxy.output.redact import output_guard, redact_argv_text, redact_command_line
 from kube_ai_proxy.output.render import failure_result, pipeline_result
@@ -43,15 +52,12 @@ from kube_ai_proxy.parse.plan import Plan, parse_first_stage, parse_pipes
 from kube_ai_proxy.parse.words import split_pipeline
 from kube_ai_proxy.passthrough import caller_kubeconfig
 from kube_ai_proxy.reachability import (
-    credentials_refused,
     ended_early,
-    no_answer,
     stop_when_unreachable,
     streams,
     talks_to_server,
-    unanswered,
 )
-from kube_ai_proxy.result import Backend, CommandResult, ErrorInfo
+from kube_ai_proxy.result import Backend, CommandResult, ErrorCode, ErrorInfo
 from kube_ai_proxy.tracing import tracer
 
 if TYPE_CHECKING:
@@ -136,13 +142,16 @@ class Calls:
         """Run one call. With K8S_MCP_CONFIRM, `confirm` asks the client's user first (it may
         raise InputRequired, which leaves this call unanswered and unaudited: the client
         answers and calls again)."""
-        if self.metrics is None:
-            return await self._execute(tool, request, progress, confirm)
-        self.metrics.in_flight.inc()
-        try:
-            return await self._execute(tool, request, progress, confirm)
-        finally:
-            self.metrics.in_flight.dec()
+        # What the call may take, from the first request it makes (the pre-flight) on.
+        timeout = min(request.timeout or self.settings.timeout, self.settings.max_timeout)
+        with call_deadline(timeout):
+            if self.metrics is None:
+                return await self._execute(tool, request, progress, confirm, timeout)
+            self.metrics.in_flight.inc()
+            try:
+                return await self._execute(tool, request, progress, confirm, timeout)
+            finally:
+                self.metrics.in_flight.dec()
 
     async def _execute(
         self,
@@ -150,76 +159,74 @@ class Calls:
         request: Request,
         progress: Progress | None,
         confirm: Confirm | None,
+        timeout: float,
     ) -> CommandResult:
         settings = self.settings
         started = time.monotonic()
         command_plan: Plan | None = None
         acting = acting_as(settings, request.caller)
-        # What the call may take, from the first request it makes (the pre-flight) on.
-        timeout = min(request.timeout or settings.timeout, settings.max_timeout)
         backend: Backend | None = None  # what answers, once something does
         try:
-            with call_deadline(timeout):
-                if request.stdin is not None and len(request.stdin) > _MAX_STDIN:
-                    raise CommandError(
-                        "invalid_command",
-                        f"`stdin` is {len(request.stdin)} characters; at most {_MAX_STDIN} are "
-                        "accepted. Split the manifest into several calls.",
-                    )
-                with self.tracer.start_as_current_span("parse"):
-                    command_plan = judged_plan(
-                        self.specs, tool, request.command, self.limits, context=request.context
-                    )
-                command = command_plan.command
-                instance = command.value(INSTANCE_FLAG) if tool == "argocd" else None
-                # An instance that does not exist is refused before anything else happens.
-                argocd_config = (
-                    self.backends.argocd_instances.config(instance) if tool == "argocd" else None
+            if request.stdin is not None and len(request.stdin) > _MAX_STDIN:
+                raise CommandError(
+                    "invalid_command",
+                    f"`stdin` is {len(request.stdin)} characters; at most {_MAX_STDIN} are "
+                    "accepted. Split the manifest into several calls.",
                 )
-                with self.tracer.start_as_current_span("policy"):
-                    scope = self.policy.scope(command)
-                    target = self.policy.check(scope, request.stdin)
-                    guard = output_guard(command, allow_secrets=settings.allow_secrets)
-                if settings.rbac_preflight:
-                    with self.tracer.start_as_current_span("rbac"):
-                        await self._preflight(scope, target, request.stdin, acting)
-                if needs_confirmation(settings.confirm, command, target.level):
-                    await self._confirm(confirm, command_plan, scope)
-                run = _Run(command_plan, scope, request, timeout, progress, guard, acting)
-                run.argocd_config = argocd_config
-                if prints_container_output(command) and not settings.allow_secrets:
-                    api = await self.backends.kube.get(scope.kube_context, acting)
-                    run.guard = await container_scrubber(api, command, scope.namespace, timeout)
-                    run.scrub_stderr = True  # a container's stderr comes through kubectl's
-                argocd_token = self._argocd_token(tool, request.caller)
-                argocd_client = (
-                    self.backends.argocd_as(argocd_token, instance)
-                    if tool == "argocd"
-                    else nullcontext()
+            with self.tracer.start_as_current_span("parse"):
+                command_plan = judged_plan(
+                    self.specs, tool, request.command, self.limits, context=request.context
                 )
-                async with self._caller_kubeconfig(run) as kubeconfig, argocd_client as argocd:
-                    run.kubeconfig = kubeconfig
-                    run.argocd, run.argocd_token = argocd, argocd_token
-                    # Route: a reader that answers the command exactly, else (None) the CLI.
-                    result = None
-                    if settings.native:
-                        backend = "native"
-                        with self.tracer.start_as_current_span("native") as span:
-                            result = await answer_natively(
-                                command_plan,
-                                scope,
-                                self.backends,
-                                settings,
-                                timeout,
-                                acting,
-                                kubeconfig,
-                                argocd,
-                            )
-                            span.set_attribute("kube_ai_proxy.answered", result is not None)
-                    if result is None:
-                        backend = "cli"
-                        with self.tracer.start_as_current_span("cli"):
-                            result = await self._run_cli(run)
+            command = command_plan.command
+            instance = command.value(INSTANCE_FLAG) if tool == "argocd" else None
+            # An instance that does not exist is refused before anything else happens.
+            argocd_config = (
+                self.backends.argocd_instances.config(instance) if tool == "argocd" else None
+            )
+            with self.tracer.start_as_current_span("policy"):
+                scope = self.policy.scope(command)
+                target = self.policy.check(scope, request.stdin)
+                guard = output_guard(command, allow_secrets=settings.allow_secrets)
+            if settings.rbac_preflight:
+                with self.tracer.start_as_current_span("rbac"):
+                    await self._preflight(scope, target, request.stdin, acting)
+            if needs_confirmation(settings.confirm, command, target.level):
+                await self._confirm(confirm, command_plan, scope)
+            run = _Run(command_plan, scope, request, timeout, progress, guard, acting)
+            run.argocd_config = argocd_config
+            if prints_container_output(command) and not settings.allow_secrets:
+                api = await self.backends.kube.get(scope.kube_context, acting)
+                run.guard = await container_scrubber(api, command, scope.namespace, timeout)
+                run.scrub_stderr = True  # a container's stderr comes through kubectl's
+            argocd_token = self._argocd_token(tool, request.caller)
+            argocd_client = (
+                self.backends.argocd_as(argocd_token, instance)
+                if tool == "argocd"
+                else nullcontext()
+            )
+            async with self._caller_kubeconfig(run) as kubeconfig, argocd_client as argocd:
+                run.kubeconfig = kubeconfig
+                run.argocd, run.argocd_token = argocd, argocd_token
+                # Route: a reader that answers the command exactly, else (None) the CLI.
+                result = None
+                if settings.native:
+                    backend = "native"
+                    with self.tracer.start_as_current_span("native") as span:
+                        result = await answer_natively(
+                            command_plan,
+                            scope,
+                            self.backends,
+                            settings,
+                            timeout,
+                            acting,
+                            kubeconfig,
+                            argocd,
+                        )
+                        span.set_attribute("kube_ai_proxy.answered", result is not None)
+                if result is None:
+                    backend = "cli"
+                    with self.tracer.start_as_current_span("cli"):
+                        result = await self._run_cli(run)
         except (CommandError, BackendError) as exc:
             result = failure_result(
                 exc.code, exc.message, command_plan, request.command, backend=backend
@@ -376,21 +383,34 @@ class Calls:
         if what is not None and result.error is None and outcome.duration < run.timeout - 1:
             return await self._ended_early(run, result, what, outcome.duration)
         if result.error is not None and tool != "argocd":
-            # The CLI's own words for a missing cluster ("connection to the server
-            # localhost:8080 was refused") do not say that no kubeconfig was found.
-            message = result.error.message
-            problem = await self.backends.kube.unusable(run.scope.kube_context)
-            if problem is not None:
-                message = f"{message}\n{problem}"
-            elif no_answer(message):
-                where = (await self.backends.kube.get(run.scope.kube_context)).where
-                write = verb_level(tool, command_plan.command.verb) != "read"
-                message = unanswered(message, where, write, result.command)
-            elif credentials_refused(message):
-                where = (await self.backends.kube.get(run.scope.kube_context)).where
-                message = f"{message}\n{where} rejected the credentials. {REFRESH_CREDENTIALS}"
-            else:
-                return result
-            error = ErrorInfo(code="unavailable", message=message)
-            result = result.model_copy(update={"error": error})
+            return await self._explained(run, result, result.error)
         return result
+
+    async def _explained(self, run: _Run, result: CommandResult, error: ErrorInfo) -> CommandResult:
+        """A kubectl, helm or istioctl failure in the CLI's own words, and what they leave
+        out: that no kubeconfig was found (the CLI says "connection to the server
+        localhost:8080 was refused"), which API server did not answer or refused the
+        credentials, that a write's outcome is unknown."""
+        kube, context = self.backends.kube, run.scope.kube_context
+        message = error.message
+        problem = await kube.unusable(context)
+        if problem is not None:
+            return _failed(result, "unavailable", f"{message}\n{problem}")
+        where = (await kube.get(context)).where
+        command = run.plan.command
+        write = verb_level(command.tool, command.verb) != "read"
+        if no_answer(message):
+            return _failed(result, "unavailable", unanswered(message, where, write, result.command))
+        if credentials_refused(message):
+            refused = f"{message}\n{where} rejected the credentials. {REFRESH_CREDENTIALS}"
+            return _failed(result, "unavailable", refused)
+        if write and server_failed(message):
+            said = (
+                f"{message}\n{where} failed while acting on it. {outcome_unknown(result.command)}"
+            )
+            return _failed(result, error.code, said)
+        return result
+
+
+def _failed(result: CommandResult, code: ErrorCode, message: str) -> CommandResult:
+    return result.model_copy(update={"error": ErrorInfo(code=code, message=message)})

@@ -8,13 +8,16 @@ CLI runs, the server asks the same server for its version through its own client
 server's /version, Argo CD's /api/version), which gives up after K8S_MCP_REQUEST_TIMEOUT: if
 that finds it unreachable, the CLI's processes are killed and the call answers `unavailable`,
 naming the server. Commands that talk to no server are left alone.
+
+kubectl also ends a watch or a followed log with exit code 0 when the API server closes it,
+which looks like an answer: such a stream that ended before the call's timeout is said to
+have ended early (`ended_early`), and why.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -99,37 +102,6 @@ async def stop_when_unreachable(
         yield stop
     finally:
         watching.cancel()
-
-
-# How kubectl, helm and istioctl say that no answer came (client-go's and Go's net words).
-_NO_ANSWER = re.compile(
-    r"Unable to connect to the server|The connection to the server \S+ was refused|"
-    r"TLS handshake timeout|connection reset by peer|i/o timeout|unexpected EOF|"
-    r"http2: client connection lost|Kubernetes cluster unreachable|no route to host"
-)
-
-
-def no_answer(message: str) -> bool:
-    """The CLI's error says the API server did not answer (rather than what it answered)."""
-    return _NO_ANSWER.search(message) is not None
-
-
-def credentials_refused(message: str) -> bool:
-    """The CLI's error says the API server refused its credentials (client-go's words for a
-    401)."""
-    return "You must be logged in to the server" in message
-
-
-def unanswered(message: str, where: str, write: bool, line: str) -> str:
-    """A CLI's error for an API server that did not answer, with which one it was and, for a
-    write, that its outcome is unknown (the CLIs, like client-go, never send a write twice)."""
-    message = f"{message}\n{where} did not answer."
-    if write:
-        message += (
-            f" `{line}` may have taken effect before the connection was lost: check the "
-            "state (kubectl get, helm status) before running it again."
-        )
-    return message
 
 
 def streams(command: CliCommand) -> str | None:

@@ -21,7 +21,8 @@ import pytest
 
 from adapters.cli import Stage, run_pipeline
 from adapters.errors import BackendError, Unreachable
-from adapters.kubernetes import JSON, KubeClients, call_deadline
+from adapters.kube_retries import call_deadline
+from adapters.kubernetes import JSON, KubeClients
 from kube_ai_proxy.reachability import stop_when_unreachable
 
 PODS = "/api/v1/namespaces/default/pods"
@@ -406,7 +407,9 @@ async def test_a_context_whose_plugin_hangs_holds_back_no_other_context(
 ) -> None:
     url = server[0]
     stuck = tmp_path / "stuck-plugin"
-    stuck.write_text("#!/bin/sh\nexec sleep 30\n")
+    released = tmp_path / "released"
+    # Stuck until the test releases it; then it fails (as a plugin waiting on a login would).
+    stuck.write_text(f"#!/bin/sh\nwhile [ ! -e {released} ]; do sleep 0.1; done\nexit 1\n")
     stuck.chmod(0o755)
     config = {
         "apiVersion": "v1",
@@ -440,5 +443,7 @@ async def test_a_context_whose_plugin_hangs_holds_back_no_other_context(
         body = await (await kube.get("fine")).request("GET", PODS)
         assert body == {} and not waiting.done()
     finally:
-        waiting.cancel()
+        released.touch()
+        with pytest.raises(BackendError):
+            await waiting
         await kube.aclose()

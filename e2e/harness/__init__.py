@@ -16,7 +16,7 @@ from e2e.harness.cluster import Cluster
 from e2e.harness.errors import HarnessError
 from e2e.harness.identity import VIEWER_NAMESPACE, VIEWER_SERVICE_ACCOUNT
 from e2e.harness.lifecycle import down, status, up
-from e2e.harness.podlogs import APP_LOG_LINES, PREVIOUS_LOG_LINES, log_texts
+from e2e.harness.podlogs import APP_LOG_LINES, PREVIOUS_LOG_LINES, log_texts, logging_pods
 
 __all__ = [
     "APP_LOG_LINES",
@@ -33,6 +33,7 @@ __all__ = [
     "ensure_binaries",
     "find_go",
     "log_texts",
+    "logging_pods",
     "status",
     "up",
 ]

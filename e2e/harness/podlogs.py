@@ -41,6 +41,33 @@ PREVIOUS_LOG_LINES: tuple[tuple[str, str], ...] = (
 )
 
 
+def logging_pods(cluster: Cluster, namespace: str, replicas: int = 1) -> list[str]:
+    """The pods, sorted by name, of a Deployment `api` in `namespace` (both made if missing),
+    once it is available: their containers print APP_LOG_LINES."""
+    cluster.kubectl("create", "namespace", namespace, check=False)
+    cluster.kubectl(
+        "-n",
+        namespace,
+        "create",
+        "deployment",
+        "api",
+        "--image=api:1",
+        f"--replicas={replicas}",
+        check=False,
+    )
+    cluster.kubectl(
+        "-n",
+        namespace,
+        "wait",
+        "--for=condition=Available",
+        "deployment/api",
+        "--timeout=60s",
+        timeout=90,
+    )
+    listed = cluster.kubectl_json("get", "pods", "-n", namespace, "-l", "app=api")
+    return sorted(p["metadata"]["name"] for p in listed["items"])
+
+
 def log_texts(lines: tuple[tuple[str, str], ...] = APP_LOG_LINES) -> list[str]:
     """The lines as `kubectl logs` prints them."""
     return [text for _stream, text in lines]

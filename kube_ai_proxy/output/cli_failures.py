@@ -5,6 +5,9 @@ to do next where the CLI does not say.
   answer, not a failure.
 - A CLI killed by a signal (the kernel's OOM killer, an operator's `kill -9`) has no words of
   its own: the signal's name and what usually sends it are the message.
+- kubectl, helm and istioctl say in client-go's words that the API server did not answer,
+  refused the credentials, or failed on a write; the call adds which server, and that a
+  write's outcome is unknown (call.py).
 - The argocd CLI ends with one fatal line, `{"level": "fatal", "msg": "rpc error: code =
   Unauthenticated desc = ..."}`: the gRPC status names the kind of failure.
 """
@@ -107,4 +110,48 @@ def killed_by_signal(program: str, exit_code: int) -> str | None:
     return (
         f"{program} was killed by {name}{reason}. Its output is incomplete and any change it "
         "was making may be half done: check the state before running it again."
+    )
+
+
+# How kubectl, helm and istioctl say that no answer came (client-go's and Go's net words).
+_NO_ANSWER = re.compile(
+    r"Unable to connect to the server|The connection to the server \S+ was refused|"
+    r"TLS handshake timeout|connection reset by peer|i/o timeout|unexpected EOF|"
+    r"http2: client connection lost|Kubernetes cluster unreachable|no route to host"
+)
+
+
+def no_answer(message: str) -> bool:
+    """The CLI's error says the API server did not answer (rather than what it answered)."""
+    return _NO_ANSWER.search(message) is not None
+
+
+def credentials_refused(message: str) -> bool:
+    """The CLI's error says the API server refused its credentials (client-go's words for a
+    401)."""
+    return "You must be logged in to the server" in message
+
+
+def unanswered(message: str, where: str, write: bool, line: str) -> str:
+    """A CLI's error for an API server that did not answer, with which one it was and, for a
+    write, that its outcome is unknown (the CLIs, like client-go, never send a write twice)."""
+    message = f"{message}\n{where} did not answer."
+    return f"{message} {outcome_unknown(line)}" if write else message
+
+
+# client-go's words for a 5xx: the API server failed while it handled the request.
+_SERVER_FAILED = re.compile(
+    r"Error from server \((InternalError|ServiceUnavailable|Timeout|ServerTimeout)\)"
+)
+
+
+def server_failed(message: str) -> bool:
+    return _SERVER_FAILED.search(message) is not None
+
+
+def outcome_unknown(line: str) -> str:
+    """What to say of a write that may or may not have taken effect."""
+    return (
+        f"`{line}` may have taken effect before it failed, and was not sent again: check the "
+        "state (kubectl get, helm status) before running it again."
     )
