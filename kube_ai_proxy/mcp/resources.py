@@ -25,7 +25,7 @@ execute_kubectl tool for each step, read its `output`, and stop as soon as the c
    same for its pods.
 
 Then say what is wrong, the evidence (quote the lines), and the command that would fix it.
-Do not run a command that changes the cluster without asking first."""
+Do not run a command that changes the cluster without asking first.{where}"""
 
 
 def add_resources(mcp: FastMCP[Any], settings: Settings) -> None:
@@ -89,5 +89,8 @@ def add_resources(mcp: FastMCP[Any], settings: Settings) -> None:
         description="Walk through get, describe, logs and events to find out what is wrong "
         "with a deployment, statefulset, daemonset, job or pod.",
     )
-    def troubleshoot(kind: str, name: str, namespace: str = "default") -> str:
-        return TROUBLESHOOT.format(kind=kind, name=name, namespace=namespace)
+    def troubleshoot(kind: str, name: str, namespace: str = "default", context: str = "") -> str:
+        where = (
+            f"\nPass `context: {context}` with every call: the {kind} is there." if context else ""
+        )
+        return TROUBLESHOOT.format(kind=kind, name=name, namespace=namespace, where=where)

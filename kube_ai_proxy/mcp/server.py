@@ -22,6 +22,7 @@ from kube_ai_proxy.audit import AuditLog
 from kube_ai_proxy.backends import Backends, BackendsFactory
 from kube_ai_proxy.config import Settings
 from kube_ai_proxy.mcp.auth import BearerToken
+from kube_ai_proxy.mcp.completion import add_completion
 from kube_ai_proxy.mcp.lifespan import SERVED, served, serving
 from kube_ai_proxy.mcp.resources import add_resources
 from kube_ai_proxy.mcp.tools import add_tools
@@ -131,6 +132,7 @@ def create_server(settings: Settings, backends: BackendsFactory = Backends) -> F
     # that cannot serve stops the start with what to fix, and the tools can name them.
     add_tools(mcp, settings, instances_for(settings))
     add_resources(mcp, settings)
+    add_completion(mcp, settings)
     if http is not None:
         http.add_to(mcp)
     return mcp
