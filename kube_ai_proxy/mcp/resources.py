@@ -1,5 +1,7 @@
 """MCP resources and prompts that help a model find its way: which contexts and namespaces it
-may use, what the cluster serves, and a troubleshooting walk-through."""
+may use, what the cluster serves, and walk-throughs a person picks from a client's menu (a
+workload in trouble, a stuck rollout, a helm upgrade to preview, an Argo CD app out of sync),
+whose arguments are completed (completion.py)."""
 
 from __future__ import annotations
 
@@ -26,6 +28,62 @@ execute_kubectl tool for each step, read its `output`, and stop as soon as the c
 
 Then say what is wrong, the evidence (quote the lines), and the command that would fix it.
 Do not run a command that changes the cluster without asking first.{where}"""
+
+
+ROLLOUT_STUCK = """\
+Find out why the rollout of the deployment `{name}` in namespace `{namespace}` does not finish.
+Use the execute_kubectl tool for each step and stop as soon as the cause is clear:
+
+1. `kubectl rollout status deployment/{name} -n {namespace} --timeout=10s` - is it progressing?
+2. `kubectl get deployment {name} -n {namespace} -o wide` and `kubectl describe deployment
+   {name} -n {namespace}`: the Progressing and Available conditions (ProgressDeadlineExceeded),
+   desired, updated and available replicas, the strategy (maxUnavailable, maxSurge).
+3. `kubectl get replicasets -n {namespace} -o wide` and pick the newest of this deployment: are
+   its pods created (quota, admission, a webhook refusing them)?
+4. `kubectl get pods -n {namespace} -o wide` for the new pods; `kubectl describe pod POD -n
+   {namespace}` for each that is not ready: scheduling (resources, taints, affinity, volumes),
+   image pulls, readiness probes, crash loops; `kubectl logs POD -n {namespace} --tail=50`.
+5. `kubectl get events -n {namespace} --sort-by=.lastTimestamp` for what the controllers said.
+
+Then say what holds the rollout, the evidence, and the command that would unblock it (or roll
+it back: `kubectl rollout undo deployment/{name} -n {namespace}`). Ask before changing
+anything.{where}"""
+
+HELM_UPGRADE = """\
+Show what `helm upgrade {release} {chart} -n {namespace}` would change, before anything changes.
+Use the execute_helm tool:
+
+1. `helm status {release} -n {namespace}` and `helm history {release} -n {namespace}`: the
+   deployed revision, its chart and app version, whether a previous upgrade failed.
+2. `helm get values {release} -n {namespace}` (the values set now) and `helm show values
+   {chart}` (the chart's defaults): which values would change.
+3. `helm upgrade {release} {chart} -n {namespace} --dry-run=server` and `helm get manifest
+   {release} -n {namespace}`: compare the rendered manifests with the deployed ones, resource
+   by resource (images, replicas, resources, new or removed objects).
+
+Then list the changes that matter (an image, a replica count, a removed resource, a changed
+Secret's keys but never its values) and what could go wrong. Do not run the upgrade without
+asking first.{where}"""
+
+ARGOCD_OUT_OF_SYNC = """\
+Find out why the Argo CD application `{app}` is out of sync or unhealthy. Use the
+execute_argocd tool (and execute_kubectl for the cluster side):
+
+1. `argocd app get {app}`: sync status, health, the revision, the conditions (errors in
+   generating manifests, a missing repository, a comparison error).
+2. `argocd app diff {app}`: what differs between git and the cluster (exit code 1 means
+   differences were found).
+3. `argocd app resources {app}`: which resources are OutOfSync, Missing or Degraded.
+4. `argocd app history {app}`: the last syncs, and whether the last one failed.
+5. For a degraded resource, `kubectl describe` it and its events in its namespace.
+
+Then say why it is out of sync (a change made by hand in the cluster, a commit not yet synced, a
+sync that failed and why) and the command that would fix it. Ask before syncing."""
+
+
+def _context_line(context: str, what: str) -> str:
+    """The prompt's last line when a kube context is chosen."""
+    return f"\nPass `context: {context}` with every call: {what} is there." if context else ""
 
 
 def add_resources(mcp: FastMCP[Any], settings: Settings) -> None:
@@ -90,7 +148,33 @@ def add_resources(mcp: FastMCP[Any], settings: Settings) -> None:
         "with a deployment, statefulset, daemonset, job or pod.",
     )
     def troubleshoot(kind: str, name: str, namespace: str = "default", context: str = "") -> str:
-        where = (
-            f"\nPass `context: {context}` with every call: the {kind} is there." if context else ""
-        )
+        where = _context_line(context, f"the {kind}")
         return TROUBLESHOOT.format(kind=kind, name=name, namespace=namespace, where=where)
+
+    @mcp.prompt(
+        name="rollout-stuck",
+        description="Find out why a deployment's rollout does not finish: conditions, the new "
+        "ReplicaSet, its pods, events.",
+    )
+    def rollout_stuck(name: str, namespace: str = "default", context: str = "") -> str:
+        where = _context_line(context, "the deployment")
+        return ROLLOUT_STUCK.format(name=name, namespace=namespace, where=where)
+
+    @mcp.prompt(
+        name="helm-upgrade-preview",
+        description="Show what a helm upgrade of a release would change (values, manifests) "
+        "before running it.",
+    )
+    def helm_upgrade(
+        release: str, chart: str, namespace: str = "default", context: str = ""
+    ) -> str:
+        where = _context_line(context, "the release")
+        return HELM_UPGRADE.format(release=release, chart=chart, namespace=namespace, where=where)
+
+    @mcp.prompt(
+        name="argocd-app-out-of-sync",
+        description="Find out why an Argo CD application is out of sync or unhealthy: its "
+        "status, diff, resources and history.",
+    )
+    def argocd_out_of_sync(app: str) -> str:
+        return ARGOCD_OUT_OF_SYNC.format(app=app)
