@@ -97,11 +97,14 @@ def http_server(
     startup_seconds: float = 60,
     token: str | None = None,
     oauth: bool = False,
+    open_access: bool = False,
 ) -> Iterator[HttpServer]:
     """Run the server with K8S_MCP_TRANSPORT=streamable-http on a free loopback port until the
     block ends; its output goes to `log`, which a failed start quotes. `token`: the bearer
     token (replicas behind one address share one); default a fresh random one. With `oauth`,
-    `env` configures an issuer instead, and clients bring their own tokens."""
+    `env` configures an issuer instead, and clients bring their own tokens. With
+    `open_access`, no token is asked for at all (loopback allows it), for clients that
+    cannot send one."""
     port = free_port()
     token = token or secrets.token_urlsafe(32)
     environment = dict(env)
@@ -112,7 +115,7 @@ def http_server(
             "K8S_MCP_PORT": str(port),
         }
     )
-    if not oauth:
+    if not oauth and not open_access:
         environment["K8S_MCP_AUTH_TOKEN"] = token
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as output:
