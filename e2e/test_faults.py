@@ -24,6 +24,7 @@ import yaml
 from fastmcp import Client
 
 from e2e import mcp_server
+from e2e.gates import release_gate_later
 from e2e.harness import CacheLayout, Cluster, HarnessError, log_texts, logging_pods
 from e2e.harness.throttler import (
     THROTTLED_CONTEXT,
@@ -622,3 +623,55 @@ async def test_5xx_retries_reads_and_never_a_write(
     assert throttling.count("POST", CONFIGMAPS_PATH) == 1  # kubectl did not send it again
     found = cluster.kubectl("get", "configmap", name, "-n", "default", check=False)
     assert found.returncode != 0  # the throttler answered: it never reached the API server
+
+
+GATED_DEPLOYMENT = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: gated}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: gated}}
+  template:
+    metadata: {labels: {app: gated}}
+    spec:
+      schedulingGates: [{name: e2e/hold}]
+      containers: [{name: app, image: app:1}]
+"""
+
+
+@pytest.mark.parametrize("back", [False, True], ids=["gone", "restarted"])
+async def test_rollout_status_survives_a_restart_and_says_when_the_server_is_gone(
+    fault_env: dict[str, str], faults: Proxy, cluster: Cluster, back: bool
+) -> None:
+    namespace = f"e2e-fault-rollout-{uuid.uuid4().hex[:6]}"
+    cluster.kubectl("create", "namespace", namespace)
+    cluster.kubectl("apply", "-n", namespace, "-f", "-", input=GATED_DEPLOYMENT)
+    # The request timeout sets how often the server is probed while the CLI waits.
+    env = {**fault_env, "K8S_MCP_REQUEST_TIMEOUT": "3"}
+    command = f"kubectl rollout status deployment/gated -n {namespace}"
+    try:
+        async with mcp_server.stdio_client(env) as client:
+            pending = asyncio.create_task(
+                call(client, command, context=FAULTY_CONTEXT, timeout=120)
+            )
+            await asyncio.sleep(4)  # kubectl waits for the gated pod
+            faults.enable(False)
+            if back:
+                await asyncio.sleep(1)
+                faults.enable(True)  # back before a probe gives up on it
+                await release_gate_later(cluster, namespace, 1)
+            result, took = await pending
+    finally:
+        cluster.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
+    assert result["backend"] == "cli", result
+    assert "Waiting for deployment" in result["output"], result
+    assert took < 90, took
+    print(f"rollout status, API server {'restarted' if back else 'gone'}: {took:.1f}s")
+    if back:
+        assert result["status"] == "success", result
+        assert "successfully rolled out" in result["output"]
+    else:
+        assert result["error"]["code"] == "unavailable", result
+        assert "The command was stopped" in result["error"]["message"]
+        assert "What it printed until then is the output" in result["error"]["message"]

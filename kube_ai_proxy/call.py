@@ -327,15 +327,15 @@ class Calls:
         """While the CLI runs, its server is probed (reachability.py): the API server of the
         call's context, or for argocd its Argo CD when its API is configured."""
         command = run.plan.command
+        every = self.settings.request_timeout
         if not talks_to_server(command):
             return nullcontext()
         if command.tool != "argocd":
             kube = self.backends.kube
-            return stop_when_unreachable(
-                functools.partial(kube.unreachable, run.scope.kube_context)
-            )
+            probe = functools.partial(kube.unreachable, run.scope.kube_context)
+            return stop_when_unreachable(probe, every)
         if run.argocd is not None:
-            return stop_when_unreachable(run.argocd.unreachable)
+            return stop_when_unreachable(run.argocd.unreachable, every)
         return nullcontext()  # no Argo CD API configured: nothing to ask
 
     async def _ended_early(

@@ -5,9 +5,10 @@ kubectl, helm and istioctl wait out their own timeouts (client-go's 10 s TLS han
 its retries of discovery) request after request, and argocd its gRPC dial, so a black-holed
 cluster or Argo CD used to cost the whole call's timeout and end as `timeout`. While such a
 CLI runs, the server asks the same server for its version through its own client (the API
-server's /version, Argo CD's /api/version), which gives up after K8S_MCP_REQUEST_TIMEOUT: if
-that finds it unreachable, the CLI's processes are killed and the call answers `unavailable`,
-naming the server. Commands that talk to no server are left alone.
+server's /version, Argo CD's /api/version), which gives up after K8S_MCP_REQUEST_TIMEOUT,
+and asks again every K8S_MCP_REQUEST_TIMEOUT seconds while the CLI runs: if that finds it
+unreachable, the CLI's processes are killed and the call answers `unavailable`, naming the
+server. Commands that talk to no server are left alone.
 
 kubectl also ends a watch or a followed log with exit code 0 when the API server closes it,
 which looks like an answer: such a stream that ended before the call's timeout is said to
@@ -84,18 +85,25 @@ def talks_to_server(command: CliCommand) -> bool:
 
 @asynccontextmanager
 async def stop_when_unreachable(
-    probe: Callable[[], Awaitable[Unreachable | None]],
+    probe: Callable[[], Awaitable[Unreachable | None]], every: float = 10.0
 ) -> AsyncIterator[asyncio.Future[BackendError]]:
     """A future for the CLI's pipeline to stop on (run_pipeline's `stop`): it is given the
-    Unreachable of `probe()`, run while the block runs, if that finds the server gone."""
+    Unreachable of `probe()` if that finds the server gone while the block runs. The probe
+    runs at once, then every `every` seconds: a server may go away in the middle of a long
+    wait (rollout status, a watch)."""
     stop: asyncio.Future[BackendError] = asyncio.get_running_loop().create_future()
 
     async def watch() -> None:
         # A probe that fails in some other way says nothing about the server: the CLI runs on.
         with contextlib.suppress(Exception):
-            problem = await probe()
-            if problem is not None and not stop.done():
-                stop.set_result(Unreachable(f"{problem.message}. The command was stopped."))
+            while True:
+                problem = await probe()
+                if problem is not None:
+                    if not stop.done():
+                        message = f"{problem.message}. The command was stopped."
+                        stop.set_result(Unreachable(message))
+                    return
+                await asyncio.sleep(every)
 
     watching = asyncio.ensure_future(watch())
     try:

@@ -382,6 +382,20 @@ async def test_a_cli_is_stopped_when_the_probe_finds_its_server_gone_and_keeps_i
             await run_pipeline([stage], timeout=60, max_bytes=1000, stop=stop)
 
 
+async def test_a_server_that_goes_away_while_the_cli_waits_stops_it() -> None:
+    answers: list[Unreachable | None] = [None, None]  # answering, then gone
+
+    async def probe() -> Unreachable | None:
+        return answers.pop(0) if answers else Unreachable("the API server went away")
+
+    stage = Stage(["sh", "-c", "echo waiting; exec sleep 30"], {"PATH": "/usr/bin:/bin"})
+    async with stop_when_unreachable(probe, every=0.2) as stop:
+        outcome = await run_pipeline([stage], timeout=60, max_bytes=1000, stop=stop, partial=True)
+    assert outcome.stdout == b"waiting\n"
+    assert outcome.stopped is not None and "went away" in outcome.stopped.message
+    assert outcome.duration < 30
+
+
 async def test_a_cli_runs_on_when_the_probe_finds_its_server_answering() -> None:
     async def answering() -> None:
         return None
