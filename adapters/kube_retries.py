@@ -35,14 +35,16 @@ class Failed(Exception):
         *,
         status: int | None = None,
         retry_after: float | None = None,
-        timed_out: bool = False,
+        final: bool = False,
         unsent: bool = False,
     ) -> None:
         super().__init__(error.message)
         self.error = error
         self.status = status  # the API server's answer; None: no answer came
         self.retry_after = retry_after
-        self.timed_out = timed_out  # nothing came within the request timeout
+        # Trying again cannot help: a black hole has had the whole request timeout, and a
+        # certificate that is not trusted stays so.
+        self.final = final
         self.unsent = unsent  # the connection failed before the request was sent
 
 
@@ -64,8 +66,9 @@ class Retries:
     - a write that may have been acted on (sent, then no answer or a 5xx): never; the error
       says its outcome is unknown and how to check. One that was never sent: like a read.
 
-    A black hole is not tried again: it has had the whole request timeout already. Waits
-    fit in the call's deadline (call_deadline); one that does not is answered at once."""
+    A black hole is not tried again (it has had the whole request timeout already), nor a
+    TLS connection that failed. Waits fit in the call's deadline (call_deadline); one that
+    does not is answered at once."""
 
     BACKOFF = (0.25, 0.5, 1.0, 2.0)
     MAX_RETRY_AFTER = 10  # client-go's maxRetries
@@ -94,7 +97,7 @@ class Retries:
         await asyncio.sleep(wait)
 
     def _wait(self, failed: Failed) -> float | None:
-        if failed.timed_out:
+        if failed.final:
             return None
         backoff = self.BACKOFF[self.attempt] if self.attempt < len(self.BACKOFF) else None
         if failed.status is None:
@@ -116,7 +119,7 @@ class Retries:
                 f"Fairness){tries}: {error.message}. Try again in a while, or narrow the command.",
             )
         maybe_done = failed.status is None or failed.status >= 500
-        if self.idempotent or failed.unsent or failed.timed_out or not maybe_done:
+        if self.idempotent or failed.unsent or failed.final or not maybe_done:
             if tries and isinstance(error, Unreachable):
                 return Unreachable(error.message + tries)
             return error

@@ -407,7 +407,9 @@ class KubeAPI:
                 f"{where} did not answer within {self.request_timeout:g}s "
                 f"(K8S_MCP_REQUEST_TIMEOUT): it accepts connections but sends nothing back"
             )
-            return Failed(Unreachable(message), timed_out=True)
+            return Failed(Unreachable(message), final=True)
+        if isinstance(exc, aiohttp.ClientSSLError):
+            return Failed(Unreachable(f"{where}: the TLS connection failed: {exc}"), final=True)
         if isinstance(exc, aiohttp.ClientConnectorError):
             return Failed(Unreachable(f"{where} cannot be reached: {exc}"), unsent=True)
         detail = str(exc) or type(exc).__name__

@@ -260,6 +260,30 @@ async def test_a_refused_connection_names_the_context_and_how_often_it_was_tried
     assert "(tried 5 times)" in raised.value.message
 
 
+async def test_a_tls_connection_that_fails_is_not_tried_again(tmp_path: Path) -> None:
+    connections = 0
+
+    async def plain_http(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        # Whatever the client says, an answer that is not TLS: the handshake fails.
+        writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    listening = await asyncio.start_server(plain_http, "127.0.0.1", 0)
+    port = listening.sockets[0].getsockname()[1]
+    kube = KubeClients(_kubeconfig(tmp_path, f"https://127.0.0.1:{port}"), None)
+    try:
+        with pytest.raises(Unreachable) as raised:
+            await (await kube.get()).request("GET", PODS)
+    finally:
+        await kube.aclose()
+        listening.close()
+    assert "the TLS connection failed" in raised.value.message
+    assert connections == 1
+
+
 def _exec_plugin(tmp_path: Path, expires_in: float | None) -> dict[str, object]:
     """A kubeconfig user whose token comes from an exec plugin (a script): `token-N` on its
     N-th run, valid for `expires_in` seconds when given."""
