@@ -76,7 +76,6 @@ class Retries:
     def __init__(self, where: str, method: str, path: str) -> None:
         self.where = where  # the API server, as messages name it
         self.method = method
-        self.path = path
         self.idempotent = method == "GET" or path.rsplit("/", 1)[-1] in _REVIEWS
         self.attempt = 0
 

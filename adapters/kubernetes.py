@@ -296,11 +296,8 @@ class KubeAPI:
         """One request; the decoded JSON body, or BackendError with the API's own message.
         With `warnings`, the texts of the API server's 299 warnings (deprecations, which
         kubectl prints as `Warning: TEXT`) are appended to it. With `max_bytes`, a body
-        larger than that is not read to its end: TooLarge.
-
-        Retried as client-go retries (Retries): a read whose connection failed or was lost,
-        or that the API server answered 429 or 503; a write only when nothing was sent or the
-        API server asked to retry (429). `timeout` bounds the whole request, retries included."""
+        larger than that is not read to its end: TooLarge. Failed attempts are tried again
+        as Retries says; `timeout` bounds the whole request, retries included."""
         headers = {"Accept": accept, **self._headers}
         if content_type:
             headers["Content-Type"] = content_type
@@ -448,11 +445,6 @@ class KubeAPI:
                 await retries.wait_or_raise(self._lost(aiohttp.ServerTimeoutError()))
             except aiohttp.ClientError as exc:
                 await retries.wait_or_raise(self._lost(exc))
-            except Exception as exc:
-                status = getattr(exc, "status", None)
-                if status is None:
-                    raise
-                raise self._api_error(int(status), str(getattr(exc, "body", "") or exc)) from None
         async with response:
             if response.status >= 400:
                 raise self._api_error(response.status, await response.text())

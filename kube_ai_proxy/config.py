@@ -133,9 +133,10 @@ class Settings(BaseSettings):
     request_timeout: float = Field(
         default=10,
         gt=0,
-        description="Seconds an API server may take to accept a connection, and then to send "
-        "each part of its answer, before it is called unreachable (`unavailable`): a cluster "
-        "that stopped answering is reported after this, not after the call's timeout.",
+        description="Seconds a server (an API server, Argo CD) may take to accept a connection, "
+        "and then to send each part of its answer, before it is called unreachable "
+        "(`unavailable`): a cluster that stopped answering is reported after this, not after "
+        "the call's timeout.",
     )
     max_output: int = Field(
         default=50_000, ge=1000, description="Output budget per call, characters."
