@@ -27,6 +27,8 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from fastmcp_tasks import ToolTask, call_tool_task
+from mcp.shared.exceptions import MCPError
 
 from e2e import argocd, mcp_server
 from e2e.harness import Cluster
@@ -395,3 +397,32 @@ async def test_argocd_sees_each_caller_with_their_own_token(
     assert "guestbook" not in bobs["output"], bobs
     assert bobs_get["status"] == "error", bobs_get
     assert bobs_get["error"]["code"] in ("rbac_denied", "not_found"), bobs_get
+
+
+async def test_one_caller_cannot_read_or_cancel_anothers_task(
+    oauth_server: tuple[mcp_server.HttpServer, Path],
+    provider: IdentityProvider,
+    teams: tuple[Team, Team],
+) -> None:
+    """Tasks belong to their caller (docs/tasks.md): bob, with alice's task id, is told it does
+    not exist, for reading it and for cancelling it; alice still has it."""
+    server, _ = oauth_server
+    alice, bob = teams
+    # Waits until the ConfigMap is deleted, so the task is still working while bob tries.
+    waiting = {
+        "command": f"kubectl wait --for=delete configmap/{alice.user}-notes "
+        f"-n {alice.namespace} --timeout=90s",
+        "timeout": 100,
+    }
+    async with (
+        server.client(token=_token(provider, alice)) as as_alice,
+        server.client(token=_token(provider, bob)) as as_bob,
+    ):
+        task = await call_tool_task(as_alice, "execute_kubectl", waiting)
+        stolen = ToolTask(as_bob, "execute_kubectl", task.create_result)
+        for attempt in (stolen.status, stolen.cancel):
+            with pytest.raises(MCPError, match=f"Task {task.task_id} not found"):
+                await attempt()
+        assert (await task.status()).status == "working"
+        await task.cancel()
+        assert (await task.wait()).status == "cancelled"

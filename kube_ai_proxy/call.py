@@ -89,6 +89,7 @@ class Request:
     context: str | None = None  # a kube context for this call only
     client: str | None = None  # who called, when HTTP authentication says
     caller: Caller | None = None  # the person, when an OAuth token names them
+    task: str | None = None  # the background task it runs as (mcp/tasks.py)
 
 
 @dataclass
@@ -107,6 +108,17 @@ class _Run:
     argocd_config: ArgoCDConfig | None = None  # the Argo CD instance of this call
     argocd: ArgoCD | None = None  # its API client
     argocd_token: str | None = None  # the caller's, with K8S_MCP_ARGOCD_IDENTITY=caller
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """What judging a call found: where it acts, at which level, and how its output is kept."""
+
+    scope: Scope
+    target: Target
+    guard: Callable[[str], str] | None
+    instance: str | None  # the argocd instance named in the command
+    argocd_config: ArgoCDConfig | None
 
 
 class Calls:
@@ -153,6 +165,70 @@ class Calls:
             finally:
                 self.metrics.in_flight.dec()
 
+    def plan(self, tool: Tool, request: Request) -> Plan:
+        """The call's command line parsed and judged against the invariants; raises
+        CommandError when it is refused as written."""
+        if request.stdin is not None and len(request.stdin) > _MAX_STDIN:
+            raise CommandError(
+                "invalid_command",
+                f"`stdin` is {len(request.stdin)} characters; at most {_MAX_STDIN} are "
+                "accepted. Split the manifest into several calls.",
+            )
+        with self.tracer.start_as_current_span("parse"):
+            return judged_plan(
+                self.specs, tool, request.command, self.limits, context=request.context
+            )
+
+    async def _judge(self, command_plan: Plan, request: Request, acting: ActAs | None) -> _Judged:
+        """The policy and the RBAC pre-flight on a parsed call; raises when it is refused."""
+        command = command_plan.command
+        instance = command.value(INSTANCE_FLAG) if command.tool == "argocd" else None
+        # An instance that does not exist is refused before anything else happens.
+        argocd_config = (
+            self.backends.argocd_instances.config(instance) if command.tool == "argocd" else None
+        )
+        with self.tracer.start_as_current_span("policy"):
+            scope = self.policy.scope(command)
+            target = self.policy.check(scope, request.stdin)
+            guard = output_guard(command, allow_secrets=self.settings.allow_secrets)
+        if self.settings.rbac_preflight:
+            with self.tracer.start_as_current_span("rbac"):
+                await self._preflight(scope, target, request.stdin, acting)
+        return _Judged(scope, target, guard, instance, argocd_config)
+
+    async def admit(
+        self, command_plan: Plan, request: Request, confirm: Confirm | None
+    ) -> CommandResult | None:
+        """Judge a parsed call, and confirm it, without running it (a background task is
+        admitted so, before it exists): None when it may run, else its refusal, audited.
+        `confirm` may raise InputRequired, as in `execute`."""
+        started = time.monotonic()
+        timeout = min(request.timeout or self.settings.timeout, self.settings.max_timeout)
+        try:
+            with call_deadline(timeout):
+                judged = await self._judge(
+                    command_plan, request, acting_as(self.settings, request.caller)
+                )
+            level = judged.target.level
+            if needs_confirmation(self.settings.confirm, command_plan.command, level):
+                await self._confirm(confirm, command_plan, judged.scope)
+        except (CommandError, BackendError) as exc:
+            return self.refused(command_plan, request, exc.code, exc.message, started)
+        return None
+
+    def refused(
+        self,
+        command_plan: Plan,
+        request: Request,
+        code: ErrorCode,
+        message: str,
+        started: float | None = None,
+    ) -> CommandResult:
+        """A call refused before anything ran, audited."""
+        result = failure_result(code, message, command_plan, request.command)
+        tool = command_plan.command.tool
+        return self._record(tool, request, command_plan, result, started or time.monotonic())
+
     async def _execute(
         self,
         tool: Tool,
@@ -167,33 +243,14 @@ class Calls:
         acting = acting_as(settings, request.caller)
         backend: Backend | None = None  # what answers, once something does
         try:
-            if request.stdin is not None and len(request.stdin) > _MAX_STDIN:
-                raise CommandError(
-                    "invalid_command",
-                    f"`stdin` is {len(request.stdin)} characters; at most {_MAX_STDIN} are "
-                    "accepted. Split the manifest into several calls.",
-                )
-            with self.tracer.start_as_current_span("parse"):
-                command_plan = judged_plan(
-                    self.specs, tool, request.command, self.limits, context=request.context
-                )
-            command = command_plan.command
-            instance = command.value(INSTANCE_FLAG) if tool == "argocd" else None
-            # An instance that does not exist is refused before anything else happens.
-            argocd_config = (
-                self.backends.argocd_instances.config(instance) if tool == "argocd" else None
-            )
-            with self.tracer.start_as_current_span("policy"):
-                scope = self.policy.scope(command)
-                target = self.policy.check(scope, request.stdin)
-                guard = output_guard(command, allow_secrets=settings.allow_secrets)
-            if settings.rbac_preflight:
-                with self.tracer.start_as_current_span("rbac"):
-                    await self._preflight(scope, target, request.stdin, acting)
-            if needs_confirmation(settings.confirm, command, target.level):
+            command_plan = self.plan(tool, request)
+            judged = await self._judge(command_plan, request, acting)
+            scope, instance, guard = judged.scope, judged.instance, judged.guard
+            if needs_confirmation(settings.confirm, command_plan.command, judged.target.level):
                 await self._confirm(confirm, command_plan, scope)
+            command = command_plan.command
             run = _Run(command_plan, scope, request, timeout, progress, guard, acting)
-            run.argocd_config = argocd_config
+            run.argocd_config = judged.argocd_config
             if prints_container_output(command) and not settings.allow_secrets:
                 api = await self.backends.kube.get(scope.kube_context, acting)
                 run.guard = await container_scrubber(api, command, scope.namespace, timeout)
@@ -234,7 +291,11 @@ class Calls:
         except asyncio.CancelledError:
             # The client went away, or the server is stopping: the processes are killed
             # (adapters/cli.py), and the audit log still gets the call's line.
-            message = "the call was cancelled (the client left or the server stopped)"
+            message = (
+                "the task was cancelled (tasks/cancel, or the server stopped)"
+                if request.task
+                else "the call was cancelled (the client left or the server stopped)"
+            )
             result = failure_result("timeout", message, command_plan, request.command)
             self._record(tool, request, command_plan, result, started)
             raise
@@ -257,6 +318,7 @@ class Calls:
             transport=self.settings.transport,
             client=request.client,
             **({"caller": request.caller.audited()} if request.caller else {}),
+            **({"task": request.task} if request.task else {}),
         )
         verb = " ".join(command_plan.command.verb) if command_plan else None
         span = trace.get_current_span()  # fastmcp's span of this request

@@ -19,6 +19,7 @@ AccessMode = Literal["read-only", "standard", "admin"]
 ConfirmMode = Literal["none", "destructive", "writes"]
 IdentityMode = Literal["server", "impersonate", "passthrough"]
 ArgoCDIdentityMode = Literal["server", "caller"]
+TasksMode = Literal["auto", "on", "off"]
 CommaList = Annotated[list[str], NoDecode]
 
 
@@ -138,6 +139,25 @@ class Settings(BaseSettings):
         "(`unavailable`): a cluster that stopped answering is reported after this, not after "
         "the call's timeout.",
     )
+    tasks: TasksMode = Field(
+        default="auto",
+        description="Offer the calls that wait (helm --wait, rollout status, kubectl wait, argocd "
+        "app sync/wait, istioctl install, a timeout above 30 s) as MCP background tasks to "
+        "clients that opt in: the client polls for the result, may cancel, and may reconnect. "
+        "auto: on the HTTP transports, off on stdio (where the client's process holds the "
+        "server's, and loading the task engine would slow every start by about a second).",
+    )
+    tasks_backend: str = Field(
+        default="memory://",
+        description="Where task state is kept: memory:// (this process), or redis://HOST:PORT/DB "
+        "so that several replicas share their tasks.",
+    )
+    max_tasks: int = Field(
+        default=20,
+        ge=1,
+        description="Background tasks running at once (over all servers sharing the task "
+        "backend); a call that would be one more is refused as unavailable.",
+    )
     max_output: int = Field(
         default=50_000, ge=1000, description="Output budget per call, characters."
     )
@@ -253,8 +273,18 @@ class Settings(BaseSettings):
         # Symlinks are resolved once here and again for every file a command names.
         return [str(Path(p).expanduser().resolve()) for p in value]
 
+    @property
+    def tasks_on(self) -> bool:
+        """Whether calls that wait are offered as background tasks (K8S_MCP_TASKS)."""
+        return self.tasks == "on" or (self.tasks == "auto" and self.transport != "stdio")
+
     @model_validator(mode="after")
     def _check(self) -> Settings:
+        if not self.tasks_backend.startswith(("memory://", "redis://", "rediss://")):
+            raise ValueError(
+                f"tasks_backend {self.tasks_backend!r} is neither memory:// nor "
+                "redis://HOST:PORT/DB (rediss:// with TLS)"
+            )
         if self.timeout > self.max_timeout:
             raise ValueError(
                 f"timeout ({self.timeout:g}) is larger than max_timeout ({self.max_timeout:g})"

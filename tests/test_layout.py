@@ -14,7 +14,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGES = ("kube_ai_proxy", "adapters")
-MCP_LIBRARIES = ("fastmcp", "mcp", "mcp_types")
+MCP_LIBRARIES = ("fastmcp", "fastmcp_tasks", "docket", "mcp", "mcp_types")
 
 
 def _modules() -> dict[str, Path]:

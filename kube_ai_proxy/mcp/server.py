@@ -130,6 +130,11 @@ def create_server(settings: Settings, backends: BackendsFactory = Backends) -> F
     )
     # Read here too (the backends read it again in the lifespan) so that an instances file
     # that cannot serve stops the start with what to fix, and the tools can name them.
+    if settings.tasks_on:
+        # Imported only then: the task engine takes about a second to load.
+        from kube_ai_proxy.mcp.tasks import KubeTasks
+
+        mcp.add_extension(KubeTasks(settings))
     add_tools(mcp, settings, instances_for(settings))
     add_resources(mcp, settings)
     add_completion(mcp, settings)

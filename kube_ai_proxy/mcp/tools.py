@@ -8,6 +8,7 @@ from fastmcp import Context, FastMCP
 from fastmcp.server.dependencies import get_access_token
 from fastmcp.server.elicitation import AcceptedElicitation
 from fastmcp.tools import ToolResult
+from fastmcp.utilities.tasks import TaskConfig
 from mcp_types import ToolAnnotations
 from pydantic import Field
 
@@ -92,7 +93,7 @@ def _delimited(text: str) -> str:
     )
 
 
-def _to_tool_result(result: CommandResult) -> ToolResult:
+def to_tool_result(result: CommandResult) -> ToolResult:
     parts = []
     if result.error is not None:
         message = result.error.message
@@ -117,6 +118,39 @@ _CONFIRM_KEY = "confirm"
 _CAPABILITIES_META = "io.modelcontextprotocol/clientCapabilities"
 
 
+def request_of(
+    settings: Settings,
+    command: str,
+    timeout: float | None,
+    stdin: str | None,
+    context: str | None,
+    task: str | None = None,
+) -> Request:
+    """A call's request, with who made it when HTTP authentication says."""
+    token = get_access_token()
+    caller = None
+    if token is not None and settings.oauth_issuer is not None:
+        caller = caller_of(token.claims, token.token, settings)
+    client = token.client_id if token else None
+    return Request(command, timeout, stdin, context, client, caller, task)
+
+
+def _can_elicit(ctx: Context) -> bool:
+    """Whether the client of this 2026-07-28-era request can answer a question: it says so in
+    the request's own capabilities."""
+    rc = ctx.request_context
+    capabilities = ((rc.meta if rc else None) or {}).get(_CAPABILITIES_META) or {}
+    return bool(capabilities.get("elicitation"))
+
+
+def input_required(question: str, bound: str) -> mt.InputRequiredResult:
+    """The question back to a 2026-07-28 client, which answers by calling again; the answer
+    counts only for the command `bound` names."""
+    return mt.InputRequiredResult(
+        input_requests={_CONFIRM_KEY: _confirm_request(question)}, request_state=bound
+    )
+
+
 def _confirm_request(question: str) -> mt.ElicitRequest:
     schema: dict[str, Any] = {
         "type": "object",
@@ -139,23 +173,29 @@ def _without_back_channel(ctx: Context) -> bool:
     """True when the call's negotiated protocol (the 2026-07-28 era) has no server-to-client
     requests, so a question goes back as InputRequired rather than as an elicitation.
 
-    Private API: fastmcp's `Context._is_modern_protocol()` (fastmcp 4.2;
+    Private API: fastmcp's `Context._is_modern_protocol()` (fastmcp 4.1 and 4.2;
     tests/test_canaries.py checks it). fastmcp has no public test of the protocol era, and
     which versions count as modern is fastmcp's to keep current, not ours."""
     return ctx._is_modern_protocol()
 
 
-def _confirmer(ctx: Context, bound: str) -> Confirm:
+def confirmer(ctx: Context, bound: str) -> Confirm:
     """How this call asks its client's user. On the 2026-07-28 protocol there is no
     server-to-client request: the first round raises InputRequired (the tool answers with
     an InputRequiredResult), and the client's retry carries the answer, which counts only
     for the same command (`request_state`, sealed by the framework, is its binding)."""
 
     async def confirm(question: str) -> Answer:
-        rc = ctx.request_context
-        if _without_back_channel(ctx):
-            capabilities = ((rc.meta if rc else None) or {}).get(_CAPABILITIES_META) or {}
-            if not capabilities.get("elicitation"):
+        if ctx.is_background_task:
+            # Asked before the task existed (mcp/tasks.py), the answer is its approval. Else
+            # the task asks through the tasks extension: its status turns input_required with
+            # the question, and the client's tasks/update starts its next leg with the answer.
+            from kube_ai_proxy.mcp.approvals import take
+
+            if await take(ctx, bound):
+                return "accept"
+        if ctx.is_background_task or _without_back_channel(ctx):
+            if not ctx.is_background_task and not _can_elicit(ctx):
                 return "unsupported"
             responses = ctx.input_responses
             if responses is None or ctx.request_state != bound or _CONFIRM_KEY not in responses:
@@ -209,24 +249,15 @@ def _add_tools(
         async def progress(done: float, total: float, message: str) -> None:
             await ctx.report_progress(done, total, message)
 
-        token = get_access_token()
-        caller = None
-        if token is not None and settings.oauth_issuer is not None:
-            caller = caller_of(token.claims, token.token, settings)
-        request = Request(
-            command, timeout, stdin, context, token.client_id if token else None, caller
-        )
+        request = request_of(settings, command, timeout, stdin, context, ctx.task_id)
         # Only a server that asks before running needs an answer's binding.
         bound = binding(tool, command, stdin, context) if settings.confirm != "none" else ""
         try:
-            confirm = _confirmer(ctx, bound) if bound else None
+            confirm = confirmer(ctx, bound) if bound else None
             result = await served(ctx).calls.execute(tool, request, progress, confirm)
         except InputRequired as asked:
-            return mt.InputRequiredResult(
-                input_requests={_CONFIRM_KEY: _confirm_request(asked.question)},
-                request_state=bound,
-            )
-        return _to_tool_result(result)
+            return input_required(asked.question, bound)
+        return to_tool_result(result)
 
     async def describe_tool(
         ctx: Context,
@@ -239,7 +270,7 @@ def _add_tools(
             ),
         ] = None,
     ) -> ToolResult:
-        return _to_tool_result(await served(ctx).help.describe(tool, command))
+        return to_tool_result(await served(ctx).help.describe(tool, command))
 
     mcp.tool(
         execute,
@@ -247,6 +278,8 @@ def _add_tools(
         title=f"Run {tool}",
         description=_execute_description(tool, settings),
         output_schema=output_schema,
+        # Offered as a task, decided call by call (mcp/tasks.py).
+        task=TaskConfig(mode="optional") if settings.tasks_on else None,
         annotations=ToolAnnotations(
             title=f"Run {tool}",
             read_only_hint=read_only,
