@@ -96,9 +96,9 @@ image: install ## build the Docker image kube-ai-proxy:dev (starts a Docker engi
 
 lock: install ## re-resolve requirements*.lock from pyproject.toml (needs uv: pip install uv)
 	$(PY) -m pip install --quiet uv
-	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -q -o requirements.lock
-	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -q -o requirements-dev.lock
-	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra bench -c requirements-dev.lock --generate-hashes --python-version 3.11 -q -o requirements-bench.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --no-strip-extras --generate-hashes --python-version 3.11 -q -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --no-strip-extras --extra dev --generate-hashes --python-version 3.11 -q -o requirements-dev.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --no-strip-extras --extra dev --extra bench -c requirements-dev.lock --generate-hashes --python-version 3.11 -q -o requirements-bench.lock
 
 clean: ## remove the virtualenv and caches (the e2e binary cache in ~/.cache/kube-ai-proxy stays)
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
