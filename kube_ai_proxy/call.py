@@ -20,13 +20,21 @@ from typing import TYPE_CHECKING
 from opentelemetry import trace
 
 from adapters.argocd import ArgoCD, ArgoCDConfig
+from adapters.cli import Stage, run_pipeline
 from adapters.errors import BackendError
 from adapters.exec_credentials import REFRESH_CREDENTIALS
 from adapters.kube_retries import call_deadline
 from adapters.kubernetes import ActAs, KubeAPI
 from kube_ai_proxy.audit import AuditLog
 from kube_ai_proxy.backends import Backends
-from kube_ai_proxy.cli_run import Progress, cli_argv, logged_in_env, run_cli
+from kube_ai_proxy.cli_run import (
+    CLI_INSTALL_HINTS,
+    Progress,
+    cli_argv,
+    cli_env,
+    logged_in_env,
+    run_cli,
+)
 from kube_ai_proxy.config import Settings
 from kube_ai_proxy.errors import CommandError, denied
 from kube_ai_proxy.identity import Caller, acting_as, cli_identity_args
@@ -48,21 +56,27 @@ from kube_ai_proxy.output.container_secrets import container_scrubber, prints_co
 from kube_ai_proxy.output.redact import output_guard, redact_argv_text, redact_command_line
 from kube_ai_proxy.output.render import failure_result, pipeline_result
 from kube_ai_proxy.parse.clispec import INSTANCE_FLAG, CliSpecs, Tool
+from kube_ai_proxy.parse.command import CliCommand
 from kube_ai_proxy.parse.plan import Plan, parse_first_stage, parse_pipes
 from kube_ai_proxy.parse.words import split_pipeline
 from kube_ai_proxy.passthrough import caller_kubeconfig
+from kube_ai_proxy.preview import NoPreview
+from kube_ai_proxy.preview.run import preview_of, previewable, server_dry_run
 from kube_ai_proxy.reachability import (
     ended_early,
     stop_when_unreachable,
     streams,
     talks_to_server,
 )
-from kube_ai_proxy.result import Backend, CommandResult, ErrorCode, ErrorInfo
+from kube_ai_proxy.result import Backend, CommandResult, ErrorCode, ErrorInfo, Preview
 from kube_ai_proxy.tracing import tracer
 
 if TYPE_CHECKING:
     # prometheus_client takes a tenth of a second to import: stdio servers never load it.
     from kube_ai_proxy.metrics import Metrics
+
+# What a write's dry run may print (the objects it would write, as JSON) to be previewed.
+_PREVIEW_BYTES = 16 * 1024 * 1024
 
 # A manifest passed in `stdin` is parsed by the policy before anything runs; bounded so one
 # call cannot hold the server up for the others.
@@ -211,7 +225,9 @@ class Calls:
                 )
             level = judged.target.level
             if needs_confirmation(self.settings.confirm, command_plan.command, level):
-                await self._confirm(confirm, command_plan, judged.scope)
+                acting = acting_as(self.settings, request.caller)
+                preview = await self._preview(command_plan, judged.scope, acting, request, timeout)
+                await self._confirm(confirm, command_plan, judged.scope, preview)
         except (CommandError, BackendError) as exc:
             return self.refused(command_plan, request, exc.code, exc.message, started)
         return None
@@ -246,8 +262,14 @@ class Calls:
             command_plan = self.plan(tool, request)
             judged = await self._judge(command_plan, request, acting)
             scope, instance, guard = judged.scope, judged.instance, judged.guard
-            if needs_confirmation(settings.confirm, command_plan.command, judged.target.level):
-                await self._confirm(confirm, command_plan, scope)
+            confirming = needs_confirmation(
+                settings.confirm, command_plan.command, judged.target.level
+            )
+            preview = None
+            if confirming or server_dry_run(command_plan.command):
+                preview = await self._preview(command_plan, scope, acting, request, timeout)
+            if confirming:
+                await self._confirm(confirm, command_plan, scope, preview)
             command = command_plan.command
             run = _Run(command_plan, scope, request, timeout, progress, guard, acting)
             run.argocd_config = judged.argocd_config
@@ -261,7 +283,8 @@ class Calls:
                 if tool == "argocd"
                 else nullcontext()
             )
-            async with self._caller_kubeconfig(run) as kubeconfig, argocd_client as argocd:
+            caller_config = self._caller_kubeconfig(scope, acting)
+            async with caller_config as kubeconfig, argocd_client as argocd:
                 run.kubeconfig = kubeconfig
                 run.argocd, run.argocd_token = argocd, argocd_token
                 # Route: a reader that answers the command exactly, else (None) the CLI.
@@ -284,6 +307,8 @@ class Calls:
                     backend = "cli"
                     with self.tracer.start_as_current_span("cli"):
                         result = await self._run_cli(run)
+            if preview is not None:
+                result = result.model_copy(update={"preview": self._cut(preview)})
         except (CommandError, BackendError) as exc:
             result = failure_result(
                 exc.code, exc.message, command_plan, request.command, backend=backend
@@ -319,6 +344,7 @@ class Calls:
             client=request.client,
             **({"caller": request.caller.audited()} if request.caller else {}),
             **({"task": request.task} if request.task else {}),
+            **({"preview": result.preview.summary} if result.preview else {}),
         )
         verb = " ".join(command_plan.command.verb) if command_plan else None
         span = trace.get_current_span()  # fastmcp's span of this request
@@ -342,7 +368,62 @@ class Calls:
         namespaces = [None] if target.all_namespaces else [scope.namespace]
         await preflight(get_api, scope.command, namespaces, stdin)
 
-    async def _confirm(self, confirm: Confirm | None, command_plan: Plan, scope: Scope) -> None:
+    async def _preview(
+        self,
+        command_plan: Plan,
+        scope: Scope,
+        acting: ActAs | None,
+        request: Request,
+        timeout: float,
+    ) -> Preview | None:
+        """What the write would change (preview/), as the caller, before anything changes;
+        None for a command that is not previewed."""
+        command = command_plan.command
+        if not previewable(command):
+            return None
+        settings = self.settings
+        with self.tracer.start_as_current_span("preview"):
+            try:
+                api = await self.backends.kube.get(scope.kube_context, acting)
+                async with self._caller_kubeconfig(scope, acting) as kubeconfig:
+                    env = cli_env(settings, command.tool)
+                    if kubeconfig is not None:
+                        env["KUBECONFIG"] = kubeconfig
+                    identity = cli_identity_args(command.tool, acting)
+
+                    async def run(dry: CliCommand) -> str:
+                        argv = cli_argv(dry, settings.context, identity)
+                        stage = Stage(argv, env, install_hint=CLI_INSTALL_HINTS[command.tool])
+                        stdin = request.stdin.encode() if request.stdin is not None else None
+                        outcome = await run_pipeline(
+                            [stage], stdin=stdin, timeout=timeout, max_bytes=_PREVIEW_BYTES
+                        )
+                        what = " ".join(dry.argv()[: 1 + len(dry.verb)])
+                        if outcome.exit_code != 0:
+                            said = outcome.stages[0].stderr.strip().splitlines()[:1]
+                            raise NoPreview(f"`{what}` failed: {' '.join(said)}")
+                        if outcome.truncated:
+                            raise NoPreview(f"`{what}` printed more than 16 MB")
+                        return outcome.stdout.decode("utf-8", "replace")
+
+                    return await preview_of(command, run, api, scope.namespace)
+            except NoPreview as exc:
+                return Preview(summary=f"not previewed: {exc}")
+            except BackendError as exc:
+                return Preview(summary=f"not previewed: {exc.message}")
+
+    def _cut(self, preview: Preview) -> Preview:
+        """A preview within the output budget."""
+        limit = self.settings.max_output
+        if len(preview.diff) <= limit:
+            return preview
+        left = len(preview.diff) - limit
+        diff = f"{preview.diff[:limit]}\n... ({left} more characters of the diff not shown)\n"
+        return preview.model_copy(update={"diff": diff})
+
+    async def _confirm(
+        self, confirm: Confirm | None, command_plan: Plan, scope: Scope, preview: Preview | None
+    ) -> None:
         """Ask before running; a refusal says why nothing ran and what to do instead."""
         command = command_plan.command
         # What will run, as results and the audit log show it: the server's context applied,
@@ -354,7 +435,14 @@ class Calls:
             where = f"Argo CD instance {instance}" if instance else None
         else:
             where = f"kube context {scope.context}" if scope.context else None
-        answer = "unsupported" if confirm is None else await confirm(question(line, where))
+        if preview is None:
+            preview = Preview(summary=f"{command.verb_text} is not previewed")
+        asked = (
+            question(line, where)
+            if preview is None
+            else question(line, where, preview.summary, preview.diff)
+        )
+        answer = "unsupported" if confirm is None else await confirm(asked)
         if answer == "decline":
             raise denied(f"the user did not allow `{line}`; nothing was run.")
         if answer == "unsupported":
@@ -372,15 +460,17 @@ class Calls:
         return caller.token
 
     @asynccontextmanager
-    async def _caller_kubeconfig(self, run: _Run) -> AsyncIterator[str | None]:
+    async def _caller_kubeconfig(
+        self, scope: Scope, acting: ActAs | None
+    ) -> AsyncIterator[str | None]:
         """With a passed-through token, the kubeconfig a CLI of this call reads (it holds
         the caller's token); else None, and the CLIs read the server's."""
-        if run.acting is None or run.acting.bearer is None or run.plan.command.tool == "argocd":
+        if acting is None or acting.bearer is None or scope.command.tool == "argocd":
             yield None
             return
-        api = await self.backends.kube.get(run.scope.kube_context, run.acting)
-        defaults = run.scope.kubeconfig.defaults(run.scope.context)
-        with caller_kubeconfig(api, run.scope.kube_context, defaults.namespace) as path:
+        api = await self.backends.kube.get(scope.kube_context, acting)
+        defaults = scope.kubeconfig.defaults(scope.context)
+        with caller_kubeconfig(api, scope.kube_context, defaults.namespace) as path:
             yield path
 
     def _stop_when_unreachable(

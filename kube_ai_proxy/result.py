@@ -27,6 +27,21 @@ class ErrorInfo(BaseModel):
     message: str = Field(description="What went wrong and what to do next.")
 
 
+class Preview(BaseModel):
+    """What a write would change, computed before anything changed (docs/security.md)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    summary: str = Field(
+        description="`1 changed, 0 created, 0 deleted`, or why the write cannot be previewed."
+    )
+    diff: str = Field(
+        default="",
+        description="Unified diff of each object: live (---) against the API server's dry run "
+        "(+++). Secret values are never shown.",
+    )
+
+
 class CommandResult(BaseModel):
     """One call's outcome: text for the model in `output`, JSON for programs in `data`."""
 
@@ -46,6 +61,11 @@ class CommandResult(BaseModel):
     next: str | None = Field(default=None, description="How to get the rest, when truncated.")
     duration_ms: float = Field(default=0.0, description="Wall time of the call.")
     error: ErrorInfo | None = None
+    preview: Preview | None = Field(
+        default=None,
+        description="For a server-side dry run (kubectl --dry-run=server): what the write would "
+        "change.",
+    )
 
     @property
     def is_error(self) -> bool:

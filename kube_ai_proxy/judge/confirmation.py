@@ -67,11 +67,26 @@ def _dry_run(command: CliCommand) -> bool:
     return bool(values) and values[-1] not in ("none", "false")
 
 
-def question(command_line: str, where: str | None) -> str:
-    """The question a person answers; `where`: "kube context X" or "Argo CD instance X"."""
+# How much of a preview's diff a question shows: what a client's dialog displays well.
+QUESTION_DIFF_CHARS = 3000
+
+
+def question(
+    command_line: str, where: str | None, summary: str | None = None, diff: str = ""
+) -> str:
+    """The question a person answers; `where`: "kube context X" or "Argo CD instance X";
+    `summary` and `diff`: what the write would change (preview/), the diff cut to fit."""
     lines = ["An AI assistant wants to run:", "", f"    {command_line}", ""]
     if where:
         lines += [f"against {where}.", ""]
+    if summary is not None:
+        lines += [f"What it would change: {summary}.", ""]
+    if diff:
+        shown = diff if len(diff) <= QUESTION_DIFF_CHARS else diff[:QUESTION_DIFF_CHARS]
+        lines += [shown.rstrip("\n")]
+        if shown is not diff:
+            lines += [f"... ({len(diff) - len(shown)} more characters of the diff not shown)"]
+        lines += [""]
     lines.append("It changes or removes what runs in the cluster. Allow it?")
     return "\n".join(lines)
 

@@ -165,6 +165,11 @@ def redact_text(text: str) -> str | None:
     return redact_yaml_text(text)
 
 
+def secret_looking(key: object) -> bool:
+    """Whether a values key names a credential (`password`, `apiKey`, `token`...)."""
+    return isinstance(key, str) and _SECRET_KEY.search(key) is not None
+
+
 def redact_values(obj: Any) -> Any:
     """Helm values with the values of secret-looking keys replaced."""
     if isinstance(obj, list):

@@ -1,0 +1,30 @@
+"""Which writes are previewed, and by what: kubectl's (kubectl.py) and helm's (helm.py)."""
+
+from __future__ import annotations
+
+from adapters.kubernetes import KubeAPI
+from kube_ai_proxy.parse.command import CliCommand
+from kube_ai_proxy.preview.helm import HELM_PREVIEWED, helm_preview
+from kube_ai_proxy.preview.kubectl import Run, kubectl_preview, previewable_by_kubectl
+from kube_ai_proxy.result import Preview
+
+
+def previewable(command: CliCommand) -> bool:
+    if command.tool == "helm":
+        return command.verb in HELM_PREVIEWED
+    return previewable_by_kubectl(command)
+
+
+def server_dry_run(command: CliCommand) -> bool:
+    """Whether the command asks for the server's dry run itself (kubectl --dry-run=server,
+    helm --dry-run=server): its result then carries the preview."""
+    return previewable(command) and command.value("dry-run") == "server"
+
+
+async def preview_of(command: CliCommand, run: Run, api: KubeAPI, namespace: str) -> Preview:
+    """What `command` would change. `run` runs a command of the same CLI and returns what it
+    printed (or raises NoPreview with the CLI's error); `api` reads what is live; `namespace`
+    is the command's."""
+    if command.tool == "helm":
+        return await helm_preview(command, run, namespace)
+    return await kubectl_preview(command, run, api, namespace)
