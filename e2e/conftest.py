@@ -139,10 +139,11 @@ def base_server_env(cluster: Cluster) -> dict[str, str]:
 
 
 @pytest.fixture
-def server_env(base_server_env: dict[str, str]) -> dict[str, str]:
+def server_env(base_server_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     """The server's environment: PATH with the built tools first, KUBECONFIG = admin, and no
-    K8S_MCP_* inherited from the shell. A fresh copy per test, so a test may change it."""
-    return dict(base_server_env)
+    K8S_MCP_* inherited from the shell; the journal of its writes in the test's directory. A
+    fresh copy per test, so a test may change it."""
+    return {**base_server_env, "K8S_MCP_JOURNAL": str(tmp_path / "journal.jsonl")}
 
 
 @pytest.fixture

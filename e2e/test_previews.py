@@ -238,3 +238,34 @@ def _secret(namespace: str, password: str, user: str) -> str:
             "stringData": {"password": password, "user": user},
         }
     )
+
+
+async def test_a_change_is_journaled_and_its_revert_restores_the_spec(
+    server_env: dict[str, str], cluster: Cluster, namespace: str
+) -> None:
+    def spec() -> Any:
+        shown = cluster.kubectl("get", "deployment", "web", "-n", namespace, "-o", "json")
+        return json.loads(shown.stdout)["spec"]
+
+    before = spec()
+    changed = yaml.safe_dump(_deployment(namespace, 2, image="nginx:2"))
+    async with mcp_server.stdio_client(server_env) as client:
+        applied = await _call(client, "kubectl apply -f -", stdin=changed)
+        assert applied["status"] == "success", applied
+        assert spec() != before
+        (contents,) = await client.read_resource("kube://changes")
+        (entry,) = json.loads(getattr(contents, "text", ""))["changes"]
+        assert entry["command"] == applied["command"]
+        assert entry["summary"] == "1 changed, 0 created, 0 deleted"
+        (revert,) = entry["revert"]
+        assert revert["command"] == "kubectl apply --server-side --force-conflicts -f -"
+        # Someone else changes it meanwhile: the revert's preview says so.
+        cluster.kubectl("label", "deployment", "web", "-n", namespace, "touched=yes")
+        reverted = await _call(client, revert["command"], stdin=revert["stdin"])
+        assert reverted["status"] == "success", reverted
+        assert reverted["preview"]["summary"].startswith("1 changed, 0 created, 0 deleted; ")
+        assert "changed again since the write this reverts" in reverted["preview"]["summary"]
+        (contents,) = await client.read_resource("kube://changes")
+        listed = json.loads(getattr(contents, "text", ""))["changes"]
+    assert spec() == before
+    assert [e["command"] for e in listed] == [reverted["command"], applied["command"]]

@@ -10,6 +10,7 @@ reader answers native/run.py's, how an answer becomes a result output/render.py'
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import time
 from collections.abc import AsyncIterator, Callable
@@ -38,6 +39,7 @@ from kube_ai_proxy.cli_run import (
 from kube_ai_proxy.config import Settings
 from kube_ai_proxy.errors import CommandError, denied
 from kube_ai_proxy.identity import Caller, acting_as, cli_identity_args
+from kube_ai_proxy.journal import Journal
 from kube_ai_proxy.judge.confirmation import Confirm, needs_confirmation, question
 from kube_ai_proxy.judge.invariants import Limits, check_command
 from kube_ai_proxy.judge.policy import Target, policy_for, verb_level
@@ -61,7 +63,9 @@ from kube_ai_proxy.parse.plan import Plan, parse_first_stage, parse_pipes
 from kube_ai_proxy.parse.words import split_pipeline
 from kube_ai_proxy.passthrough import caller_kubeconfig
 from kube_ai_proxy.preview import NoPreview
+from kube_ai_proxy.preview.kubectl import version_now
 from kube_ai_proxy.preview.run import preview_of, previewable, server_dry_run
+from kube_ai_proxy.preview.undo import Previewed
 from kube_ai_proxy.reachability import (
     ended_early,
     stop_when_unreachable,
@@ -155,6 +159,8 @@ class Calls:
         self.policy = policy_for(settings)
         self.backends = backends
         self.audit = audit
+        journal = settings.journal_path
+        self.journal = Journal(journal) if journal is not None else None
         self.metrics = metrics  # the HTTP transports' (stdio has no /metrics)
         self.tracer = tracer()
 
@@ -226,8 +232,10 @@ class Calls:
             level = judged.target.level
             if needs_confirmation(self.settings.confirm, command_plan.command, level):
                 acting = acting_as(self.settings, request.caller)
-                preview = await self._preview(command_plan, judged.scope, acting, request, timeout)
-                await self._confirm(confirm, command_plan, judged.scope, preview)
+                previewed = await self._preview(
+                    command_plan, judged.scope, acting, request, timeout
+                )
+                await self._confirm(confirm, command_plan, judged.scope, previewed)
         except (CommandError, BackendError) as exc:
             return self.refused(command_plan, request, exc.code, exc.message, started)
         return None
@@ -265,8 +273,11 @@ class Calls:
             confirming = needs_confirmation(
                 settings.confirm, command_plan.command, judged.target.level
             )
+            # Previewed to be asked about, or shown, or kept in the journal with its revert.
             preview = None
-            if confirming or server_dry_run(command_plan.command):
+            if judged.target.level != "read" and (
+                confirming or server_dry_run(command_plan.command) or self.journal is not None
+            ):
                 preview = await self._preview(command_plan, scope, acting, request, timeout)
             if confirming:
                 await self._confirm(confirm, command_plan, scope, preview)
@@ -308,7 +319,9 @@ class Calls:
                     with self.tracer.start_as_current_span("cli"):
                         result = await self._run_cli(run)
             if preview is not None:
-                result = result.model_copy(update={"preview": self._cut(preview)})
+                result = result.model_copy(update={"preview": self._cut(preview.preview)})
+                if not result.is_error and not server_dry_run(command) and preview.undo:
+                    await self._journal(request, result, preview, scope, acting)
         except (CommandError, BackendError) as exc:
             result = failure_result(
                 exc.code, exc.message, command_plan, request.command, backend=backend
@@ -375,9 +388,9 @@ class Calls:
         acting: ActAs | None,
         request: Request,
         timeout: float,
-    ) -> Preview | None:
-        """What the write would change (preview/), as the caller, before anything changes;
-        None for a command that is not previewed."""
+    ) -> Previewed | None:
+        """What the write would change (preview/), as the caller, before anything changes,
+        and how to revert it; None for a command that is not previewed."""
         command = command_plan.command
         if not previewable(command):
             return None
@@ -406,11 +419,59 @@ class Calls:
                             raise NoPreview(f"`{what}` printed more than 16 MB")
                         return outcome.stdout.decode("utf-8", "replace")
 
-                    return await preview_of(command, run, api, scope.namespace)
+                    where = scope.namespace
+                    found = await preview_of(command, run, api, where, scope.kube_context)
+                    since = await self._changed_since(api, request)
+                    if since is None:
+                        return found
+                    noted = found.preview.summary + since
+                    said = found.preview.model_copy(update={"summary": noted})
+                    return Previewed(said, found.undo)
             except NoPreview as exc:
-                return Preview(summary=f"not previewed: {exc}")
+                return Previewed(Preview(summary=f"not previewed: {exc}"))
             except BackendError as exc:
-                return Preview(summary=f"not previewed: {exc.message}")
+                return Previewed(Preview(summary=f"not previewed: {exc.message}"))
+
+    async def _journal(
+        self,
+        request: Request,
+        result: CommandResult,
+        preview: Previewed,
+        scope: Scope,
+        acting: ActAs | None,
+    ) -> None:
+        """A write that ran, with how to revert it (K8S_MCP_JOURNAL), and the version each
+        object it will put back has now, to tell later whether it changed again since."""
+        if self.journal is None:
+            return
+        versions = {}
+        with contextlib.suppress(BackendError, NoPreview):
+            api = await self.backends.kube.get(scope.kube_context, acting)
+            for step in preview.undo:
+                if step.stdin is not None:
+                    versions[step.stdin] = await version_now(api, step.stdin)
+        caller = request.caller.user if request.caller else request.client
+        summary = preview.preview.summary
+        self.journal.record(result.command, summary, preview.undo, caller, versions)
+
+    async def _changed_since(self, api: KubeAPI, request: Request) -> str | None:
+        """For a revert listed in the journal: whether its object changed since the write it
+        reverts (its resourceVersion moved); then what the preview shows is what the revert
+        changes now."""
+        if self.journal is None or request.stdin is None:
+            return None
+        recorded = self.journal.version_after(request.stdin)
+        if recorded is None:
+            return None
+        try:
+            if await version_now(api, request.stdin) == recorded:
+                return None
+        except (BackendError, NoPreview):
+            return None  # the preview says what it could not read
+        return (
+            "; the object changed again since the write this reverts: the diff is against "
+            "its current state"
+        )
 
     def _cut(self, preview: Preview) -> Preview:
         """A preview within the output budget."""
@@ -422,7 +483,11 @@ class Calls:
         return preview.model_copy(update={"diff": diff})
 
     async def _confirm(
-        self, confirm: Confirm | None, command_plan: Plan, scope: Scope, preview: Preview | None
+        self,
+        confirm: Confirm | None,
+        command_plan: Plan,
+        scope: Scope,
+        previewed: Previewed | None,
     ) -> None:
         """Ask before running; a refusal says why nothing ran and what to do instead."""
         command = command_plan.command
@@ -435,13 +500,12 @@ class Calls:
             where = f"Argo CD instance {instance}" if instance else None
         else:
             where = f"kube context {scope.context}" if scope.context else None
-        if preview is None:
-            preview = Preview(summary=f"{command.verb_text} is not previewed")
-        asked = (
-            question(line, where)
-            if preview is None
-            else question(line, where, preview.summary, preview.diff)
+        preview = (
+            previewed.preview
+            if previewed is not None
+            else Preview(summary=f"{command.verb_text} is not previewed")
         )
+        asked = question(line, where, preview.summary, preview.diff)
         answer = "unsupported" if confirm is None else await confirm(asked)
         if answer == "decline":
             raise denied(f"the user did not allow `{line}`; nothing was run.")

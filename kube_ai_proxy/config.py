@@ -200,6 +200,13 @@ class Settings(BaseSettings):
     audit_log: str | None = Field(
         default=None, description="Path of the JSON-lines audit log; '-' for stderr."
     )
+    journal: str | None = Field(
+        default=None,
+        description="Path of the journal of the writes this server performed, each with the "
+        "command that reverts it (kube://changes); default "
+        "$XDG_STATE_HOME/kube-ai-proxy/journal.jsonl (~/.local/state/...); 'off' for none. "
+        "Never kept in read-only mode.",
+    )
     allowed_paths: CommaList = Field(
         default_factory=list,
         description="Comma list of directories whose files commands may read (apply -f, local "
@@ -272,6 +279,15 @@ class Settings(BaseSettings):
     def _resolve_paths(cls, value: list[str]) -> list[str]:
         # Symlinks are resolved once here and again for every file a command names.
         return [str(Path(p).expanduser().resolve()) for p in value]
+
+    @property
+    def journal_path(self) -> Path | None:
+        """Where the journal is kept (K8S_MCP_JOURNAL); None when there is none."""
+        if self.access == "read-only" or self.journal == "off":
+            return None
+        from kube_ai_proxy.journal import default_path
+
+        return Path(self.journal) if self.journal else default_path()
 
     @property
     def tasks_on(self) -> bool:

@@ -39,13 +39,15 @@ def unreached_kubeconfig(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, unreached_kubeconfig: Path) -> None:
+def clean_env(monkeypatch: pytest.MonkeyPatch, unreached_kubeconfig: Path, tmp_path: Path) -> None:
     """No setting leaks in from the developer's shell; KUBECONFIG names a cluster that is
-    configured but not reached (tests of a missing one set their own)."""
+    configured but not reached (tests of a missing one set their own); the journal of writes
+    is kept in the test's directory."""
     for name in list(os.environ):
         if name.startswith(("K8S_MCP_", "ARGOCD_", "FAKE_CLI_")) or name == "K8S_CONTEXT":
             monkeypatch.delenv(name)
     monkeypatch.setenv("KUBECONFIG", str(unreached_kubeconfig))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
 @pytest.fixture

@@ -102,6 +102,22 @@ def add_resources(mcp: FastMCP[Any], settings: Settings) -> None:
         return json.dumps({"contexts": listed}, indent=2)
 
     @mcp.resource(
+        "kube://changes",
+        name="changes",
+        description="The writes this server performed, newest first: when, who, the command, "
+        "what it changed, and the exact command that reverts each part (run it with the "
+        "execute tool, with `stdin` when given; it is previewed and confirmed like any write).",
+        mime_type="application/json",
+    )
+    def changes(ctx: Context) -> str:
+        journal = served(ctx).calls.journal
+        if journal is None:
+            off = "read-only mode" if settings.access == "read-only" else "K8S_MCP_JOURNAL=off"
+            return json.dumps({"changes": [], "note": f"no journal is kept ({off})"}, indent=2)
+        listed = [change.model_dump() for change in journal.recent()]
+        return json.dumps({"changes": listed}, indent=2)
+
+    @mcp.resource(
         "kube://namespaces",
         name="namespaces",
         description="The namespaces of the default context that commands may touch.",

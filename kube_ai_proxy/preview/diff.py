@@ -18,7 +18,7 @@ from typing import Any, Literal
 import yaml
 
 # What the server sets on every write, which says nothing about what the write changes.
-_SERVER_METADATA = (
+SERVER_METADATA = (
     "managedFields",
     "resourceVersion",
     "generation",
@@ -26,7 +26,7 @@ _SERVER_METADATA = (
     "creationTimestamp",
     "selfLink",
 )
-_LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 _HIDDEN = "(hidden)"
 
 Action = Literal["created", "changed", "deleted", "unchanged"]
@@ -52,10 +52,10 @@ def _comparable(obj: Mapping[str, Any], secret_keys: Mapping[str, str]) -> dict[
     shown = copy.deepcopy(dict(obj))
     shown.pop("status", None)
     metadata = shown.get("metadata") or {}
-    for name in _SERVER_METADATA:
+    for name in SERVER_METADATA:
         metadata.pop(name, None)
     annotations = metadata.get("annotations") or {}
-    annotations.pop(_LAST_APPLIED, None)
+    annotations.pop(LAST_APPLIED, None)
     if not annotations:
         metadata.pop("annotations", None)
     if shown.get("kind") == "Secret":

@@ -27,6 +27,7 @@ from kube_ai_proxy.parse.command import CliCommand, Flag
 from kube_ai_proxy.preview import NoPreview
 from kube_ai_proxy.preview.diff import change, diff_text, summary
 from kube_ai_proxy.preview.kubectl import Run
+from kube_ai_proxy.preview.undo import Previewed, Undo, helm_rollback, helm_uninstall
 from kube_ai_proxy.result import Preview
 
 HELM_PREVIEWED = frozenset({("install",), ("upgrade",), ("rollback",), ("uninstall",)})
@@ -91,12 +92,10 @@ async def _deployed(
     return manifest, values if isinstance(values, dict) else {}
 
 
-async def _previous_revision(run: Run, command: CliCommand, release: str) -> str:
+async def _revisions(run: Run, command: CliCommand, release: str) -> list[int]:
+    """The release's revisions, oldest first."""
     printed = await run(_helper(command, ("history",), release, Flag("output", "json")))
-    revisions = [int(entry["revision"]) for entry in json.loads(printed) if "revision" in entry]
-    if len(revisions) < 2:
-        raise NoPreview(f"release {release} has no revision before the deployed one")
-    return str(sorted(revisions)[-2])
+    return sorted(int(entry["revision"]) for entry in json.loads(printed) if "revision" in entry)
 
 
 def _masked(before: Any, after: Any) -> tuple[Any, Any]:
@@ -158,28 +157,42 @@ def _compared(
     return Preview(summary=summary(changes), diff=diff_text(changes) + values)
 
 
-async def helm_preview(command: CliCommand, run: Run, namespace: str) -> Preview:
-    """What `command` would change: `run` runs a helm command and returns what it printed (or
-    raises NoPreview with helm's error); `namespace` is the release's."""
+async def helm_preview(
+    command: CliCommand, run: Run, namespace: str, context: str | None
+) -> Previewed:
+    """What `command` would change, and how to revert it: `run` runs a helm command and
+    returns what it printed (or raises NoPreview with helm's error); `namespace` is the
+    release's, `context` the command's."""
     verb, args = command.verb, command.args
-    if not args:
-        raise NoPreview("the release is not named")
+    if command.has("generate-name") or not args:
+        raise NoPreview("the release's name is generated when it installs")
     release = args[0]
+    deployed = await _deployed(run, command, release)
+    revisions = await _revisions(run, command, release) if deployed is not None else []
+    back = (helm_rollback(release, revisions[-1], namespace, context),) if revisions else ()
     if verb == ("uninstall",):
-        return _compared(release, await _deployed(run, command, release), None, namespace)
+        if not command.bool_flag("keep-history"):
+            back = (
+                Undo(
+                    None,
+                    note=f"helm uninstall removes release {release} with its history: "
+                    "install it again from its chart to revert",
+                ),
+            )
+        return Previewed(_compared(release, deployed, None, namespace), back)
     if verb == ("rollback",):
-        deployed = await _deployed(run, command, release)
         if deployed is None:
             raise NoPreview(f"release {release} is not deployed")
         target = args[1] if len(args) > 1 and args[1] != "0" else None
-        revision = target or await _previous_revision(run, command, release)
-        return _compared(
-            release, deployed, await _deployed(run, command, release, revision), namespace
-        )
-    if command.has("generate-name"):
-        raise NoPreview("the release's name is generated when it installs")
+        if target is None and len(revisions) < 2:
+            raise NoPreview(f"release {release} has no revision before the deployed one")
+        revision = target or str(revisions[-2])
+        wanted = await _deployed(run, command, release, revision)
+        return Previewed(_compared(release, deployed, wanted, namespace), back)
     kept = tuple(f for f in command.flags if f.name not in ("dry-run", "output"))
     dry = replace(command, flags=(*kept, Flag("dry-run", "server"), Flag("output", "json")))
     rendered = json.loads(await run(dry))
     after = (str(rendered.get("manifest") or ""), dict(rendered.get("config") or {}))
-    return _compared(release, await _deployed(run, command, release), after, namespace)
+    if deployed is None:
+        back = (helm_uninstall(release, namespace, context),)
+    return Previewed(_compared(release, deployed, after, namespace), back)

@@ -14,12 +14,15 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
+import yaml
+
 from adapters.errors import BackendError
 from adapters.kubernetes import KubeAPI
 from kube_ai_proxy.parse.command import CliCommand, Flag
 from kube_ai_proxy.preview import NoPreview
 from kube_ai_proxy.preview.deletion import Gone, cascade, deleted, named_objects
-from kube_ai_proxy.preview.diff import change, diff_text, summary
+from kube_ai_proxy.preview.diff import Change, change, diff_text, summary
+from kube_ai_proxy.preview.undo import Previewed, Undo, remove, restore
 from kube_ai_proxy.result import Preview
 
 # The writes whose effect kubectl's server-side dry run shows (`create` with any subcommand).
@@ -103,31 +106,54 @@ async def kubectl_preview(
     dry_run: Run,
     api: KubeAPI,
     namespace: str,
-) -> Preview:
-    """What `command` would change: `dry_run` runs a command and returns what it printed (or
-    raises NoPreview); `api` reads what is live; `namespace` is the command's."""
+    context: str | None,
+) -> Previewed:
+    """What `command` would change, and how to revert it: `dry_run` runs a command and
+    returns what it printed (or raises NoPreview); `api` reads what is live; `namespace` and
+    `context` are the command's."""
     if command.verb == ("delete",):
-        named = await named_objects(api, await dry_run(dry_run_of(command, "name")), namespace)
-        if command.value("cascade") == "orphan":
-            gone = [Gone(str(o.get("kind")), *_where(o)) for o in named]
-        else:
-            gone = await cascade(api, named)
-        total = deleted(gone)
-        return Preview(
-            summary=f"0 changed, 0 created, {total} deleted",
-            diff="".join(item.line() for item in gone),
-        )
+        return await _delete_preview(command, dry_run, api, namespace, context)
     if command.verb == ("scale",):
-        return await _scale_preview(command, dry_run, api, namespace)
-    changes = []
+        return await _scale_preview(command, dry_run, api, namespace, context)
+    changes, undo = [], []
     for after in _objects(await dry_run(dry_run_of(command))):
-        changes.append(change(await live_object(api, after), after))
-    return Preview(summary=summary(changes), diff=diff_text(changes))
+        live = await live_object(api, after)
+        changes.append(change(live, after))
+        undo.append(remove(after, context) if live is None else restore(live, context))
+    return _previewed(changes, undo)
+
+
+def _previewed(changes: list[Change], undo: list[Undo]) -> Previewed:
+    kept = tuple(
+        step for step, each in zip(undo, changes, strict=True) if each.action != "unchanged"
+    )
+    return Previewed(Preview(summary=summary(changes), diff=diff_text(changes)), kept)
+
+
+async def _delete_preview(
+    command: CliCommand, dry_run: Run, api: KubeAPI, namespace: str, context: str | None
+) -> Previewed:
+    named = await named_objects(api, await dry_run(dry_run_of(command, "name")), namespace)
+    if command.value("cascade") == "orphan":
+        gone = [Gone(str(o.get("kind")), *_where(o)) for o in named]
+    else:
+        gone = await cascade(api, named)
+    # What the named objects owned, their controllers make again once they are back.
+    undo = [restore(obj, context) for obj in named]
+    if any(obj.get("kind") == "Namespace" for obj in named):
+        undo.append(
+            Undo(None, note="a namespace's contents are not kept: only the namespace comes back")
+        )
+    preview = Preview(
+        summary=f"0 changed, 0 created, {deleted(gone)} deleted",
+        diff="".join(item.line() for item in gone),
+    )
+    return Previewed(preview, tuple(undo))
 
 
 async def _scale_preview(
-    command: CliCommand, dry_run: Run, api: KubeAPI, namespace: str
-) -> Preview:
+    command: CliCommand, dry_run: Run, api: KubeAPI, namespace: str, context: str | None
+) -> Previewed:
     """kubectl's dry run of a scale prints the object unscaled: it names the objects, and the
     API server dry-runs the new replica count on each."""
     replicas = command.value("replicas")
@@ -151,9 +177,19 @@ async def _scale_preview(
             content_type="application/merge-patch+json",
         )
         changes.append(change(live, after))
-    return Preview(summary=summary(changes), diff=diff_text(changes))
+    return _previewed(changes, [restore(live, context) for live in named])
 
 
 def _where(obj: Mapping[str, Any]) -> tuple[str | None, str]:
     metadata = obj.get("metadata") or {}
     return metadata.get("namespace"), str(metadata.get("name"))
+
+
+async def version_now(api: KubeAPI, manifest: str) -> str | None:
+    """The resourceVersion the object `manifest` (a restore's stdin) has now; None when it
+    does not exist."""
+    obj = yaml.safe_load(manifest)
+    if not isinstance(obj, dict):
+        return None
+    live = await live_object(api, obj)
+    return None if live is None else str((live.get("metadata") or {}).get("resourceVersion"))

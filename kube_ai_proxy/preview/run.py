@@ -6,7 +6,7 @@ from adapters.kubernetes import KubeAPI
 from kube_ai_proxy.parse.command import CliCommand
 from kube_ai_proxy.preview.helm import HELM_PREVIEWED, helm_preview
 from kube_ai_proxy.preview.kubectl import Run, kubectl_preview, previewable_by_kubectl
-from kube_ai_proxy.result import Preview
+from kube_ai_proxy.preview.undo import Previewed
 
 
 def previewable(command: CliCommand) -> bool:
@@ -21,10 +21,12 @@ def server_dry_run(command: CliCommand) -> bool:
     return previewable(command) and command.value("dry-run") == "server"
 
 
-async def preview_of(command: CliCommand, run: Run, api: KubeAPI, namespace: str) -> Preview:
-    """What `command` would change. `run` runs a command of the same CLI and returns what it
-    printed (or raises NoPreview with the CLI's error); `api` reads what is live; `namespace`
-    is the command's."""
+async def preview_of(
+    command: CliCommand, run: Run, api: KubeAPI, namespace: str, context: str | None
+) -> Previewed:
+    """What `command` would change, and how to revert it. `run` runs a command of the same
+    CLI and returns what it printed (or raises NoPreview with the CLI's error); `api` reads
+    what is live; `namespace` and `context` are the command's."""
     if command.tool == "helm":
-        return await helm_preview(command, run, namespace)
-    return await kubectl_preview(command, run, api, namespace)
+        return await helm_preview(command, run, namespace, context)
+    return await kubectl_preview(command, run, api, namespace, context)
