@@ -358,6 +358,38 @@ async def test_destructive_confirmation_asks_before_rollback_and_delete(
     assert await gone(server, "doomed")
 
 
+async def test_the_question_for_a_sync_shows_argo_cds_diff(
+    admin_env: dict[str, str], server: ArgoCD, repository: Repository, cluster: Cluster
+) -> None:
+    """docs/security.md, "Previews": the sync of an out-of-sync application is asked about with
+    what it would change, from Argo CD's own comparison of the live and target states."""
+    for command in (
+        create_line("previewed", repository, "helm", HELM_NS),
+        "argocd app sync previewed",
+        "argocd app wait previewed --health --sync --timeout 60",
+        "argocd app set previewed --helm-set greeting=bye",
+    ):
+        done = server.cli(*shlex.split(command)[1:])
+        assert done.returncode == 0, (command, done.stderr)
+    asked: list[str] = []
+
+    async def user(message: str, response_type: Any, params: Any, context: Any) -> Any:
+        asked.append(message)
+        return response_type(value=False)
+
+    env = {**admin_env, "K8S_MCP_CONFIRM": "destructive"}
+    async with mcp_server.stdio_client(env, elicitation_handler=user) as client:
+        declined = await call(client, "argocd app sync previewed")
+    assert declined["error"]["code"] == "policy_denied", declined
+    (question,) = asked
+    assert "What it would change: 1 changed, 0 created, 0 deleted" in question, question
+    assert f"--- live/ConfigMap/{HELM_NS}/previewed-greeting" in question
+    assert "\n-  greeting: hello\n+  greeting: bye\n" in question, question
+    greeting = live(cluster, "configmap", "previewed-greeting", HELM_NS)
+    assert greeting is not None and greeting["data"] == {"greeting": "hello"}
+    server.cli("app", "delete", "previewed", "--cascade", "-y")
+
+
 async def test_a_wrong_token_is_rbac_denied_on_both_paths(admin_env: dict[str, str]) -> None:
     env = {**admin_env, "ARGOCD_AUTH_TOKEN": "not-a-token"}
     async with mcp_server.stdio_client(env) as client:

@@ -123,8 +123,35 @@ async def test_the_question_for_a_delete_shows_what_goes_with_it(
     assert f"- Namespace {namespace}\n" in whole
     assert "-   1 Deployment (web)\n" in whole
     assert f"-   3 Pod ({', '.join(sorted(pods))})" in whole
-    assert "-   1 ReplicaSet " in whole
+    assert "-   1 ReplicaSet\n" in whole
     assert cluster.kubectl("get", "deployment", "web", "-n", namespace).returncode == 0
+
+
+async def test_the_question_for_a_drain_shows_the_node_cordoned_and_its_pods_evicted(
+    server_env: dict[str, str], cluster: Cluster, namespace: str
+) -> None:
+    pods = _pods(cluster, namespace)
+    node = cluster.kubectl(
+        "get", "pod", pods[0], "-n", namespace, "-o", "jsonpath={.spec.nodeName}"
+    ).stdout
+    mine = cluster.kubectl(
+        "get", "pods", "-n", namespace, "--field-selector", f"spec.nodeName={node}", "-o", "name"
+    )
+    expected = [f"{namespace}/{name.removeprefix('pod/')}" for name in mine.stdout.split()]
+    user = User(allow=False)
+    env = {**server_env, "K8S_MCP_CONFIRM": "destructive", "K8S_MCP_ACCESS": "admin"}
+    async with mcp_server.stdio_client(env, elicitation_handler=user) as client:
+        refused = await _call(client, f"kubectl drain {node} --ignore-daemonsets")
+    assert refused["error"]["code"] == "policy_denied", refused
+    (asked,) = user.questions
+    # Other tests' pods may share the node: this namespace's are counted among them.
+    counted = re.search(r"What it would change: 1 changed, 0 created, (\d+) deleted\.", asked)
+    assert counted is not None and int(counted[1]) >= len(expected) >= 1, asked
+    assert "\n+  unschedulable: true\n" in asked
+    for pod in expected:
+        assert f"\n- Pod {pod}\n" in asked
+    unschedulable = cluster.kubectl("get", "node", node, "-o", "jsonpath={.spec.unschedulable}")
+    assert unschedulable.stdout == ""
 
 
 async def test_the_question_for_a_helm_upgrade_shows_the_changed_line(

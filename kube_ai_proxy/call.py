@@ -63,6 +63,7 @@ from kube_ai_proxy.parse.plan import Plan, parse_first_stage, parse_pipes
 from kube_ai_proxy.parse.words import split_pipeline
 from kube_ai_proxy.passthrough import caller_kubeconfig
 from kube_ai_proxy.preview import NoPreview
+from kube_ai_proxy.preview.argocd import argocd_preview
 from kube_ai_proxy.preview.kubectl import version_now
 from kube_ai_proxy.preview.run import preview_of, previewable, server_dry_run
 from kube_ai_proxy.preview.undo import Previewed
@@ -397,6 +398,13 @@ class Calls:
         settings = self.settings
         with self.tracer.start_as_current_span("preview"):
             try:
+                if command.tool == "argocd":
+                    token = self._argocd_token("argocd", request.caller)
+                    instance = command.value(INSTANCE_FLAG)
+                    async with self.backends.argocd_as(token, instance) as argocd:
+                        if argocd is None:
+                            raise NoPreview("no Argo CD API is configured (ARGOCD_SERVER)")
+                        return await argocd_preview(command, argocd)
                 api = await self.backends.kube.get(scope.kube_context, acting)
                 async with self._caller_kubeconfig(scope, acting) as kubeconfig:
                     env = cli_env(settings, command.tool)

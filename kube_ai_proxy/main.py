@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -53,6 +55,14 @@ def settings_from(argv: Sequence[str] | None) -> Settings:
         sys.exit(f"kube-ai-proxy: invalid configuration: {problems}")
 
 
+class _Stopped(Exception):
+    """SIGTERM, once uvicorn has stopped serving."""
+
+
+def _stop(_signum: int, _frame: object) -> None:
+    raise _Stopped
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     words = list(sys.argv[1:] if argv is None else argv)
     if words[:1] == ["config"]:
@@ -73,7 +83,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(f"kube-ai-proxy: {exc}")
     if settings.transport == "stdio":
         mcp.run(transport="stdio", show_banner=False)
-    else:
+        return
+    # uvicorn stops on SIGTERM (calls in flight get the grace), then raises the signal again
+    # with the handler it found, which by default ends the process at once: the server's
+    # lifespan would never end, and calls running as background tasks would be left with
+    # their CLIs. This handler unwinds instead, through the lifespan (mcp/tasks.py).
+    signal.signal(signal.SIGTERM, _stop)
+    with contextlib.suppress(_Stopped):
         mcp.run(
             transport=settings.transport,
             host=settings.host,

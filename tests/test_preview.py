@@ -105,7 +105,9 @@ def test_which_writes_are_previewed_and_how_the_dry_run_runs() -> None:
     ):
         assert previewable(_command(line)), line
     assert previewable(_command("kubectl delete pod web-1"))
-    for line in ("kubectl cordon node-1", "kubectl get pods", "helm list", "argocd app sync x"):
+    assert previewable(_command("argocd app sync shop"))
+    assert previewable(_command("kubectl drain node-1 --ignore-daemonsets"))
+    for line in ("kubectl rollout pause deploy/web", "kubectl get pods", "helm list"):
         assert not previewable(_command(line)), line
     dry = dry_run_of(_command("kubectl apply -f - -o name --dry-run=client"))
     assert dry.argv()[-3:] == ["--filename=-", "--dry-run=server", "--output=json"]

@@ -25,6 +25,7 @@ from kube_ai_proxy.mcp.auth import BearerToken
 from kube_ai_proxy.mcp.completion import add_completion
 from kube_ai_proxy.mcp.lifespan import SERVED, served, serving
 from kube_ai_proxy.mcp.resources import add_resources
+from kube_ai_proxy.mcp.running import RunningTasks
 from kube_ai_proxy.mcp.tools import add_tools
 from kube_ai_proxy.tracing import tracing
 
@@ -130,12 +131,13 @@ def create_server(settings: Settings, backends: BackendsFactory = Backends) -> F
     )
     # Read here too (the backends read it again in the lifespan) so that an instances file
     # that cannot serve stops the start with what to fix, and the tools can name them.
+    running = RunningTasks()
     if settings.tasks_on:
         # Imported only then: the task engine takes about a second to load.
         from kube_ai_proxy.mcp.tasks import KubeTasks
 
-        mcp.add_extension(KubeTasks(settings))
-    add_tools(mcp, settings, instances_for(settings))
+        mcp.add_extension(KubeTasks(settings, running))
+    add_tools(mcp, settings, instances_for(settings), running)
     add_resources(mcp, settings)
     add_completion(mcp, settings)
     if http is not None:

@@ -17,6 +17,8 @@ loopback) the task id, 256 random bits given only to its creator, is what reache
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +32,7 @@ from kube_ai_proxy.errors import CommandError, StartupError
 from kube_ai_proxy.judge.confirmation import Answer, InputRequired, binding
 from kube_ai_proxy.mcp.approvals import grant
 from kube_ai_proxy.mcp.lifespan import served
+from kube_ai_proxy.mcp.running import RunningTasks
 from kube_ai_proxy.mcp.tools import confirmer, input_required, request_of, to_tool_result
 from kube_ai_proxy.parse.clispec import TOOLS, Tool
 from kube_ai_proxy.parse.command import CliCommand
@@ -112,7 +115,7 @@ class KubeTasks(TasksExtension):
     """The tasks extension with this server's rules for what becomes a task, and its bounds:
     K8S_MCP_MAX_TASKS running at once, and none redelivered while it may still run."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, running: RunningTasks) -> None:
         if _exposes_tokens(settings):
             raise StartupError(
                 f"K8S_MCP_TASKS_BACKEND is {settings.tasks_backend} and callers authenticate: "
@@ -129,6 +132,17 @@ class KubeTasks(TasksExtension):
             redelivery_timeout=timedelta(seconds=settings.max_timeout + 60),
         )
         self._server_settings = settings
+        self._calls = running
+
+    @asynccontextmanager
+    async def lifespan(self) -> AsyncGenerator[None, None]:
+        """fastmcp-tasks' engine, and at the server's stop its running calls given
+        K8S_MCP_SHUTDOWN_GRACE, then cancelled: its worker would wait for them without end."""
+        async with super().lifespan():
+            try:
+                yield
+            finally:
+                await self._calls.stop(self._server_settings.shutdown_grace)
 
     async def intercept_tool_call(
         self,

@@ -1,6 +1,7 @@
 """The MCP tools: describe_<tool> and execute_<tool> for kubectl, helm, istioctl and argocd."""
 
 import secrets
+from contextlib import nullcontext
 from typing import Annotated, Any
 
 import mcp_types as mt
@@ -18,6 +19,7 @@ from kube_ai_proxy.config import Settings
 from kube_ai_proxy.identity import caller_of
 from kube_ai_proxy.judge.confirmation import Answer, Confirm, InputRequired, binding
 from kube_ai_proxy.mcp.lifespan import served
+from kube_ai_proxy.mcp.running import RunningTasks
 from kube_ai_proxy.parse.clispec import TOOLS, Tool
 from kube_ai_proxy.parse.stages import ALLOWED
 from kube_ai_proxy.result import CommandResult
@@ -213,7 +215,11 @@ def confirmer(ctx: Context, bound: str) -> Confirm:
 
 
 def _add_tools(
-    mcp: FastMCP[Any], settings: Settings, tool: Tool, instances: ArgoCDInstances
+    mcp: FastMCP[Any],
+    settings: Settings,
+    tool: Tool,
+    instances: ArgoCDInstances,
+    running: RunningTasks,
 ) -> None:
     read_only = settings.access == "read-only"
     output_schema = CommandResult.model_json_schema()
@@ -254,7 +260,8 @@ def _add_tools(
         bound = binding(tool, command, stdin, context) if settings.confirm != "none" else ""
         try:
             confirm = confirmer(ctx, bound) if bound else None
-            result = await served(ctx).calls.execute(tool, request, progress, confirm)
+            with running.running() if ctx.is_background_task else nullcontext():
+                result = await served(ctx).calls.execute(tool, request, progress, confirm)
         except InputRequired as asked:
             return input_required(asked.question, bound)
         return to_tool_result(result)
@@ -307,6 +314,9 @@ def _add_tools(
     )
 
 
-def add_tools(mcp: FastMCP[Any], settings: Settings, instances: ArgoCDInstances) -> None:
+def add_tools(
+    mcp: FastMCP[Any], settings: Settings, instances: ArgoCDInstances, running: RunningTasks
+) -> None:
+    """The tools; `running` keeps the calls that run as background tasks (mcp/tasks.py)."""
     for tool in TOOLS:
-        _add_tools(mcp, settings, tool, instances)
+        _add_tools(mcp, settings, tool, instances, running)

@@ -124,9 +124,11 @@ def change(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) ->
     return Change(kind, namespace, name, action, diff)
 
 
-def summary(changes: Sequence[Change]) -> str:
-    """`2 changed, 1 created, 0 deleted` (and how many stay as they are, when any do)."""
+def summary(changes: Sequence[Change], also_deleted: int = 0) -> str:
+    """`2 changed, 1 created, 0 deleted` (and how many stay as they are, when any do);
+    `also_deleted`: objects that go besides `changes` (a drain's pods)."""
     counts = {action: 0 for action in ("changed", "created", "deleted", "unchanged")}
+    counts["deleted"] += also_deleted
     for each in changes:
         counts[each.action] += 1
     text = f"{counts['changed']} changed, {counts['created']} created, {counts['deleted']} deleted"

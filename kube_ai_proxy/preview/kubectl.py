@@ -41,6 +41,10 @@ PREVIEWED: frozenset[tuple[str, ...]] = frozenset(
         ("rollout", "restart"),
         ("autoscale",),
         ("delete",),
+        ("taint",),
+        ("cordon",),
+        ("uncordon",),
+        ("drain",),
     }
 )
 # What the dry run replaces: how it runs and what it prints.
@@ -115,6 +119,8 @@ async def kubectl_preview(
         return await _delete_preview(command, dry_run, api, namespace, context)
     if command.verb == ("scale",):
         return await _scale_preview(command, dry_run, api, namespace, context)
+    if command.verb in (("cordon",), ("uncordon",), ("drain",)):
+        return await _node_preview(command, api, context)
     changes, undo = [], []
     for after in _objects(await dry_run(dry_run_of(command))):
         live = await live_object(api, after)
@@ -178,6 +184,56 @@ async def _scale_preview(
         )
         changes.append(change(live, after))
     return _previewed(changes, [restore(live, context) for live in named])
+
+
+async def _node_preview(command: CliCommand, api: KubeAPI, context: str | None) -> Previewed:
+    """cordon, uncordon and drain print no object in a dry run: the API server dry-runs the
+    node's new `unschedulable` on each node named, and a drain lists the pods it evicts (those
+    on the node but for DaemonSets', static, finished and already deleted ones)."""
+    if command.has("selector") or not command.args:
+        raise NoPreview("only nodes given by name are previewed")
+    unschedulable = command.verb != ("uncordon",)
+    nodes = [r for r in (await api.discovery()).resources if r.group == "" and r.plural == "nodes"]
+    if not nodes:
+        raise NoPreview("the API server serves no nodes")
+    changes, undo, evicted = [], [], []
+    for name in command.args:
+        live = await api.request("GET", nodes[0].path(None, name))
+        after = await api.request(
+            "PATCH",
+            nodes[0].path(None, name),
+            query=[("dryRun", "All")],
+            body={"spec": {"unschedulable": unschedulable or None}},
+            content_type="application/merge-patch+json",
+        )
+        changes.append(change(live, after))
+        back = "uncordon" if unschedulable else "cordon"
+        undo.append(Undo(f"kubectl {back} {name}{f' --context={context}' if context else ''}"))
+        if command.verb == ("drain",):
+            evicted += await _evicted(api, name)
+    if evicted:
+        undo.append(Undo(None, note="evicted pods come back only where a controller owns them"))
+    preview = Preview(
+        summary=summary(changes, also_deleted=len(evicted)),
+        diff=diff_text(changes) + "".join(f"- Pod {pod}\n" for pod in evicted),
+    )
+    return Previewed(preview, tuple(undo))
+
+
+async def _evicted(api: KubeAPI, node: str) -> list[str]:
+    listed = await api.request(
+        "GET", "/api/v1/pods", query=[("fieldSelector", f"spec.nodeName={node}")]
+    )
+    evicted = []
+    for pod in (listed or {}).get("items") or []:
+        metadata = pod.get("metadata") or {}
+        owners = {ref.get("kind") for ref in metadata.get("ownerReferences") or []}
+        static = "kubernetes.io/config.mirror" in (metadata.get("annotations") or {})
+        done = (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
+        going = "deletionTimestamp" in metadata  # deleted already
+        if "DaemonSet" not in owners and not static and not done and not going:
+            evicted.append(f"{metadata.get('namespace')}/{metadata.get('name')}")
+    return evicted
 
 
 def _where(obj: Mapping[str, Any]) -> tuple[str | None, str]:

@@ -1,9 +1,11 @@
-"""Which writes are previewed, and by what: kubectl's (kubectl.py) and helm's (helm.py)."""
+"""Which writes are previewed, and by what: kubectl's (kubectl.py), helm's (helm.py), Argo
+CD's (argocd.py, which call.py calls with its API client)."""
 
 from __future__ import annotations
 
 from adapters.kubernetes import KubeAPI
 from kube_ai_proxy.parse.command import CliCommand
+from kube_ai_proxy.preview.argocd import ARGOCD_PREVIEWED
 from kube_ai_proxy.preview.helm import HELM_PREVIEWED, helm_preview
 from kube_ai_proxy.preview.kubectl import Run, kubectl_preview, previewable_by_kubectl
 from kube_ai_proxy.preview.undo import Previewed
@@ -12,6 +14,8 @@ from kube_ai_proxy.preview.undo import Previewed
 def previewable(command: CliCommand) -> bool:
     if command.tool == "helm":
         return command.verb in HELM_PREVIEWED
+    if command.tool == "argocd":
+        return command.verb in ARGOCD_PREVIEWED
     return previewable_by_kubectl(command)
 
 
