@@ -166,3 +166,6 @@ def test_helm_values_hide_credentials_and_say_whether_they_change() -> None:
     assert " apiToken: (hidden)\n" in diff
     added = _values_diff("shop", {}, {"auth": {"password": "x1y2"}, "replicas": 2})
     assert "x1y2" not in added and "+  password: (hidden)\n" in added
+    listed = _values_diff("shop", {"tokens": ["t-old"]}, {"tokens": ["t-new", "t-2"]})
+    assert "t-old" not in listed and "t-new" not in listed and "t-2" not in listed
+    assert "+tokens: (hidden) changed" in listed

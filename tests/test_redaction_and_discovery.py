@@ -22,6 +22,7 @@ from kube_ai_proxy.output.redact import (
     redact_argv_text,
     redact_command_line,
     redact_text,
+    redact_values,
 )
 from kube_ai_proxy.parse.clispec import CliSpecs, Tool
 from kube_ai_proxy.parse.plan import plan
@@ -250,3 +251,15 @@ async def test_oversized_stdin_is_refused_before_anything_runs(
     assert raw.structured_content is not None
     assert raw.structured_content["error"]["code"] == "invalid_command"
     assert "at most 4194304" in raw.structured_content["error"]["message"]
+
+
+def test_a_list_of_credentials_in_helm_values_is_hidden_whole() -> None:
+    values = {
+        "apiTokens": ["t-1", "t-2"],
+        "passwords": [{"user": "a", "password": "p-1"}],
+        "hosts": ["a.example", "b.example"],
+    }
+    redacted = redact_values(values)
+    assert redacted["apiTokens"] == REDACTED
+    assert redacted["passwords"] == [{"user": "a", "password": REDACTED}]
+    assert redacted["hosts"] == ["a.example", "b.example"]

@@ -179,13 +179,17 @@ def redact_values(obj: Any) -> Any:
     return {
         key: (
             REDACTED
-            if isinstance(key, str)
-            and _SECRET_KEY.search(key)
-            and not isinstance(value, dict | list)
+            if secret_looking(key) and not isinstance(value, dict) and not _has_maps(value)
             else redact_values(value)
         )
         for key, value in obj.items()
     }
+
+
+def _has_maps(value: Any) -> bool:
+    """A list with maps in it is walked (its credential-looking keys redacted), not hidden
+    whole; a list of plain values under a credential-looking key is hidden whole."""
+    return isinstance(value, list) and any(isinstance(item, dict) for item in value)
 
 
 def redact_helm_release(obj: Any) -> Any:

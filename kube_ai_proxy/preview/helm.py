@@ -106,7 +106,7 @@ def _masked(before: Any, after: Any) -> tuple[Any, Any]:
     old_out, new_out = {}, {}
     for key in before.keys() | after.keys():
         old, new = before.get(key), after.get(key)
-        if secret_looking(key) and not isinstance(old if key in before else new, dict | list):
+        if secret_looking(key) and not isinstance(old if key in before else new, dict):
             same = key in before and old == new
             old_out[key], new_out[key] = _HIDDEN, _HIDDEN if same else f"{_HIDDEN} changed"
         else:
@@ -123,7 +123,7 @@ def _hidden_in(value: Any) -> Any:
     if isinstance(value, dict):
         return {
             key: _HIDDEN
-            if secret_looking(key) and not isinstance(item, dict | list)
+            if secret_looking(key) and not isinstance(item, dict)
             else _hidden_in(item)
             for key, item in value.items()
         }
