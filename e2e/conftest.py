@@ -134,8 +134,10 @@ def viewer_kubeconfig(cluster: Cluster) -> Path:
 
 
 @pytest.fixture(scope="session")
-def base_server_env(cluster: Cluster) -> dict[str, str]:
-    return server_environment(cluster)
+def base_server_env(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    # The journal of writes (K8S_MCP_JOURNAL's default) in the run's directory, not the user's.
+    state = tmp_path_factory.mktemp("state")
+    return {**server_environment(cluster), "XDG_STATE_HOME": str(state)}
 
 
 @pytest.fixture

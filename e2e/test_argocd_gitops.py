@@ -247,6 +247,9 @@ async def test_a_plain_application_from_create_to_cascading_delete(
 
     rolled = await call(client, "argocd app rollback plain 0")
     assert rolled["status"] == "success", rolled
+    # Previewed (for the journal): the first revision's manifests against what is live.
+    assert rolled["preview"]["summary"].startswith("1 changed, 0 created, 0 deleted"), rolled
+    assert "\n-  color: green\n+  color: blue\n" in rolled["preview"]["diff"], rolled
     assert live(cluster, "configmap", "settings", PLAIN_NS)["data"] == {"color": "blue"}  # type: ignore[index]
     after = await call(client, "argocd app get plain -o json")
     assert after["data"]["status"]["sync"]["status"] == "OutOfSync"  # git says green

@@ -122,9 +122,7 @@ def _hidden_in(value: Any) -> Any:
     """One side alone (the other has no tree here): its credentials hidden."""
     if isinstance(value, dict):
         return {
-            key: _HIDDEN
-            if secret_looking(key) and not isinstance(item, dict)
-            else _hidden_in(item)
+            key: _HIDDEN if secret_looking(key) and not isinstance(item, dict) else _hidden_in(item)
             for key, item in value.items()
         }
     if isinstance(value, list):
