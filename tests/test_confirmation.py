@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from fastmcp import Client
-from fastmcp.client.elicitation import ElicitResult
 
 from kube_ai_proxy.config import Settings, env_name
 from kube_ai_proxy.judge.confirmation import binding, needs_confirmation
@@ -19,6 +18,7 @@ from kube_ai_proxy.judge.policy import policy_for
 from kube_ai_proxy.mcp.server import create_server
 from kube_ai_proxy.parse.clispec import CliSpecs
 from kube_ai_proxy.parse.command import parse_command
+from tests.fakes.asking import User, runs
 
 
 @pytest.fixture
@@ -26,34 +26,6 @@ def marker(tmp_path: Path, fake_bin: Path, monkeypatch: pytest.MonkeyPatch) -> P
     path = tmp_path / "ran"
     monkeypatch.setenv("FAKE_CLI_MARKER", str(path))
     return path
-
-
-def runs(marker: Path) -> int:
-    """How many times a CLI ran the command: what a write's preview runs does not count (the
-    server's dry run, whose flags the server adds after the command's own, and helm's reads
-    of the deployed release)."""
-    lines = marker.read_text().splitlines() if marker.exists() else []
-    return sum(not previewing(json.loads(line)) for line in lines)
-
-
-def previewing(run: dict[str, Any]) -> bool:
-    argv = run["argv"]
-    helm_read = run["program"] == "helm" and argv[:1] in (["get"], ["history"])
-    return helm_read or "--dry-run=server --output=" in " ".join(argv)
-
-
-class User:
-    """The person behind the client: answers every question the same way, and remembers."""
-
-    def __init__(self, allow: bool | None) -> None:
-        self.allow = allow  # None: dismisses the dialog
-        self.questions: list[str] = []
-
-    async def __call__(self, message: str, response_type: Any, params: Any, context: Any) -> Any:
-        self.questions.append(message)
-        if self.allow is None:
-            return ElicitResult(action="cancel")
-        return response_type(value=self.allow)
 
 
 def server(**settings: Any) -> Any:

@@ -24,6 +24,7 @@ from kube_ai_proxy.mcp.server import create_server
 from kube_ai_proxy.mcp.tasks import waits
 from kube_ai_proxy.parse.clispec import CliSpecs
 from kube_ai_proxy.parse.command import parse_command
+from tests.fakes.asking import User, runs
 from tests.fakes.processes import alive
 
 
@@ -68,20 +69,6 @@ async def until(found: Any, seconds: float = 10) -> None:
     async with asyncio.timeout(seconds):
         while not found():  # noqa: ASYNC110 - another process's doing: nothing to await
             await asyncio.sleep(0.05)
-
-
-def runs(marker: Path) -> int:
-    """How many times a CLI ran the command: what a write's preview runs does not count (the
-    server's dry run, whose flags the server adds after the command's own, and helm's reads
-    of the deployed release)."""
-    lines = marker.read_text().splitlines() if marker.exists() else []
-    return sum(not previewing(json.loads(line)) for line in lines)
-
-
-def previewing(run: dict[str, Any]) -> bool:
-    argv = run["argv"]
-    helm_read = run["program"] == "helm" and argv[:1] in (["get"], ["history"])
-    return helm_read or "--dry-run=server --output=" in " ".join(argv)
 
 
 @pytest.fixture
@@ -252,18 +239,6 @@ async def test_over_the_cap_a_call_is_refused_and_nothing_runs(
     assert "1 background tasks are running" in error["message"]
     assert "K8S_MCP_MAX_TASKS" in error["message"]
     assert runs(marker) == 1
-
-
-class User:
-    """The person behind the client: answers every question the same way, and remembers."""
-
-    def __init__(self, allow: bool) -> None:
-        self.allow = allow
-        self.questions: list[str] = []
-
-    async def __call__(self, message: str, response_type: Any, params: Any, context: Any) -> Any:
-        self.questions.append(message)
-        return response_type(value=self.allow)
 
 
 @pytest.mark.parametrize("allow", [True, False])
