@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import functools
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Hashable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from opentelemetry import trace
 
 from adapters.argocd import ArgoCD, ArgoCDConfig
-from adapters.cli import Stage, run_pipeline
+from adapters.cli import PipelineResult, Stage, run_pipeline
 from adapters.errors import BackendError
 from adapters.exec_credentials import REFRESH_CREDENTIALS
 from adapters.kube_retries import call_deadline
@@ -36,6 +36,7 @@ from kube_ai_proxy.cli_run import (
     logged_in_env,
     run_cli,
 )
+from kube_ai_proxy.cli_slots import Slots
 from kube_ai_proxy.config import Settings
 from kube_ai_proxy.errors import CommandError, denied
 from kube_ai_proxy.identity import Caller, acting_as, cli_identity_args
@@ -72,6 +73,7 @@ from kube_ai_proxy.reachability import (
     stop_when_unreachable,
     streams,
     talks_to_server,
+    waits_on_cluster,
 )
 from kube_ai_proxy.result import Backend, CommandResult, ErrorCode, ErrorInfo, Preview
 from kube_ai_proxy.tracing import tracer
@@ -164,6 +166,7 @@ class Calls:
         self.journal = Journal(journal) if journal is not None else None
         self.metrics = metrics  # the HTTP transports' (stdio has no /metrics)
         self.tracer = tracer()
+        self.slots = Slots(settings.max_processes, settings.max_queued)
 
     async def execute(
         self,
@@ -584,21 +587,31 @@ class Calls:
             env["KUBECONFIG"] = run.kubeconfig
         if run.argocd_token is not None:
             env["ARGOCD_AUTH_TOKEN"] = run.argocd_token
-        async with self._stop_when_unreachable(run) as stop:
-            outcome = await run_cli(
-                command_plan,
-                env,
-                server_context=settings.context,
-                stdin=run.request.stdin,
-                timeout=run.timeout,
-                max_output=settings.max_output,
-                progress=run.progress,
-                guard=run.guard,
-                scrub_stderr=run.scrub_stderr,
-                identity=cli_identity_args(tool, run.acting),
-                status=status_reader(command_plan.command, run.argocd),
-                stop=stop,
-            )
+        identity = cli_identity_args(tool, run.acting)
+
+        async def started(timeout: float) -> PipelineResult:
+            async with self._stop_when_unreachable(run) as stop:
+                return await run_cli(
+                    command_plan,
+                    env,
+                    server_context=settings.context,
+                    stdin=run.request.stdin,
+                    timeout=timeout,
+                    max_output=settings.max_output,
+                    progress=run.progress,
+                    guard=run.guard,
+                    scrub_stderr=run.scrub_stderr,
+                    identity=identity,
+                    status=status_reader(command_plan.command, run.argocd),
+                    stop=stop,
+                )
+
+        command = command_plan.command
+        if streams(command) is not None or waits_on_cluster(command):
+            outcome = await started(run.timeout)
+        else:
+            key = _shared_read(run, env, identity)
+            outcome = await self.slots.of(tool).run(started, timeout=run.timeout, key=key)
         if self.metrics is not None:
             self.metrics.upstream(tool, outcome.duration)
         with self.tracer.start_as_current_span("render"):
@@ -634,6 +647,17 @@ class Calls:
             )
             return _failed(result, error.code, said)
         return result
+
+
+def _shared_read(run: _Run, env: Mapping[str, str], identity: Sequence[str]) -> Hashable | None:
+    """What makes two waiting reads the same run (cli_slots.py): the whole command as it
+    runs (its CLI words and pipes, the server's context, the identity it acts as) and its
+    environment (the kubeconfig, the credentials). None for a write, or a call with stdin."""
+    command = run.plan.command
+    if run.request.stdin is not None or verb_level(command.tool, command.verb) != "read":
+        return None
+    words = tuple(command.argv()), tuple(tuple(stage.argv) for stage in run.plan.pipes)
+    return words, run.scope.kube_context, tuple(identity), tuple(sorted(env.items()))
 
 
 def _failed(result: CommandResult, code: ErrorCode, message: str) -> CommandResult:

@@ -158,6 +158,19 @@ class Settings(BaseSettings):
         description="Background tasks running at once (over all servers sharing the task "
         "backend); a call that would be one more is refused as unavailable.",
     )
+    max_processes: int = Field(
+        default=4,
+        ge=1,
+        description="CLI processes of one CLI (kubectl, helm...) that run at once; more calls "
+        "wait their turn. Calls that wait on the cluster (a watch, a followed log, rollout "
+        "status, helm --wait, argocd app sync) do not count.",
+    )
+    max_queued: int = Field(
+        default=100,
+        ge=0,
+        description="Calls that may wait for a CLI process (per CLI); one more is refused as "
+        "unavailable. A waiting call still ends at its timeout.",
+    )
     max_output: int = Field(
         default=50_000, ge=1000, description="Output budget per call, characters."
     )

@@ -126,6 +126,35 @@ def streams(command: CliCommand) -> str | None:
     return None
 
 
+# Subcommands that wait for the cluster, by CLI.
+_WAITING_VERBS: dict[str, frozenset[tuple[str, ...]]] = {
+    "kubectl": frozenset({("rollout", "status"), ("wait",)}),
+    "helm": frozenset(),  # with --wait (or what implies it), below
+    "istioctl": frozenset({("install",), ("upgrade",)}),
+    "argocd": frozenset({("app", "sync"), ("app", "wait")}),
+}
+_HELM_WAITS = frozenset({("install",), ("upgrade",), ("rollback",), ("uninstall",)})
+# helm 3's --atomic and helm 4's --rollback-on-failure imply --wait.
+_HELM_WAIT_FLAGS = ("wait", "wait-for-jobs", "atomic", "rollback-on-failure")
+
+
+def waits_on_cluster(command: CliCommand) -> bool:
+    """Whether the command waits for the cluster to reach a state (a rollout, a sync, helm's
+    --wait): it may take minutes, idle."""
+    verb = command.verb
+    if command.tool == "helm":
+        return verb in _HELM_WAITS and any(
+            command.has(flag) and command.value(flag) != "false" for flag in _HELM_WAIT_FLAGS
+        )
+    if verb not in _WAITING_VERBS[command.tool]:
+        return False
+    if command.tool == "argocd" and verb == ("app", "sync"):
+        return not command.bool_flag("async")
+    if command.tool == "kubectl" and verb == ("rollout", "status"):
+        return command.value("watch") != "false"
+    return True
+
+
 def ended_early(what: str, seconds: float, timeout: float, problem: Unreachable | None) -> str:
     """Why a stream ended before the call's timeout, as the call says it."""
     ended = f"the {what} ended after {seconds:.1f}s, before the call's {timeout:g}s timeout"

@@ -36,6 +36,7 @@ from kube_ai_proxy.mcp.running import RunningTasks
 from kube_ai_proxy.mcp.tools import confirmer, input_required, request_of, to_tool_result
 from kube_ai_proxy.parse.clispec import TOOLS, Tool
 from kube_ai_proxy.parse.command import CliCommand
+from kube_ai_proxy.reachability import waits_on_cluster
 
 if TYPE_CHECKING:
     import mcp_types
@@ -47,34 +48,10 @@ if TYPE_CHECKING:
 # A call given more than this may wait for something (the field's CLIs default to 5 minutes).
 LONG_TIMEOUT = 30.0
 
-# Subcommands that wait for the cluster, by CLI.
-_WAITING_VERBS: dict[str, frozenset[tuple[str, ...]]] = {
-    "kubectl": frozenset({("rollout", "status"), ("wait",)}),
-    "helm": frozenset(),  # with --wait (or what implies it), below
-    "istioctl": frozenset({("install",), ("upgrade",)}),
-    "argocd": frozenset({("app", "sync"), ("app", "wait")}),
-}
-_HELM_WAITS = frozenset({("install",), ("upgrade",), ("rollback",), ("uninstall",)})
-# helm 3's --atomic and helm 4's --rollback-on-failure imply --wait.
-_HELM_WAIT_FLAGS = ("wait", "wait-for-jobs", "atomic", "rollback-on-failure")
-
 
 def waits(command: CliCommand, timeout: float | None) -> bool:
     """Whether a call waits for the cluster, and so runs as a task when its client opts in."""
-    if timeout is not None and timeout > LONG_TIMEOUT:
-        return True
-    verb = command.verb
-    if command.tool == "helm":
-        return verb in _HELM_WAITS and any(
-            command.has(flag) and command.value(flag) != "false" for flag in _HELM_WAIT_FLAGS
-        )
-    if verb not in _WAITING_VERBS[command.tool]:
-        return False
-    if command.tool == "argocd" and verb == ("app", "sync"):
-        return not command.bool_flag("async")
-    if command.tool == "kubectl" and verb == ("rollout", "status"):
-        return command.value("watch") != "false"
-    return True
+    return (timeout is not None and timeout > LONG_TIMEOUT) or waits_on_cluster(command)
 
 
 def _tool_of(name: str) -> Tool | None:
