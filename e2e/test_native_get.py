@@ -167,7 +167,15 @@ async def test_table_data_has_the_rows(
     rows = result["data"]["rows"]
     assert len(rows) == 3
     assert {row["cells"]["Status"] for row in rows} == {"Running"}
-    assert all(row["namespace"] == workload and row["labels"]["app"] == "web" for row in rows)
+    assert all(row["namespace"] == workload and row["name"].startswith("web-") for row in rows)
+    # Asked without the rows' objects (no column needs them): no labels to give.
+    assert all("labels" not in row for row in rows)
+    labelled, _ = await _both(client, cluster, f"kubectl get pods -n {workload} --show-labels")
+    assert all(row["labels"]["app"] == "web" for row in labelled["data"]["rows"])
+    everywhere, _ = await _both(client, cluster, "kubectl get pods -A")
+    ours = [row for row in everywhere["data"]["rows"] if row["namespace"] == workload]
+    assert sorted(row["name"] for row in ours) == sorted(row["name"] for row in rows)
+    assert all(row["labels"]["app"] == "web" for row in ours)
 
 
 @pytest.mark.parametrize(
