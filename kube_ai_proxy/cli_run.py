@@ -27,7 +27,7 @@ from typing import Any
 from adapters.argocd import ArgoCD, ArgoCDConfig, parse_server
 from adapters.cli import PipelineResult, Stage, resolve, run_pipeline
 from adapters.errors import BackendError
-from kube_ai_proxy.config import Settings
+from kube_ai_proxy.config import WORKER_ARGS, Settings
 from kube_ai_proxy.errors import CommandError
 from kube_ai_proxy.output.budget import read_limit, redaction_limit
 from kube_ai_proxy.parse.clispec import CONTEXT_FLAGS, INSTANCE_FLAG, Tool
@@ -55,7 +55,7 @@ STAGE_ENV: Mapping[str, str] = {"PATH": SAFE_PATH, "LC_ALL": "C.UTF-8"}
 _PACKAGES: Mapping[str, str] = {"grep": "grep", "sed": "sed", "column": "bsdextrautils"}
 
 # Variables of this server that no child process needs to see.
-_PRIVATE_ENV = ("K8S_MCP_AUTH_TOKEN", "ARGOCD_PASSWORD")
+_PRIVATE_ENV = ("K8S_MCP_AUTH_TOKEN", "ARGOCD_PASSWORD", WORKER_ARGS)
 
 
 def install_hint(name: str) -> str:

@@ -29,6 +29,11 @@ def _env(name: str) -> Any:
     return AliasChoices(name)
 
 
+# How a worker (mcp/workers.py) gets the command line the server was started with. The CLIs
+# never see it (cli_run._PRIVATE_ENV): it may hold --auth-token.
+WORKER_ARGS = "KUBE_AI_PROXY_WORKER_ARGS"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="K8S_MCP_", populate_by_name=True, extra="ignore", frozen=True
@@ -198,6 +203,13 @@ class Settings(BaseSettings):
         description="Serve /metrics, without authentication, on this port of --host instead "
         "(for a Prometheus inside the cluster).",
     )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        description="Server processes sharing --port (uvicorn workers), streamable-http only: "
+        "each answers calls on a core of its own. Rate limits, /metrics and the journal's "
+        "order are per worker; background tasks need a shared --tasks-backend (redis://).",
+    )
     ready_max_age: float = Field(
         default=30,
         gt=0,
@@ -293,6 +305,25 @@ class Settings(BaseSettings):
         # Symlinks are resolved once here and again for every file a command names.
         return [str(Path(p).expanduser().resolve()) for p in value]
 
+    def _check_workers(self) -> None:
+        if self.workers == 1:
+            return
+        if self.transport != "streamable-http":
+            raise ValueError(
+                f"workers ({self.workers}) serve streamable-http only (each request may reach "
+                f"any worker); {self.transport} keeps a session in one process"
+            )
+        if self.metrics_port is not None:
+            raise ValueError(
+                "metrics_port cannot be shared by several workers; serve /metrics on --port "
+                "(K8S_MCP_METRICS_PUBLIC) or run replicas of one worker each"
+            )
+        if self.tasks == "on" and self.tasks_backend.startswith("memory://"):
+            raise ValueError(
+                "tasks with several workers need a shared tasks_backend (redis://HOST:PORT/DB): "
+                "a task's tasks/get may reach another worker"
+            )
+
     @property
     def journal_path(self) -> Path | None:
         """Where the journal is kept (K8S_MCP_JOURNAL); None when there is none."""
@@ -305,6 +336,9 @@ class Settings(BaseSettings):
     @property
     def tasks_on(self) -> bool:
         """Whether calls that wait are offered as background tasks (K8S_MCP_TASKS)."""
+        if self.tasks == "auto" and self.workers > 1:
+            # A task lives in the worker that made it; another worker answers its tasks/get.
+            return not self.tasks_backend.startswith("memory://")
         return self.tasks == "on" or (self.tasks == "auto" and self.transport != "stdio")
 
     @model_validator(mode="after")
@@ -326,6 +360,7 @@ class Settings(BaseSettings):
                 "127.0.0.1"
             )
         self._check_oauth()
+        self._check_workers()
         if self.argocd_instances:
             single = {
                 "ARGOCD_SERVER": self.argocd_server,

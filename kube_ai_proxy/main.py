@@ -74,6 +74,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     # The kubeconfig loader warns "Config not found" on every attempt; a call that needs the
     # cluster says so itself, with what to do about it.
     logging.getLogger("kubernetes_asyncio.config.kube_config").setLevel(logging.ERROR)
+    if settings.workers > 1:
+        # Each worker builds its own server; this process only supervises them.
+        from kube_ai_proxy.mcp.workers import serve
+
+        serve(settings, words)
+        return
     # Imported here so --help and --version answer without loading the MCP stack.
     from kube_ai_proxy.mcp.server import create_server
 

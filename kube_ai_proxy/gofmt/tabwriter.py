@@ -120,8 +120,39 @@ def table(
     remember_widths: bool = False,
 ) -> str:
     """Rows written as `%s\\t%s\\t...\\n` to one TabWriter, flushed once."""
+    if _plain(rows):
+        return _aligned(rows, minwidth, padding)
     text = "".join("\t".join(row) + "\n" for row in rows)
     return tabwriter(text, minwidth, padding, remember_widths)
+
+
+def _plain(rows: Sequence[Sequence[str]]) -> bool:
+    """Rows of the same number of cells (two or more), none with a separator: what the
+    Writer makes of them is one block, every column as wide as its widest cell."""
+    if not rows:
+        return False
+    count = len(rows[0])
+    return (
+        count > 1
+        and all(len(row) == count for row in rows)
+        and not any(_SEPARATOR.search(cell) for row in rows for cell in row)
+    )
+
+
+def _aligned(rows: Sequence[Sequence[str]], minwidth: int, padding: int) -> str:
+    """`table` of plain rows (_plain), as the Writer formats one block: each column but the
+    last padded to its widest cell plus `padding`, at least `minwidth`. One flush, so
+    RememberWidths changes nothing."""
+    widths = [
+        max(minwidth, max(len(row[column]) for row in rows) + padding)
+        for column in range(len(rows[0]) - 1)
+    ]
+    return "".join(
+        "".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+        + row[-1]
+        + "\n"
+        for row in rows
+    )
 
 
 def row_lines(row: Sequence[str]) -> int:

@@ -478,6 +478,7 @@ def _table_rows(
         ),
         None,
     )
+    names = [definition["name"] for definition in definitions]
     # Rows asked for without their objects (a list in one namespace, no labels shown).
     namespace = request.namespace_for(section.resource)
     for row in section.table["rows"]:
@@ -499,7 +500,7 @@ def _table_rows(
             "name": meta.get(
                 "name", row["cells"][name_column] if name_column is not None else None
             ),
-            "cells": {definitions[i]["name"]: row["cells"][i] for i in range(len(definitions))},
+            "cells": dict(zip(names, row["cells"], strict=False)),
         }
         if row.get("object"):
             found["labels"] = labels

@@ -11,6 +11,7 @@ PrefixWriter into Go's text/tabwriter (minwidth 0, padding 2, spaces).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,8 @@ from kube_ai_proxy.gofmt.text import escape_terminal
 from kube_ai_proxy.gofmt.values import go_value
 
 _MIN_WIDTH = 6
+# What cell_text changes in a string: a line break cuts it, escapes are made visible.
+_NEEDS_CARE = re.compile("[\f\n\r\x1b]")
 _PADDING = 3
 
 
@@ -32,6 +35,8 @@ def cell_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
+        if not _NEEDS_CARE.search(value):
+            return value  # most cells: one scan instead of five
         breaks = [i for i in (value.find(c) for c in "\f\n\r") if i >= 0]
         if breaks:
             return escape_terminal(value[: min(breaks)]) + "..."
