@@ -9,6 +9,7 @@ from fastmcp import Context, FastMCP
 from fastmcp.server.dependencies import get_access_token
 from fastmcp.server.elicitation import AcceptedElicitation
 from fastmcp.tools import ToolResult
+from fastmcp.utilities.json_schema import dereference_refs
 from fastmcp.utilities.tasks import TaskConfig
 from mcp_types import ToolAnnotations
 from pydantic import Field
@@ -220,9 +221,9 @@ def _add_tools(
     tool: Tool,
     instances: ArgoCDInstances,
     running: RunningTasks,
+    output_schema: dict[str, Any],
 ) -> None:
     read_only = settings.access == "read-only"
-    output_schema = CommandResult.model_json_schema()
 
     async def execute(
         command: Annotated[
@@ -318,5 +319,10 @@ def add_tools(
     mcp: FastMCP[Any], settings: Settings, instances: ArgoCDInstances, running: RunningTasks
 ) -> None:
     """The tools; `running` keeps the calls that run as background tasks (mcp/tasks.py)."""
+    # Inlined once here: fastmcp inlines the $refs of a schema that has them on every
+    # tools/list (DereferenceRefsMiddleware), which was most of a listing's cost, and
+    # clients list the tools often (the MCP client does before calling a tool it has not
+    # seen in its session; a stateless HTTP client, on every call).
+    output_schema = dereference_refs(CommandResult.model_json_schema())
     for tool in TOOLS:
-        _add_tools(mcp, settings, tool, instances, running)
+        _add_tools(mcp, settings, tool, instances, running, output_schema)
