@@ -36,7 +36,7 @@ from kube_ai_proxy.cli_run import (
     logged_in_env,
     run_cli,
 )
-from kube_ai_proxy.cli_slots import Slots
+from kube_ai_proxy.cli_slots import API, Slots
 from kube_ai_proxy.config import Settings
 from kube_ai_proxy.errors import CommandError, denied
 from kube_ai_proxy.identity import Caller, acting_as, cli_identity_args
@@ -307,16 +307,26 @@ class Calls:
                 if settings.native:
                     backend = "native"
                     with self.tracer.start_as_current_span("native") as span:
-                        result = await answer_natively(
-                            command_plan,
-                            scope,
-                            self.backends,
-                            settings,
-                            timeout,
-                            acting,
-                            kubeconfig,
-                            argocd,
-                        )
+
+                        async def native(seconds: float) -> CommandResult | None:
+                            return await answer_natively(
+                                command_plan,
+                                scope,
+                                self.backends,
+                                settings,
+                                seconds,
+                                acting,
+                                kubeconfig,
+                                argocd,
+                            )
+
+                        if streams(command) is not None:
+                            result = await native(timeout)
+                        else:
+                            # Bounded like a CLI: each answer being read is held in memory.
+                            key = _shared_read(run, {"token": argocd_token or ""}, ())
+                            slots = self.slots.of(API)
+                            result = await slots.run(native, timeout=timeout, key=key)
                         span.set_attribute("kube_ai_proxy.answered", result is not None)
                 if result is None:
                     backend = "cli"
@@ -657,7 +667,8 @@ def _shared_read(run: _Run, env: Mapping[str, str], identity: Sequence[str]) -> 
     if run.request.stdin is not None or verb_level(command.tool, command.verb) != "read":
         return None
     words = tuple(command.argv()), tuple(tuple(stage.argv) for stage in run.plan.pipes)
-    return words, run.scope.kube_context, tuple(identity), tuple(sorted(env.items()))
+    who = run.acting, run.kubeconfig, tuple(identity)
+    return words, run.scope.kube_context, who, tuple(sorted(env.items()))
 
 
 def _failed(result: CommandResult, code: ErrorCode, message: str) -> CommandResult:

@@ -1,4 +1,5 @@
-"""How many CLI processes run at once, per CLI, and the line of calls waiting for one.
+"""How many CLI processes run at once, per CLI, and the line of calls waiting for one; the
+same for the reads answered from the Kubernetes API (`API`).
 
 A big read's CLI is CPU-bound (kubectl decodes and prints every object it lists). Unbounded,
 N such calls at once share the CPU, each takes N times as long, and past their timeout all of
@@ -28,6 +29,10 @@ from kube_ai_proxy.errors import CommandError
 
 T = TypeVar("T")
 
+# The places of the reads answered from the Kubernetes API (native/): each holds its answer
+# in memory while it is read and printed.
+API = "api"
+
 
 class _Gone(Exception):
     """The call running a shared read was cancelled before it ended."""
@@ -45,6 +50,8 @@ class CliSlots:
 
     def __init__(self, tool: str, running: int, waiting: int) -> None:
         self.tool = tool
+        # What takes a place, as messages say it.
+        self.what = "native reads" if tool == API else f"{tool} processes"
         self.running = running
         self.waiting = waiting
         self._busy = 0
@@ -102,7 +109,7 @@ class CliSlots:
         if len(self._line) >= self.waiting:
             raise CommandError(
                 "unavailable",
-                f"the server is busy: {self._busy} {self.tool} processes are running and "
+                f"the server is busy: {self._busy} {self.what} are running and "
                 f"{len(self._line)} calls wait for one (K8S_MCP_MAX_PROCESSES, "
                 "K8S_MCP_MAX_QUEUED). Try again in a moment, or narrow the command so that it "
                 "runs faster.",
@@ -142,8 +149,8 @@ class CliSlots:
     def _too_long(self, timeout: float) -> CommandError:
         return CommandError(
             "timeout",
-            f"the call waited {timeout:g}s for one of the {self.running} {self.tool} processes "
-            f"that may run at once (K8S_MCP_MAX_PROCESSES) and did not start. Raise `timeout`, "
+            f"the call waited {timeout:g}s for one of the {self.running} {self.what} that may "
+            "run at once (K8S_MCP_MAX_PROCESSES) and did not start. Raise `timeout`, "
             "try again when fewer calls run, or narrow the command so that it runs faster.",
         )
 

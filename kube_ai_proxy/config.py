@@ -166,9 +166,10 @@ class Settings(BaseSettings):
     max_processes: int = Field(
         default=4,
         ge=1,
-        description="CLI processes of one CLI (kubectl, helm...) that run at once; more calls "
-        "wait their turn. Calls that wait on the cluster (a watch, a followed log, rollout "
-        "status, helm --wait, argocd app sync) do not count.",
+        description="CLI processes of one CLI (kubectl, helm...) that run at once, and reads "
+        "answered from the Kubernetes API at once; more calls wait their turn. Calls that "
+        "wait on the cluster (a watch, a followed log, rollout status, helm --wait, argocd "
+        "app sync) do not count.",
     )
     max_queued: int = Field(
         default=100,

@@ -23,7 +23,7 @@ from fastmcp import Client
 
 from e2e.bench import pods
 from e2e.bench.kubeapi import KubeHttp
-from e2e.bench.measure import Call, Load, Outcome, Series, concurrent, sequential
+from e2e.bench.measure import Call, Load, Outcome, Series, concurrent, percentile, sequential
 from e2e.bench.scenarios import SCENARIOS, PeerCall, Scenario
 from e2e.bench.servers import (
     Connected,
@@ -41,7 +41,7 @@ from e2e.bench.servers import (
 )
 from e2e.harness import Cluster
 from e2e.harness.progress import say
-from e2e.mcp_server import http_server, server_environment
+from e2e.mcp_server import REPO_ROOT, http_server, server_environment
 
 PEERS = ("kms", "msk")
 OURS = ("ours-stdio", "ours-http")
@@ -64,7 +64,9 @@ class Plan:
     drain_seconds: float = 60.0
     soak_clients: int = 50
     soak_seconds: float = 60.0
-    cold_starts: int = 5
+    # The soak's server: one worker (the baseline), then one per core.
+    soak_workers: tuple[int, ...] = (1, os.cpu_count() or 1)
+    cold_starts: int = 10
     pods_timeout: float = 900.0
     peers: bool = True
 
@@ -82,7 +84,7 @@ class Plan:
             load_seconds=1,
             drain_seconds=30,
             soak_seconds=5,
-            cold_starts=1,
+            cold_starts=2,
         )
 
 
@@ -137,7 +139,12 @@ async def run(cluster: Cluster, plan: Plan, work_dir: Path) -> dict[str, Any]:
                         size, plan, api, cluster, servers, results["peer_tools"]
                     ) | {"rss_fresh": fresh}
                     if size == plan.sizes[0] and plan.soak_seconds > 0:
-                        results["soak"] = await _soak(servers["ours-http"], plan, size)
+                        results["soaks"] = [
+                            await _soak(env, logs, plan, size, workers)
+                            for workers in dict.fromkeys(plan.soak_workers)
+                        ]
+                    if size == plan.sizes[-1]:
+                        results["heap"] = await _heap_peaks()
                 results["meta"]["load_after"] = os.getloadavg()
                 results["meta"]["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
             finally:
@@ -162,6 +169,15 @@ async def _cold_starts(launches: Mapping[str, Launch], plan: Plan) -> dict[str, 
             listed, called = await cold_start(launch, calls[key])
             found[key].append(listed)
             first[key].append(called)
+    # What any Python server pays before its first answer: the interpreter, and importing
+    # the MCP framework (fastmcp's FastMCP, which builds the protocol's pydantic models).
+    floors: dict[str, list[float]] = {"python": [], "fastmcp": []}
+    rss_floor: dict[str, float] = {}
+    for _ in range(plan.cold_starts):
+        for key, code in (("python", "pass"), ("fastmcp", "from fastmcp import FastMCP")):
+            seconds, peak = await _python_start(code)
+            floors[key].append(seconds)
+            rss_floor[key] = max(rss_floor.get(key, 0.0), peak)
     for key in launches:
         say(
             f"  {key}: tools/list "
@@ -170,7 +186,24 @@ async def _cold_starts(launches: Mapping[str, Launch], plan: Plan) -> dict[str, 
             + ", ".join(f"{v:.2f}" for v in first[key])
             + " s"
         )
-    return {"tools_list": found, "first_call": first}
+    say(
+        "  floors: "
+        + ", ".join(
+            f"{k} {percentile(v, 50) or 0:.2f} s, {rss_floor[k]:.0f} MB" for k, v in floors.items()
+        )
+    )
+    return {"tools_list": found, "first_call": first, "floors": floors, "floor_rss": rss_floor}
+
+
+async def _python_start(code: str) -> tuple[float, float]:
+    """Seconds and peak RSS (MB) of `python -c code` in this venv, from spawn to exit."""
+    started = time.perf_counter()
+    process = await asyncio.create_subprocess_exec(sys.executable, "-c", code)
+    _, status, usage = await asyncio.to_thread(os.wait4, process.pid, 0)
+    seconds = time.perf_counter() - started
+    if status != 0:
+        raise RuntimeError(f"python -c {code!r} failed")
+    return seconds, usage.ru_maxrss / 1024
 
 
 async def _check_peer_tools(
@@ -314,20 +347,69 @@ async def _series(label: str, call: Call, count: int, seconds: float) -> dict[st
     return result.to_json()
 
 
-async def _soak(server: Connected, plan: Plan, size: int) -> dict[str, Any]:
+async def _soak(
+    env: Mapping[str, str], logs: Path, plan: Plan, size: int, workers: int
+) -> dict[str, Any]:
+    """`plan.soak_clients` HTTP clients calling back to back for `plan.soak_seconds`, against
+    a new streamable-HTTP server of `workers` workers."""
     scenario = SCENARIOS[0]
-    say(f"soak: {plan.soak_clients} HTTP clients, {plan.soak_seconds:.0f} s, {scenario.title}")
-    reset_peak_rss(server.pid)
-    async with server.callers(plan.soak_clients) as clients:
-        load = await concurrent(
-            [_ours_call(client, scenario) for client in clients],
-            plan.soak_seconds,
-            # Bounded in count too: far more than 60 s of this machine can serve.
-            1_000_000,
-            plan.drain_seconds,
-        )
+    say(
+        f"soak: {plan.soak_clients} HTTP clients, {plan.soak_seconds:.0f} s, {scenario.title}, "
+        f"{workers} worker(s)"
+    )
+    settings = {**env, "K8S_MCP_WORKERS": str(workers)}
+    with http_server(settings, logs / f"kube-ai-proxy-soak-{workers}.log") as http:
+        server = Connected("ours", "kube-ai-proxy", "http", http.process.pid, http.client(), http)
+        async with server.callers(plan.soak_clients) as clients:
+            # Their sessions and tool lists first, as a team's assistants would have them.
+            await asyncio.gather(*(client.list_tools() for client in clients))
+            pids = _process_tree(http.process.pid)
+            for pid in pids:
+                reset_peak_rss(pid)
+            load = await concurrent(
+                [_ours_call(client, scenario) for client in clients],
+                plan.soak_seconds,
+                # Bounded in count too: far more than 60 s of this machine can serve.
+                1_000_000,
+                plan.drain_seconds,
+            )
+            rss = [peak_rss_mb(pid) for pid in pids if pid != http.process.pid or workers == 1]
     say(f"  {load.calls} calls, {load.throughput or 0:.1f} calls/s, {load.errors} errors")
-    return load.to_json() | {"rss": peak_rss_mb(server.pid), "size": size}
+    return load.to_json() | {
+        "rss": max((r for r in rss if r is not None), default=None),
+        "size": size,
+        "workers": workers,
+    }
+
+
+def _process_tree(pid: int) -> list[int]:
+    """`pid` and its children (a supervisor's workers)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return [pid, *(int(child) for child in children)]
+
+
+async def _heap_peaks() -> dict[str, Any]:
+    """Where a server's memory goes at the largest size: its RSS once built and once the
+    Kubernetes client is loaded, and for each command the peak of Python's heap
+    (tracemalloc) over one call, with the lines that held most at that peak. Measured in a
+    child process, so this one's own memory is not counted."""
+    say("memory: the heap's peak per command (tracemalloc)")
+    done = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "e2e.bench.heap",
+        *(scenario.command for scenario in SCENARIOS if scenario.native),
+        stdout=subprocess.PIPE,
+        cwd=REPO_ROOT,
+    )
+    out, _ = await done.communicate()
+    if done.returncode != 0:
+        raise RuntimeError("python -m e2e.bench.heap failed (its output is above)")
+    found: dict[str, Any] = json.loads(out)
+    return found
 
 
 def _ours_call(client: Client[Any], scenario: Scenario) -> Call:
