@@ -87,9 +87,9 @@ class _PeakSnapshot:
 
 
 def _short(filename: str) -> str:
-    for marker in ("site-packages/", "/kube_ai_proxy/", "/adapters/"):
+    for marker in ("site-packages/", "/kube_ai_proxy/", "/adapters/", "/lib/python3.11/"):
         if marker in filename:
-            head = "" if marker == "site-packages/" else marker.strip("/") + "/"
+            head = marker.strip("/") + "/" if marker in ("/kube_ai_proxy/", "/adapters/") else ""
             return head + filename.split(marker, 1)[1]
     return filename
 

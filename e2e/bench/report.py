@@ -306,6 +306,7 @@ def soak_table(view: View) -> str:
                 _ms(percentile(load.latencies, 50)),
                 _ms(percentile(load.latencies, 99)),
                 f"{soak['rss']:.0f} MB" if soak.get("rss") else "-",
+                ", ".join(f"{k} {v:.0f}" for k, v in soak.get("cpu", {}).items()) or "-",
             ]
         )
     return _table(
@@ -321,13 +322,15 @@ def soak_table(view: View) -> str:
             "p50",
             "p99",
             "peak RSS per worker",
+            "CPU seconds spent",
         ],
         rows,
     )
 
 
 def _soak_load(soak: dict[str, Any]) -> Load:
-    return Load.from_json({k: v for k, v in soak.items() if k not in ("rss", "size", "workers")})
+    extra = ("rss", "size", "workers", "cpu")
+    return Load.from_json({k: v for k, v in soak.items() if k not in extra})
 
 
 def _soak_rate(soak: dict[str, Any]) -> float | None:

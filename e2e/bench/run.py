@@ -197,13 +197,24 @@ async def _cold_starts(launches: Mapping[str, Launch], plan: Plan) -> dict[str, 
 
 async def _python_start(code: str) -> tuple[float, float]:
     """Seconds and peak RSS (MB) of `python -c code` in this venv, from spawn to exit."""
+    return await asyncio.to_thread(_run_python, code)
+
+
+def _run_python(code: str) -> tuple[float, float]:
+    # The child reports its own high-water mark: its rusage's would also count the copy of
+    # this process it was forked from before it ran python.
+    report = "import pathlib;print(pathlib.Path('/proc/self/status').read_text())"
     started = time.perf_counter()
-    process = await asyncio.create_subprocess_exec(sys.executable, "-c", code)
-    _, status, usage = await asyncio.to_thread(os.wait4, process.pid, 0)
+    done = subprocess.run(
+        [sys.executable, "-c", f"{code}\n{report}"], capture_output=True, text=True, check=False
+    )
     seconds = time.perf_counter() - started
-    if status != 0:
-        raise RuntimeError(f"python -c {code!r} failed")
-    return seconds, usage.ru_maxrss / 1024
+    if done.returncode != 0:
+        raise RuntimeError(f"python -c {code!r} failed: {done.stderr[-2000:]}")
+    peak = next(
+        int(line.split()[1]) for line in done.stdout.splitlines() if line.startswith("VmHWM:")
+    )
+    return seconds, peak / 1024
 
 
 async def _check_peer_tools(
@@ -366,6 +377,8 @@ async def _soak(
             pids = _process_tree(http.process.pid)
             for pid in pids:
                 reset_peak_rss(pid)
+            others = _control_plane()
+            before = _cpu_split(pids, others)
             load = await concurrent(
                 [_ours_call(client, scenario) for client in clients],
                 plan.soak_seconds,
@@ -373,12 +386,52 @@ async def _soak(
                 1_000_000,
                 plan.drain_seconds,
             )
+            after = _cpu_split(pids, others)
             rss = [peak_rss_mb(pid) for pid in pids if pid != http.process.pid or workers == 1]
-    say(f"  {load.calls} calls, {load.throughput or 0:.1f} calls/s, {load.errors} errors")
+    cpu = {key: round(after[key] - before[key], 1) for key in after}
+    say(
+        f"  {load.calls} calls, {load.throughput or 0:.1f} calls/s, {load.errors} errors; "
+        f"CPU seconds: {cpu}"
+    )
     return load.to_json() | {
         "rss": max((r for r in rss if r is not None), default=None),
         "size": size,
         "workers": workers,
+        "cpu": cpu,
+    }
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _control_plane() -> list[int]:
+    """The local control plane's processes (API server, etcd, kwok): they share the cores."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                name = (entry / "comm").read_text().strip()
+            except OSError:
+                continue
+            if name in ("kube-apiserver", "etcd", "kwok"):
+                found.append(int(entry.name))
+    return found
+
+
+def _cpu_split(server: list[int], others: list[int]) -> dict[str, float]:
+    """CPU seconds so far: the server's processes, this process (the clients), the control
+    plane's."""
+    own = os.times()
+    return {
+        "server": sum(_cpu_seconds(pid) for pid in server),
+        "clients": own.user + own.system,
+        "control plane": sum(_cpu_seconds(pid) for pid in others),
     }
 
 
