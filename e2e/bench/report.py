@@ -831,10 +831,13 @@ def _missed_text(view: View) -> str:
             "workers that are restarted after a number of calls."
         ),
         "5": (
-            "Throughput: the soak's clients and the API server share the same two cores with "
-            "the workers, and the client lists the tools before each call (a new session per "
-            "call over stateless HTTP), so each call is three requests. With more cores, or "
-            "replicas on other machines, calls/s grow with the workers (the soak table)."
+            "Throughput: the soak's clients and the control plane share the machine's "
+            f"{view.results['meta']['cores']} cores with the workers ({_cpu_split_text(view)}), "
+            "and the client lists the tools before each call (a new session per call over "
+            "stateless HTTP), so each call is three requests. What would meet it: cores of "
+            "the server's own (more workers, or replicas on other machines: calls/s grow with "
+            "the workers while a core is free, the soak table), and clients that keep their "
+            "tool list."
         ),
     }
     lines = ["## Targets missed, and why", ""]
@@ -844,6 +847,22 @@ def _missed_text(view: View) -> str:
     if len(lines) == 2:
         lines.append("- (see the targets table)")
     return "\n".join(lines)
+
+
+def _cpu_split_text(view: View) -> str:
+    """Where the busiest soak's CPU went, as a sentence's part."""
+    soaks = [soak for soak in view.soaks if soak.get("cpu")]
+    if not soaks:
+        return "the CPU split was not measured"
+    soak = max(soaks, key=lambda one: _soak_rate(one) or 0)
+    load = _soak_load(soak)
+    cpu = soak["cpu"]
+    available = view.results["meta"]["cores"] * load.elapsed
+    parts = ", ".join(f"{k} {v:.0f}" for k, v in cpu.items())
+    return (
+        f"with {soak.get('workers', 1)} workers over {load.elapsed:.0f} s, CPU seconds: "
+        f"{parts}, {sum(cpu.values()):.0f} of the {available:.0f} there were"
+    )
 
 
 def _sizing_text(view: View) -> str:
