@@ -36,7 +36,6 @@ from kube_ai_proxy.cli_run import (
     logged_in_env,
     run_cli,
 )
-from kube_ai_proxy.cli_slots import API, Slots
 from kube_ai_proxy.config import Settings
 from kube_ai_proxy.errors import CommandError, denied
 from kube_ai_proxy.identity import Caller, acting_as, cli_identity_args
@@ -76,6 +75,7 @@ from kube_ai_proxy.reachability import (
     waits_on_cluster,
 )
 from kube_ai_proxy.result import Backend, CommandResult, ErrorCode, ErrorInfo, Preview
+from kube_ai_proxy.slots import API, Slots
 from kube_ai_proxy.tracing import tracer
 
 if TYPE_CHECKING:
@@ -660,7 +660,7 @@ class Calls:
 
 
 def _shared_read(run: _Run, env: Mapping[str, str], identity: Sequence[str]) -> Hashable | None:
-    """What makes two waiting reads the same run (cli_slots.py): the whole command as it
+    """What makes two waiting reads the same run (slots.py): the whole command as it
     runs (its CLI words and pipes, the server's context, the identity it acts as) and its
     environment (the kubeconfig, the credentials). None for a write, or a call with stdin."""
     command = run.plan.command

@@ -174,8 +174,8 @@ class Settings(BaseSettings):
     max_queued: int = Field(
         default=100,
         ge=0,
-        description="Calls that may wait for a CLI process (per CLI); one more is refused as "
-        "unavailable. A waiting call still ends at its timeout.",
+        description="Calls that may wait for a place (per CLI, and for the Kubernetes API); "
+        "one more is refused as unavailable. A waiting call still ends at its timeout.",
     )
     max_output: int = Field(
         default=50_000, ge=1000, description="Output budget per call, characters."

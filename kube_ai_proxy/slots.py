@@ -45,8 +45,9 @@ class _Shared(Generic[T]):
     answer: asyncio.Future[T] = field(default_factory=asyncio.Future)
 
 
-class CliSlots:
-    """The places of one CLI: `run` starts work when one is free."""
+class BackendSlots:
+    """The places of one backend (a CLI, or the Kubernetes API): `run` starts work when one
+    is free."""
 
     def __init__(self, tool: str, running: int, waiting: int) -> None:
         self.tool = tool
@@ -156,17 +157,17 @@ class CliSlots:
 
 
 class Slots:
-    """The places of every CLI of one server."""
+    """The places of every backend of one server."""
 
     def __init__(self, running: int, waiting: int) -> None:
         self.running = running
         self.waiting = waiting
-        self._by_tool: dict[str, CliSlots] = {}
+        self._by_tool: dict[str, BackendSlots] = {}
 
-    def of(self, tool: str) -> CliSlots:
+    def of(self, tool: str) -> BackendSlots:
         slots = self._by_tool.get(tool)
         if slots is None:
-            slots = self._by_tool[tool] = CliSlots(tool, self.running, self.waiting)
+            slots = self._by_tool[tool] = BackendSlots(tool, self.running, self.waiting)
         return slots
 
 

@@ -1,4 +1,4 @@
-"""The places of a CLI (cli_slots.py): a bound on processes at once, a line in order, a full
+"""The places of a backend (slots.py): a bound on processes at once, a line in order, a full
 line refused, a wait bounded by the call's timeout, and waiting reads that share one run."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from fastmcp import Client
 
-from kube_ai_proxy.cli_slots import CliSlots
 from kube_ai_proxy.errors import CommandError
+from kube_ai_proxy.slots import BackendSlots
 
 
 class Work:
@@ -51,7 +51,7 @@ async def _settle() -> None:
 
 
 async def test_runs_at_most_the_bound_at_once_and_the_rest_in_order() -> None:
-    slots, work = CliSlots("kubectl", running=2, waiting=10), Work()
+    slots, work = BackendSlots("kubectl", running=2, waiting=10), Work()
     calls = [asyncio.create_task(slots.run(work.named(f"c{i}"), timeout=5)) for i in range(6)]
     await _settle()
     assert work.now == 2 and slots.queued == 4
@@ -63,7 +63,7 @@ async def test_runs_at_most_the_bound_at_once_and_the_rest_in_order() -> None:
 
 
 async def test_a_full_line_is_refused_at_once_as_unavailable() -> None:
-    slots, work = CliSlots("helm", running=1, waiting=1), Work()
+    slots, work = BackendSlots("helm", running=1, waiting=1), Work()
     first = asyncio.create_task(slots.run(work.named("a"), timeout=5))
     second = asyncio.create_task(slots.run(work.named("b"), timeout=5))
     await _settle()
@@ -78,7 +78,7 @@ async def test_a_full_line_is_refused_at_once_as_unavailable() -> None:
 
 
 async def test_a_call_that_cannot_start_within_its_timeout_says_so_and_leaves_the_line() -> None:
-    slots, work = CliSlots("kubectl", running=1, waiting=5), Work()
+    slots, work = BackendSlots("kubectl", running=1, waiting=5), Work()
     holder = asyncio.create_task(slots.run(work.named("holder"), timeout=5))
     await _settle()
     with pytest.raises(CommandError) as late:
@@ -94,7 +94,7 @@ async def test_a_call_that_cannot_start_within_its_timeout_says_so_and_leaves_th
 
 
 async def test_the_time_spent_waiting_is_taken_from_the_calls_timeout() -> None:
-    slots, work = CliSlots("kubectl", running=1, waiting=5), Work()
+    slots, work = BackendSlots("kubectl", running=1, waiting=5), Work()
     holder = asyncio.create_task(slots.run(work.named("holder"), timeout=5))
     await _settle()
     waiter = asyncio.create_task(slots.run(work.named("waiter"), timeout=5))
@@ -106,7 +106,7 @@ async def test_the_time_spent_waiting_is_taken_from_the_calls_timeout() -> None:
 
 
 async def test_waiting_reads_with_the_same_key_share_one_run() -> None:
-    slots, work = CliSlots("kubectl", running=1, waiting=10), Work()
+    slots, work = BackendSlots("kubectl", running=1, waiting=10), Work()
     running = asyncio.create_task(slots.run(work.named("first"), timeout=5, key="get pods"))
     await _settle()
     # The first runs already: the next one with its key waits for a run of its own, and
@@ -125,7 +125,7 @@ async def test_waiting_reads_with_the_same_key_share_one_run() -> None:
 
 
 async def test_calls_without_a_key_never_share() -> None:
-    slots, work = CliSlots("kubectl", running=1, waiting=10), Work()
+    slots, work = BackendSlots("kubectl", running=1, waiting=10), Work()
     calls = [asyncio.create_task(slots.run(work.named(f"c{i}"), timeout=5)) for i in range(3)]
     await _settle()
     work.release.set()
@@ -134,7 +134,7 @@ async def test_calls_without_a_key_never_share() -> None:
 
 
 async def test_a_shared_runs_error_is_every_joiners_error() -> None:
-    slots, work = CliSlots("kubectl", running=1, waiting=10), Work()
+    slots, work = BackendSlots("kubectl", running=1, waiting=10), Work()
     holder = asyncio.create_task(slots.run(work.named("holder"), timeout=5))
     await _settle()
     failure = CommandError("cli_error", "the server said no")
@@ -151,7 +151,7 @@ async def test_a_shared_runs_error_is_every_joiners_error() -> None:
 
 
 async def test_joiners_run_on_their_own_when_the_call_they_joined_is_cancelled() -> None:
-    slots, work = CliSlots("kubectl", running=1, waiting=10), Work()
+    slots, work = BackendSlots("kubectl", running=1, waiting=10), Work()
     holder = asyncio.create_task(slots.run(work.named("holder"), timeout=5))
     await _settle()
     leader = asyncio.create_task(slots.run(work.named("leader"), timeout=5, key="k"))
@@ -171,7 +171,7 @@ async def test_joiners_run_on_their_own_when_the_call_they_joined_is_cancelled()
 
 
 async def test_a_cancelled_run_gives_its_place_back() -> None:
-    slots, work = CliSlots("kubectl", running=1, waiting=10), Work()
+    slots, work = BackendSlots("kubectl", running=1, waiting=10), Work()
     running = asyncio.create_task(slots.run(work.named("a"), timeout=5))
     waiter = asyncio.create_task(slots.run(work.named("b"), timeout=5))
     await _settle()
