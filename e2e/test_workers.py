@@ -47,9 +47,16 @@ def _cmdline(pid: int) -> bytes:
         return b""
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def _started(log: Path, workers: list[int], within: float = 120) -> None:
+    """Wait until uvicorn logged each worker's application as started."""
+    deadline = time.monotonic() + within
+    while True:
+        text = log.read_text(errors="replace")
+        started = text.count("Application startup complete")
+        if started >= len(workers) and all(f"[{pid}]" in text for pid in workers):
+            return
+        assert time.monotonic() < deadline, f"{started} of {len(workers)} started:\n{text}"
+        time.sleep(0.2)
 
 
 def _state(pid: int) -> str:
@@ -71,16 +78,14 @@ async def test_workers_answer_calls_at_once_and_stop_together(
                 result = await client.call_tool("execute_kubectl", {"command": command})
                 return result.structured_content or {}
 
-        await call("kubectl get namespaces")  # the first answers may load what a call needs
-        await asyncio.sleep(2)
-        before = {pid: _cpu_seconds(pid) for pid in workers}
+        # Every worker built a server of its own and serves. Which one accepts a connection
+        # is the kernel's and asyncio's choice (they share one socket), so no test can say
+        # that each will get calls.
+        await asyncio.to_thread(_started, server.log, workers)
         commands = ["kubectl get namespaces", "kubectl get pods -A", "kubectl version"] * 10
         results = await asyncio.gather(*(call(command) for command in commands))
         assert [r["status"] for r in results] == ["success"] * len(commands), results
         assert all("kube-system" in str(r["output"]) for r in results[::3])
-        # Every worker worked: an idle one spends next to no CPU time.
-        spent = {pid: _cpu_seconds(pid) - before[pid] for pid in workers}
-        assert all(seconds > 0.05 for seconds in spent.values()), spent
 
         server.process.send_signal(signal.SIGTERM)
         assert await asyncio.to_thread(server.process.wait, 60) == 0
