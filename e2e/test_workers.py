@@ -105,6 +105,17 @@ def test_a_worker_that_cannot_start_stops_the_server_with_its_reason(
         "K8S_MCP_WORKERS": "2",
         "K8S_MCP_ARGOCD_INSTANCES": str(instances),
     }
+    stderr = _refused_start(env)
+    assert f"kube-ai-proxy: {instances}" in stderr, stderr[-3000:]
+
+
+def test_workers_refuse_a_transport_with_sessions(server_env: dict[str, str]) -> None:
+    env = {**server_env, "K8S_MCP_TRANSPORT": "sse", "K8S_MCP_WORKERS": "2"}
+    assert "workers (2) serve streamable-http only" in _refused_start(env)
+
+
+def _refused_start(env: dict[str, str]) -> str:
+    """The stderr of a server that exits at start with a failing code."""
     done = subprocess.run(
         [sys.executable, "-m", "kube_ai_proxy.main"],
         env=env,
@@ -114,18 +125,4 @@ def test_a_worker_that_cannot_start_stops_the_server_with_its_reason(
         stdin=subprocess.DEVNULL,
     )
     assert done.returncode != 0
-    assert f"kube-ai-proxy: {instances}" in done.stderr, done.stderr[-3000:]
-
-
-def test_workers_refuse_a_transport_with_sessions(server_env: dict[str, str]) -> None:
-    env = {**server_env, "K8S_MCP_TRANSPORT": "sse", "K8S_MCP_WORKERS": "2"}
-    done = subprocess.run(
-        [sys.executable, "-m", "kube_ai_proxy.main"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
-    assert done.returncode != 0
-    assert "workers (2) serve streamable-http only" in done.stderr
+    return done.stderr

@@ -23,7 +23,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from kube_ai_proxy.errors import CommandError
 
@@ -39,10 +39,10 @@ class _Gone(Exception):
 
 
 @dataclass
-class _Shared(Generic[T]):
+class _Shared:
     """A read waiting in line that later calls may join."""
 
-    answer: asyncio.Future[T] = field(default_factory=asyncio.Future)
+    answer: asyncio.Future[Any] = field(default_factory=asyncio.Future)
 
 
 class BackendSlots:
@@ -57,7 +57,7 @@ class BackendSlots:
         self.waiting = waiting
         self._busy = 0
         self._line: deque[asyncio.Future[None]] = deque()
-        self._shared: dict[Hashable, _Shared[Any]] = {}
+        self._shared: dict[Hashable, _Shared] = {}
 
     @property
     def queued(self) -> int:
@@ -78,7 +78,7 @@ class BackendSlots:
                 raise self._too_long(timeout) from None
             except _Gone:
                 continue  # its caller left: wait again, as a call of its own
-        shared: _Shared[Any] | None = None
+        shared: _Shared | None = None
         if key is not None and not self._free():
             shared = self._shared[key] = _Shared()
         try:
@@ -138,7 +138,7 @@ class BackendSlots:
         self._busy -= 1
 
     def _end_shared(
-        self, key: Hashable | None, shared: _Shared[Any] | None, error: BaseException | None
+        self, key: Hashable | None, shared: _Shared | None, error: BaseException | None
     ) -> None:
         if shared is None:
             return
