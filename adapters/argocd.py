@@ -17,12 +17,15 @@ import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from adapters.errors import BackendError, BackendErrorCode, Unreachable
+
+if TYPE_CHECKING:
+    # Imported when the first request is sent (_http, _send): a server that never reaches
+    # Argo CD does not pay for httpx at start-up.
+    import httpx
 
 # Argo CD answers a large installation's application list in megabytes; more than this is not
 # read (narrow the request instead).
@@ -186,6 +189,8 @@ class ArgoCD:
     # -- requests ----------------------------------------------------------------------------
 
     def _http(self) -> httpx.AsyncClient:
+        import httpx
+
         if self._client is None:
             self._client = httpx.AsyncClient(
                 base_url=self.address.base_url,
@@ -227,6 +232,8 @@ class ArgoCD:
         token: str | None,
         max_bytes: int,
     ) -> Any:
+        import httpx
+
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         if body is not None:
             headers["Content-Type"] = "application/json"

@@ -1,9 +1,9 @@
-"""The Kubernetes API through kubernetes-asyncio: raw JSON, discovery, access reviews, logs.
+"""The Kubernetes API over aiohttp: raw JSON, discovery, access reviews, logs.
 
 One `KubeAPI` per kube context, opened on first use and closed by `KubeClients.aclose()`.
-Requests go through the library's ApiClient (which handles kubeconfig auth: certificates,
-tokens, exec plugins, in-cluster service accounts) but bodies stay plain JSON dicts: no model
-objects are built and thrown away. Nothing here knows about MCP.
+Who to reach and how to authenticate (certificates, tokens, exec plugins, in-cluster service
+accounts) comes from kube_connection; bodies stay plain JSON dicts: no model objects are built
+and thrown away. Nothing here knows about MCP.
 """
 
 from __future__ import annotations
@@ -18,18 +18,24 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from adapters.errors import BackendError, BackendErrorCode, Unreachable
-from adapters.exec_credentials import REFRESH_CREDENTIALS, ExecCredentials
+from adapters.exec_credentials import REFRESH_CREDENTIALS
+from adapters.kube_connection import (
+    Connection,
+    Credential,
+    KubeconfigError,
+    from_kubeconfig,
+    in_cluster,
+    kubeconfig_files,
+)
 from adapters.kube_retries import Failed, Retries, retry_after
 
 if TYPE_CHECKING:
-    # kubernetes_asyncio and aiohttp are imported on first use (KubeClients._client), not with
-    # this module: importing kubernetes_asyncio.client loads every API and model class, about
-    # 0.5 s of the server's start-up that a tools/list answer should not wait for.
-    from kubernetes_asyncio.client import ApiClient
+    # aiohttp is imported on first use (KubeClients.warm_up, or the first request), not with
+    # this module: about 0.15 s of start-up that a tools/list answer should not wait for.
+    import aiohttp
 
 _log = logging.getLogger(__name__)
 
@@ -186,15 +192,14 @@ class ActAs:
     groups: tuple[str, ...] = ()
     bearer: str | None = field(default=None, repr=False)
 
-    def headers(self) -> dict[str, Any]:
+    def headers(self) -> list[tuple[str, str]]:
         if self.bearer is not None:
-            return {"Authorization": f"Bearer {self.bearer}"}
-        # A list becomes one header line per group (_expand_header_lists): the API server
-        # takes each Impersonate-Group line as one group, commas included.
-        headers: dict[str, Any] = {"Impersonate-User": self.user}
-        if self.groups:
-            headers["Impersonate-Group"] = list(self.groups)
-        return headers
+            return [("Authorization", f"Bearer {self.bearer}")]
+        # One Impersonate-Group line per group: the API server takes each line as one group,
+        # commas included.
+        return [("Impersonate-User", str(self.user))] + [
+            ("Impersonate-Group", group) for group in self.groups
+        ]
 
 
 class KubeObserver(Protocol):
@@ -253,7 +258,7 @@ class KubeAPI:
 
     def __init__(
         self,
-        client: ApiClient,
+        session: KubeSession,
         context: str | None,
         discovery_ttl: float = 300.0,
         *,
@@ -261,20 +266,17 @@ class KubeAPI:
         discovery: _DiscoveryCache | None = None,
         telemetry: Telemetry | None = None,
         request_timeout: float = 10.0,
-        current_context: str | None = None,
-        credentials: ExecCredentials | None = None,
     ):
-        self.client = client
+        self.session = session
         self.context = context
         # Connecting, and each wait for data; the call's own timeout bounds the whole.
         self.request_timeout = request_timeout
-        self.current_context = current_context  # the kubeconfig's, when `context` is None
-        self.credentials = credentials
         self.acting_as = acting_as
         self.telemetry = telemetry or Telemetry()
-        self._headers = acting_as.headers() if acting_as else {}
-        # A passed-through token is the only credential: the client has none of its own.
-        self._auth = [] if acting_as and acting_as.bearer else ["BearerToken"]
+        self._headers = acting_as.headers() if acting_as else []
+        # A passed-through token is the only credential: the API server authenticates a
+        # client certificate before a bearer token, so the kubeconfig's must not travel too.
+        self._own_credential = not (acting_as and acting_as.bearer)
         self.discovery_cache = discovery or _DiscoveryCache(discovery_ttl)
         # Per identity: what one user may do says nothing about another.
         self._reviews: dict[AccessRequest, tuple[float, bool, str]] = {}
@@ -298,49 +300,68 @@ class KubeAPI:
         kubectl prints as `Warning: TEXT`) are appended to it. With `max_bytes`, a body
         larger than that is not read to its end: TooLarge. Failed attempts are tried again
         as Retries says; `timeout` bounds the whole request, retries included."""
-        headers = {"Accept": accept, **self._headers}
-        if content_type:
-            headers["Content-Type"] = content_type
+        headers = [("Accept", accept), *self._headers]
+        data = None
+        if body is not None:
+            headers.append(("Content-Type", content_type or JSON))
+            data = json.dumps(body).encode()
         retries = Retries(self.where, method, path)
         refreshed = False
         async with asyncio.timeout(timeout):
+            credential = await self._credential()
             while True:
                 try:
                     return await self._request_once(
-                        method, path, query, headers, body, warnings, retries.attempt, max_bytes
+                        method,
+                        path,
+                        query,
+                        headers,
+                        data,
+                        credential,
+                        warnings,
+                        retries.attempt,
+                        max_bytes,
                     )
                 except Failed as failed:
-                    if failed.status == 401 and self.credentials and not refreshed:
-                        # The exec plugin's token was refused: fetch a new one, once.
+                    if failed.status == 401 and not refreshed and credential is not None:
+                        # An exec plugin's token was refused: fetch a new one, once.
                         refreshed = True
-                        await self.credentials.refresh(self.client.configuration)
-                        continue
+                        renewed = await self.session.connection.refreshed(credential)
+                        if renewed is not None:
+                            credential = renewed
+                            continue
                     await retries.wait_or_raise(failed)
+
+    async def _credential(self) -> Credential | None:
+        """The kubeconfig user's credential, or None when the caller's own is sent."""
+        if not self._own_credential:
+            return None
+        connection = self.session.connection
+        try:
+            credential = await connection.credential()
+            connection.ssl_context(credential.certificate)  # an exec plugin's may be new
+            return credential
+        except KubeconfigError as exc:
+            raise BackendError("unavailable", f"{self.where}: {exc}") from None
 
     async def _request_once(
         self,
         method: str,
         path: str,
         query: Sequence[tuple[str, Any]],
-        headers: dict[str, str],
-        body: Any,
+        headers: list[tuple[str, str]],
+        data: bytes | None,
+        credential: Credential | None,
         warnings: list[str] | None,
         attempt: int,
         max_bytes: int | None,
     ) -> Any:
-        import aiohttp  # loaded with the client already; see TYPE_CHECKING above
+        import aiohttp  # loaded with the session already; see TYPE_CHECKING above
 
         started = time.monotonic()
         try:
-            response = await self.client.call_api(
-                path,
-                method,
-                query_params=list(query),
-                header_params=headers,
-                body=body,
-                auth_settings=self._auth,
-                _preload_content=False,
-                _request_timeout=self._timeouts(stream=False),
+            response = await self.session.send(
+                method, path, query, headers, data, credential, self._timeouts(stream=False)
             )
             async with response:
                 if warnings is not None and attempt == 0:
@@ -357,18 +378,12 @@ class KubeAPI:
                     answer = json.loads(await self._read_at_most(response, max_bytes, path))
         except aiohttp.ClientError as exc:
             raise self._lost(exc) from None
-        except Failed:
-            raise
-        except Exception as exc:  # kubernetes-asyncio raises ApiException for HTTP errors
-            status = getattr(exc, "status", None)
-            if status is None:
-                raise
-            body_text = str(getattr(exc, "body", "") or exc)
-            raise Failed(self._api_error(int(status), body_text), status=int(status)) from None
         self.telemetry.answered(time.monotonic() - started)
         return answer
 
-    async def _read_at_most(self, response: Any, max_bytes: int, path: str) -> bytes:
+    async def _read_at_most(
+        self, response: aiohttp.ClientResponse, max_bytes: int, path: str
+    ) -> bytes:
         kept = bytearray()
         async for chunk in response.content.iter_chunked(256 * 1024):
             kept += chunk
@@ -376,7 +391,7 @@ class KubeAPI:
                 raise TooLarge(f"{self.where} answered {path} with more than {max_bytes} bytes")
         return bytes(kept)
 
-    def _timeouts(self, stream: bool) -> Any:
+    def _timeouts(self, stream: bool) -> aiohttp.ClientTimeout:
         """aiohttp's limits for one request: connecting (TCP and TLS) and each wait for data
         within the request timeout; a stream that follows (logs -f) may be quiet for longer."""
         import aiohttp
@@ -425,20 +440,21 @@ class KubeAPI:
         says so in `broken`."""
         import aiohttp
 
-        headers = {"Accept": "*/*", **self._headers}
+        headers = [("Accept", "*/*"), *self._headers]
         retries = Retries(self.where, "GET", path)
+        credential = await self._credential()
         while True:
             try:
                 # Until the headers arrive, the request timeout bounds the wait.
                 async with asyncio.timeout(self.request_timeout):
-                    response = await self.client.call_api(
-                        path,
+                    response = await self.session.send(
                         "GET",
-                        query_params=list(query),
-                        header_params=headers,
-                        auth_settings=self._auth,
-                        _preload_content=False,
-                        _request_timeout=self._timeouts(stream=until is not None),
+                        path,
+                        query,
+                        headers,
+                        None,
+                        credential,
+                        self._timeouts(stream=until is not None),
                     )
                 break
             except TimeoutError:
@@ -474,6 +490,11 @@ class KubeAPI:
             return StreamedText(bytes(kept), cut, broken)
 
     @property
+    def current_context(self) -> str | None:
+        """The kubeconfig's context, which is used when `context` is None."""
+        return self.session.connection.context
+
+    @property
     def where(self) -> str:
         """The API server as a message names it: its context and address."""
         name = self.context or self.current_context
@@ -482,7 +503,7 @@ class KubeAPI:
 
     @property
     def host(self) -> str:
-        return str(self.client.configuration.host)
+        return self.session.connection.server
 
     async def discovery(self, refresh: bool = False) -> Discovery:
         cache = self.discovery_cache
@@ -592,87 +613,61 @@ def _api_error(status: int, body: str) -> BackendError:
     return BackendError(code, message or f"HTTP {status}")
 
 
-def _without_env_lookups(client: ApiClient) -> ApiClient:
-    """kubernetes-asyncio's aiohttp session trusts the environment, so every request looked
-    up ~/.netrc and the proxy variables again, each in a worker thread (two thread hops per
-    API request, a few ms on the hot path). The API server's address is fixed per client, so
-    its proxy is looked up once, here, and kept; netrc is not a source of kube credentials."""
-    configuration = client.configuration
-    if not configuration.proxy:
-        found = _env_proxy(str(configuration.host))
-        if found is not None:
-            _send_through_proxy(client, *found)
-    _stop_trusting_env(client)
-    _expand_header_lists(client)
-    return client
+class KubeSession:
+    """The aiohttp session to one API server, shared by every identity that reaches it (a
+    request carries its own credential). It never reads the proxy variables or ~/.netrc per
+    request: the proxy was looked up once (kube_connection), and netrc is not a source of
+    kube credentials."""
+
+    def __init__(self, connection: Connection) -> None:
+        import aiohttp
+
+        self.connection = connection
+        self.http = aiohttp.ClientSession(trust_env=False)
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        query: Sequence[tuple[str, Any]],
+        headers: list[tuple[str, str]],
+        data: bytes | None,
+        credential: Credential | None,
+        timeout: aiohttp.ClientTimeout,
+    ) -> aiohttp.ClientResponse:
+        """One request, its response not yet read (the caller closes it)."""
+        from multidict import CIMultiDict
+
+        connection = self.connection
+        lines = CIMultiDict(headers)
+        certificate = None
+        if credential is not None:
+            certificate = credential.certificate
+            if credential.authorization is not None:
+                lines["Authorization"] = credential.authorization
+        tls = connection.ssl_context(certificate)
+        return await self.http.request(
+            method,
+            connection.server + path,
+            params=[(name, _query_value(value)) for name, value in query],
+            headers=lines,
+            data=data,
+            ssl=True if tls is None else tls,
+            server_hostname=connection.tls_server_name,
+            proxy=connection.proxy,
+            proxy_headers=connection.proxy_headers,
+            timeout=timeout,
+        )
+
+    async def aclose(self) -> None:
+        await self.http.close()
 
 
-def _expand_header_lists(client: ApiClient) -> None:
-    """Send a header given as a list as one line per value (Impersonate-Group): the
-    ApiClient keeps the list as it is, and aiohttp takes a multidict.
-
-    Private API: kubernetes-asyncio's `RESTClientObject.request(method, url, query_params,
-    headers, ...)` (`ApiClient.rest_client`, kubernetes-asyncio 36.1; tests/test_canaries.py
-    checks it), which hands `headers` to aiohttp as they are."""
-    from multidict import CIMultiDict
-
-    rest = client.rest_client
-    send = rest.request
-
-    async def request(*args: Any, **kwargs: Any) -> Any:
-        headers = kwargs.get("headers")
-        if headers and any(isinstance(value, list) for value in headers.values()):
-            lines: CIMultiDict[str] = CIMultiDict()
-            for name, value in headers.items():
-                for one in value if isinstance(value, list) else [value]:
-                    lines.add(name, str(one))
-            kwargs["headers"] = lines
-        return await send(*args, **kwargs)
-
-    rest.request = request  # type: ignore[method-assign]
-
-
-def _env_proxy(url: str) -> tuple[str, str | None] | None:
-    """The proxy for `url` that a session trusting the environment would use (HTTP(S)_PROXY,
-    NO_PROXY), with its Proxy-Authorization value if the proxy URL carries credentials; None
-    when no proxy applies (none set, or NO_PROXY names the host).
-
-    Private API: `aiohttp.helpers.get_env_proxy_for_url` (aiohttp 3.14; aiohttp.helpers is
-    not part of aiohttp's public API, and the BasicAuth it returns is deprecated for 4.0;
-    tests/test_canaries.py checks it). It is the lookup the session itself makes per request,
-    so the proxy kept is the one aiohttp would have chosen."""
-    from aiohttp.helpers import get_env_proxy_for_url
-    from yarl import URL
-
-    try:
-        proxy, auth = get_env_proxy_for_url(URL(url))
-    except LookupError:
-        return None
-    return str(proxy), None if auth is None else auth.encode()
-
-
-def _send_through_proxy(client: ApiClient, proxy: str, authorization: str | None) -> None:
-    """Make `client` send every request through `proxy`.
-
-    Private API: the `proxy` and `proxy_headers` fields of kubernetes-asyncio's REST client
-    (`ApiClient.rest_client`, a RESTClientObject; kubernetes-asyncio 36.1;
-    tests/test_canaries.py checks them). It copies them from the Configuration when it is
-    built, which has happened by now, and passes them to aiohttp on each request."""
-    rest = client.rest_client
-    rest.proxy = proxy
-    if authorization is not None:
-        rest.proxy_headers = {**(rest.proxy_headers or {}), "Proxy-Authorization": authorization}
-
-
-def _stop_trusting_env(client: ApiClient) -> None:
-    """Stop `client`'s aiohttp session from reading the proxy variables and ~/.netrc on
-    every request.
-
-    Private API: aiohttp's `ClientSession._trust_env` (aiohttp 3.14; `trust_env` is only a
-    constructor argument and a read-only property; tests/test_canaries.py checks it), on the
-    session kubernetes-asyncio builds with trust_env=True (`rest_client.pool_manager`) and
-    offers no way to build otherwise."""
-    client.rest_client.pool_manager._trust_env = False
+def _query_value(value: Any) -> str:
+    """A query parameter as the API server reads it (Go's strconv: `true`, not `True`)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 class KubeClients:
@@ -689,7 +684,6 @@ class KubeClients:
         self.request_timeout = request_timeout
         self._apis: dict[str | None, KubeAPI] = {}
         self._acting: OrderedDict[tuple[str | None, ActAs], KubeAPI] = OrderedDict()
-        self._bare: dict[str | None, ApiClient] = {}
         # One per context: a context whose client is slow to make (an exec plugin that
         # hangs) holds back no call to another.
         self._making: dict[str | None, asyncio.Lock] = {}
@@ -711,17 +705,13 @@ class KubeClients:
         key = (context, acting_as)
         acting = self._acting.get(key)
         if acting is None:
-            client = api.client
-            if acting_as.bearer is not None:
-                client = self._bare.get(context) or self._bare_client(context, api.client)
             acting = KubeAPI(
-                client,
+                api.session,
                 context,
                 acting_as=acting_as,
                 discovery=api.discovery_cache,
                 telemetry=self.telemetry,
                 request_timeout=self.request_timeout,
-                current_context=api.current_context,
             )
             self._acting[key] = acting
             while len(self._acting) > self.MAX_IDENTITIES:
@@ -729,81 +719,29 @@ class KubeClients:
         self._acting.move_to_end(key)
         return acting
 
-    def _bare_client(self, context: str | None, client: ApiClient) -> ApiClient:
-        """A client for the same API server with none of the kubeconfig's credentials: the
-        API server authenticates a client certificate before a bearer token, so a passed
-        through token must travel alone."""
-        from kubernetes_asyncio.client import ApiClient, Configuration
-
-        own = client.configuration
-        configuration = Configuration(host=own.host)
-        for name in ("ssl_ca_cert", "verify_ssl", "tls_server_name", "proxy", "proxy_headers"):
-            setattr(configuration, name, getattr(own, name))
-        bare = self._bare[context] = _without_env_lookups(ApiClient(configuration=configuration))
-        return bare
-
     async def _api(self, context: str | None) -> KubeAPI:
         """The API of `context` as the kubeconfig's user (or the pod's service account)."""
-        from kubernetes_asyncio import config as kube_config
-        from kubernetes_asyncio.client import ApiClient, Configuration
-        from kubernetes_asyncio.config import ConfigException
-
-        configuration = Configuration()
         try:
-            loader = await kube_config.load_kube_config(
-                config_file=self.kubeconfig,
-                context=context,
-                client_configuration=configuration,
-                persist_config=False,
-            )
-        except Exception as exc:
-            # Not only ConfigException: the loader lets its YAML parser's errors through.
-            if context is None and self.kubeconfig is None:
-                try:
-                    configuration = Configuration()
-                    kube_config.load_incluster_config(  # type: ignore[no-untyped-call]
-                        client_configuration=configuration
-                    )
-                    client = _without_env_lookups(ApiClient(configuration=configuration))
-                    return self._new_api(client, context, None, None)
-                except ConfigException:
-                    pass
-            raise BackendError("unavailable", self.no_cluster(context, exc)) from None
-        credentials = None
-        # Private API: KubeConfigLoader's `_user`, `load_from_exec_plugin()` and
-        # `exec_plugin_expiry` (kubernetes-asyncio 36.1; tests/test_kube_faults.py runs an
-        # exec plugin through them).
-        if loader._user is not None and "exec" in loader._user:
-            credentials = ExecCredentials(loader)
-            credentials.attach(configuration)
-        current = loader.current_context
-        name = str(current["name"]) if current is not None else None
-        client = _without_env_lookups(ApiClient(configuration=configuration))
-        return self._new_api(client, context, name, credentials)
-
-    def _new_api(
-        self,
-        client: ApiClient,
-        context: str | None,
-        current_context: str | None,
-        credentials: ExecCredentials | None,
-    ) -> KubeAPI:
+            connection = from_kubeconfig(self.kubeconfig, context)
+        except KubeconfigError as exc:
+            if context is not None or self.kubeconfig is not None:
+                raise BackendError("unavailable", self.no_cluster(context, exc)) from None
+            try:
+                connection = in_cluster()
+            except KubeconfigError:
+                raise BackendError("unavailable", self.no_cluster(context, exc)) from None
         return KubeAPI(
-            client,
+            KubeSession(connection),
             context,
             telemetry=self.telemetry,
             request_timeout=self.request_timeout,
-            current_context=current_context,
-            credentials=credentials,
         )
 
     def no_cluster(self, context: str | None, exc: Exception) -> str:
         """Why no client could be made for `context`, and what the person running the server
         can do about it (a command can name no kubeconfig of its own: that is refused)."""
         value = self.kubeconfig or os.environ.get("KUBECONFIG")
-        files = [Path(p).expanduser() for p in (value or "").split(os.pathsep) if p]
-        if not files:
-            files = [Path.home() / ".kube" / "config"]
+        files = kubeconfig_files(self.kubeconfig)
         present = [f for f in files if f.is_file()]
         shown = os.pathsep.join(str(f) for f in files)
         detail = " ".join(str(exc).split())  # a YAML error spans several lines
@@ -842,12 +780,12 @@ class KubeClients:
         return None
 
     async def warm_up(self) -> None:
-        """Do ahead of time what makes a first call slow: import the client library (in a
-        worker thread, so the event loop keeps answering) and open the default context's
-        client. No request is sent, and nothing is raised: the call that meets the failure
-        again reports it to the user. It is logged for the person running the server."""
+        """Do ahead of time what makes a first call slow: import aiohttp (in a worker thread,
+        so the event loop keeps answering) and open the default context's client. No request
+        is sent, and nothing is raised: the call that meets the failure again reports it to
+        the user. It is logged for the person running the server."""
         try:
-            await asyncio.to_thread(importlib.import_module, "kubernetes_asyncio.client")
+            await asyncio.to_thread(importlib.import_module, "aiohttp")
             await self.get()
         except BackendError as exc:
             # Expected (no kubeconfig, an unusable context) and said to the user by the first
@@ -857,8 +795,7 @@ class KubeClients:
             _log.warning("Kubernetes warm-up failed; the first call will try again", exc_info=True)
 
     async def aclose(self) -> None:
-        for client in [*(api.client for api in self._apis.values()), *self._bare.values()]:
-            await client.close()
+        for api in self._apis.values():
+            await api.session.aclose()
         self._apis.clear()
         self._acting.clear()
-        self._bare.clear()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
 import signal
 import sys
 from collections.abc import Sequence
@@ -71,9 +70,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         config_main(words[1:])
         return
     settings = settings_from(words)
-    # The kubeconfig loader warns "Config not found" on every attempt; a call that needs the
-    # cluster says so itself, with what to do about it.
-    logging.getLogger("kubernetes_asyncio.config.kube_config").setLevel(logging.ERROR)
     if settings.workers > 1:
         # Each worker builds its own server; this process only supervises them.
         from kube_ai_proxy.mcp.workers import serve

@@ -9,6 +9,7 @@ is written to a private directory and removed when the call ends.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -26,11 +27,11 @@ def caller_kubeconfig(api: KubeAPI, context: str | None, namespace: str) -> Iter
     token = api.acting_as.bearer if api.acting_as else None
     if token is None:
         raise ValueError("caller_kubeconfig needs an API that passes a caller's token through")
-    own = api.client.configuration
-    cluster: dict[str, object] = {"server": own.host}
-    if own.ssl_ca_cert:
-        cluster["certificate-authority"] = own.ssl_ca_cert
-    if not own.verify_ssl:
+    own = api.session.connection
+    cluster: dict[str, object] = {"server": own.server}
+    if own.ca is not None:
+        cluster["certificate-authority-data"] = base64.b64encode(own.ca).decode()
+    if own.insecure:
         cluster["insecure-skip-tls-verify"] = True
     if own.tls_server_name:
         cluster["tls-server-name"] = own.tls_server_name

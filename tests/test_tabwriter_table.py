@@ -1,11 +1,13 @@
-"""`table`'s shortcut for plain rows writes what the whole Writer writes."""
+"""`table`'s shortcut for plain rows writes what the whole Writer writes, and a prefix of it
+stopped at a limit is cut alike."""
 
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kube_ai_proxy.gofmt.tabwriter import table, tabwriter
+from kube_ai_proxy.gofmt.tabwriter import table, table_prefix, tabwriter
+from kube_ai_proxy.output.budget import cut_lines
 
 _CELL = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=12)
 
@@ -22,6 +24,17 @@ def test_table_writes_what_the_writer_writes(
 ) -> None:
     text = "".join("\t".join(row) + "\n" for row in rows)
     assert table(rows, minwidth, padding, remember) == tabwriter(text, minwidth, padding, remember)
+
+
+@given(_rows(), st.integers(0, 8), st.integers(0, 200))
+def test_a_prefix_stopped_at_a_limit_is_cut_as_the_whole_text(
+    rows: list[list[str]], minwidth: int, limit: int
+) -> None:
+    whole = table(rows, minwidth, 3)
+    prefix, count = table_prefix(rows, minwidth, 3, limit=limit)
+    assert whole.startswith(prefix)
+    assert cut_lines(prefix, limit) == cut_lines(whole, limit)
+    assert count == len(rows) or prefix.count("\n") == count
 
 
 def test_a_kubectl_table() -> None:

@@ -120,10 +120,33 @@ def table(
     remember_widths: bool = False,
 ) -> str:
     """Rows written as `%s\\t%s\\t...\\n` to one TabWriter, flushed once."""
-    if _plain(rows):
-        return _aligned(rows, minwidth, padding)
-    text = "".join("\t".join(row) + "\n" for row in rows)
-    return tabwriter(text, minwidth, padding, remember_widths)
+    return table_prefix(rows, minwidth, padding, remember_widths)[0]
+
+
+def table_prefix(
+    rows: Sequence[Sequence[str]],
+    minwidth: int = 0,
+    padding: int = 2,
+    remember_widths: bool = False,
+    limit: int | None = None,
+) -> tuple[str, int]:
+    """`table`'s text, and how many rows it holds. With `limit`, the text may stop at the
+    first row that takes it past `limit` characters: a prefix of the whole text, longer than
+    `limit` whenever the whole is, so a cut within `limit` is the same. The columns are as
+    wide as the whole table makes them. (Only plain rows stop early: one row is one line.)"""
+    if not _plain(rows):
+        text = "".join("\t".join(row) + "\n" for row in rows)
+        return tabwriter(text, minwidth, padding, remember_widths), len(rows)
+    widths = _widths(rows, minwidth, padding)
+    lines: list[str] = []
+    size = 0
+    for row in rows:
+        line = "".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+        lines.append(line + row[-1] + "\n")
+        size += len(lines[-1])
+        if limit is not None and size > limit:
+            break
+    return "".join(lines), len(lines)
 
 
 def _plain(rows: Sequence[Sequence[str]]) -> bool:
@@ -139,20 +162,14 @@ def _plain(rows: Sequence[Sequence[str]]) -> bool:
     )
 
 
-def _aligned(rows: Sequence[Sequence[str]], minwidth: int, padding: int) -> str:
-    """`table` of plain rows (_plain), as the Writer formats one block: each column but the
-    last padded to its widest cell plus `padding`, at least `minwidth`. One flush, so
-    RememberWidths changes nothing."""
-    widths = [
+def _widths(rows: Sequence[Sequence[str]], minwidth: int, padding: int) -> list[int]:
+    """The widths of plain rows' columns (_plain), as the Writer takes them for one block:
+    each column but the last as wide as its widest cell plus `padding`, at least `minwidth`.
+    One flush, so RememberWidths changes nothing."""
+    return [
         max(minwidth, max(len(row[column]) for row in rows) + padding)
         for column in range(len(rows[0]) - 1)
     ]
-    return "".join(
-        "".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
-        + row[-1]
-        + "\n"
-        for row in rows
-    )
 
 
 def row_lines(row: Sequence[str]) -> int:

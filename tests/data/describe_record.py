@@ -74,7 +74,7 @@ class RecordingAPI(KubeAPI):
     """The real API, with every request and its answer written down."""
 
     def __init__(self, real: KubeAPI) -> None:
-        super().__init__(real.client, real.context)
+        super().__init__(real.session, real.context)
         self.exchanges: list[dict[str, Any]] = []
 
     async def request(self, method: str, path: str, **kwargs: Any) -> Any:

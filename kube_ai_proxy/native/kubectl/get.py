@@ -8,7 +8,7 @@ columns kubectl prints; `-o json|yaml|name` come from the objects. Lists are pag
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +25,7 @@ from kube_ai_proxy.native.kubectl.printers import (
     json_text,
     kind_prefix,
     list_object,
-    tabwrite,
+    tabwrite_prefix,
 )
 from kube_ai_proxy.output.budget import (
     LIST_HAS_MORE,
@@ -435,25 +435,35 @@ def _render_tables(request: _Request, sections: list[_Section]) -> NativeAnswer:
     blocks: list[str] = []
     printed = _Rows()
     lines = 0  # the lines of the text so far
+    size = 0  # its characters
+    budget = request.ctx.budget
     for section in filled:
-        rows, data = _table_rows(request, section, with_kind, label_columns)
+        if size > budget:
+            break  # the tables after the cut are not printed at all
+        rows, row_data = _table_rows(request, section, with_kind, label_columns)
         if blocks and headers:
             lines += 1  # the blank line that parts tables with headers
-        header_rows = len(rows) - len(data)
-        for index, row in enumerate(rows):
+            size += 1
+        # Columns as wide as all rows make them; the rows printed only as far as the budget
+        # reaches (what is printed past it would be cut), and only their data made.
+        block, written = tabwrite_prefix(rows, budget - size)
+        header_rows = 1 if headers else 0
+        for index, row in enumerate(rows[:written]):
             lines += row_lines(row)
             if index >= header_rows:
                 printed.ends.append(lines)
-        blocks.append(tabwrite(rows))
-        printed.data += data
+        blocks.append(block)
+        size += len(block)
+        printed.data += row_data(max(written - header_rows, 0))
     text = ("\n" if headers else "").join(blocks)
     note = _empty_note(request, sections, printed.data)
-    return _budgeted(text, {"rows": printed.data}, request.ctx.budget, note, printed)
+    return _budgeted(text, {"rows": printed.data}, budget, note, printed)
 
 
 def _table_rows(
     request: _Request, section: _Section, with_kind: bool, label_columns: list[str]
-) -> tuple[list[list[str]], list[dict[str, Any]]]:
+) -> tuple[list[list[str]], Callable[[int], list[dict[str, Any]]]]:
+    """The table's lines as cells (headers first), and the data of its first N rows."""
     assert section.table is not None
     command = request.command
     wide = request.output == "wide"
@@ -467,7 +477,6 @@ def _table_rows(
     if command.bool_flag("show-labels"):
         header.append("LABELS")
     rows: list[list[str]] = [] if command.bool_flag("no-headers") else [header]
-    data: list[dict[str, Any]] = []
     prefix = kind_prefix(section.resource.kind, section.resource.group) + "/"
     # decorateTable prefixes the first string column of format `name`, shown or not.
     name_column = next(
@@ -481,7 +490,8 @@ def _table_rows(
     names = [definition["name"] for definition in definitions]
     # Rows asked for without their objects (a list in one namespace, no labels shown).
     namespace = request.namespace_for(section.resource)
-    for row in section.table["rows"]:
+    table_rows = section.table["rows"]
+    for row in table_rows:
         meta = (row.get("object") or {}).get("metadata") or {}
         cells = [cell_text(row["cells"][i]) for i in shown]
         name_index = shown.index(name_column) if name_column in shown else None
@@ -494,17 +504,24 @@ def _table_rows(
         if command.bool_flag("show-labels"):
             cells.append(format_labels(labels))
         rows.append(cells)
-        found = {
-            "kind": section.resource.kind,
-            "namespace": meta.get("namespace", namespace),
-            "name": meta.get(
-                "name", row["cells"][name_column] if name_column is not None else None
-            ),
-            "cells": dict(zip(names, row["cells"], strict=False)),
-        }
-        if row.get("object"):
-            found["labels"] = labels
-        data.append(found)
+
+    def data(count: int) -> list[dict[str, Any]]:
+        found = []
+        for row in table_rows[:count]:
+            meta = (row.get("object") or {}).get("metadata") or {}
+            one = {
+                "kind": section.resource.kind,
+                "namespace": meta.get("namespace", namespace),
+                "name": meta.get(
+                    "name", row["cells"][name_column] if name_column is not None else None
+                ),
+                "cells": dict(zip(names, row["cells"], strict=False)),
+            }
+            if row.get("object"):
+                one["labels"] = meta.get("labels") or {}
+            found.append(one)
+        return found
+
     return rows, data
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kube_ai_proxy.gofmt.json import escape_html
-from kube_ai_proxy.gofmt.tabwriter import TabWriter, table
+from kube_ai_proxy.gofmt.tabwriter import TabWriter, table, table_prefix
 from kube_ai_proxy.gofmt.text import escape_terminal
 from kube_ai_proxy.gofmt.values import go_value
 
@@ -49,6 +49,12 @@ def tabwrite(rows: Sequence[Sequence[str]]) -> str:
     width 6, padding 3, spaces, RememberWidths), flushed once. A cell holding a tab or a
     line break splits where Go's tabwriter splits it."""
     return table(rows, minwidth=_MIN_WIDTH, padding=_PADDING, remember_widths=True)
+
+
+def tabwrite_prefix(rows: Sequence[Sequence[str]], limit: int) -> tuple[str, int]:
+    """`tabwrite`, stopped once past `limit` characters (table_prefix): the text and how many
+    rows it holds."""
+    return table_prefix(rows, _MIN_WIDTH, _PADDING, remember_widths=True, limit=limit)
 
 
 def json_text(value: Any, *, sort_keys: bool = True) -> str:
