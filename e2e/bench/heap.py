@@ -4,7 +4,8 @@ The server is built in this process (the entry point's `create_server`) and driv
 fastmcp's in-memory client against the cluster of $KUBECONFIG (the harness's by default).
 Reported: the RSS once the server is built and once the Kubernetes client is loaded; then for
 each command, after two warm-up calls, the peak of Python's heap (tracemalloc) over one call
-and the source lines that held most at that peak.
+(or N at once, --at-once N), the source lines that held most at that peak, and what the heap
+and the RSS hold after it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def _rss_mb() -> float:
     return 0.0
 
 
-async def _measure(commands: list[str]) -> dict[str, Any]:
+async def _measure(commands: list[str], at_once: int) -> dict[str, Any]:
     from fastmcp import Client
 
     from kube_ai_proxy.config import load_settings
@@ -47,9 +48,14 @@ async def _measure(commands: list[str]) -> dict[str, Any]:
             tracemalloc.reset_peak()
             peak_snapshot = _PeakSnapshot()
             watcher = asyncio.create_task(peak_snapshot.watch())
-            await client.call_tool_mcp("execute_kubectl", {"command": command})
+            await asyncio.gather(
+                *(
+                    client.call_tool_mcp("execute_kubectl", {"command": command})
+                    for _ in range(at_once)
+                )
+            )
             watcher.cancel()
-            _, peak = tracemalloc.get_traced_memory()
+            held, peak = tracemalloc.get_traced_memory()
             snapshot = peak_snapshot.best
             tracemalloc.stop()
             lines = []
@@ -62,7 +68,12 @@ async def _measure(commands: list[str]) -> dict[str, Any]:
                             "mb": stat.size / 1024 / 1024,
                         }
                     )
-            found["commands"][command] = {"peak_mb": peak / 1024 / 1024, "top": lines}
+            found["commands"][command] = {
+                "peak_mb": peak / 1024 / 1024,
+                "held_after_mb": held / 1024 / 1024,
+                "rss_after_mb": _rss_mb(),
+                "top": lines,
+            }
     found["rss_after"] = _rss_mb()
     return found
 
@@ -97,9 +108,16 @@ def _short(filename: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m e2e.bench.heap", description=__doc__)
     parser.add_argument("commands", nargs="+", help='e.g. "kubectl get pods -n bench"')
+    parser.add_argument(
+        "--at-once",
+        type=int,
+        default=1,
+        metavar="N",
+        help="the measured call made N times at once (a concurrent phase's heap)",
+    )
     args = parser.parse_args()
     os.environ.setdefault("KUBECONFIG", str(CacheLayout.from_env().kubeconfig))
-    print(json.dumps(asyncio.run(_measure(args.commands)), indent=1))
+    print(json.dumps(asyncio.run(_measure(args.commands, args.at_once)), indent=1))
 
 
 if __name__ == "__main__":
