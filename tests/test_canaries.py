@@ -83,3 +83,24 @@ async def test_pyhelm3_reads_run_helm_through_command_run() -> None:
     # adapters/helm.py:error_class classifies helm's stderr with these, as pyhelm3 does.
     for name in ("CHART_NOT_FOUND", "CONNECTION_ERROR"):
         assert isinstance(getattr(pyhelm3.command, name, None), re.Pattern), message
+
+
+async def test_fastmcp_mcp_server_takes_the_tool_input_schema_lookup() -> None:
+    from fastmcp import Client
+
+    from kube_ai_proxy.config import Settings
+    from kube_ai_proxy.mcp.server import create_server
+
+    message = _changed(
+        "fastmcp",
+        "FastMCP._mcp_server (the MCP SDK's low-level Server)",
+        "kube_ai_proxy/mcp/server.py:create_server (get_tool_input_schema)",
+    )
+    server = create_server(Settings(rbac_preflight=False, native=False))
+    lookup = getattr(getattr(server, "_mcp_server", None), "get_tool_input_schema", None)
+    assert callable(lookup), message
+    # The lookup answers what tools/list advertises, tool by tool.
+    async with Client(server) as client:
+        listed = {tool.name: tool.input_schema for tool in await client.list_tools()}
+    assert listed and {name: lookup(name) for name in listed} == listed, message
+    assert lookup("no_such_tool") is None

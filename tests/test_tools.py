@@ -36,6 +36,11 @@ async def test_lists_eight_tools_with_schemas_and_annotations(client: Client[Any
         describe = tools[f"describe_{cli}"]
         assert describe.annotations is not None and describe.annotations.read_only_hint is True
         assert set(describe.input_schema["properties"]) == {"command"}
+    # Self-contained schemas (some clients cannot follow a $ref): inlined once when the tools
+    # are added, so the server does without fastmcp's per-listing dereferencing.
+    for tool in tools.values():
+        listed = json.dumps([tool.input_schema, tool.output_schema])
+        assert '"$ref"' not in listed and '"$defs"' not in listed, tool.name
 
 
 async def test_read_only_mode_marks_execute_tools_read_only(

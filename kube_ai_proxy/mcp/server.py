@@ -128,6 +128,9 @@ def create_server(settings: Settings, backends: BackendsFactory = Backends) -> F
         auth=http.auth if http else None,
         mask_error_details=True,
         middleware=middleware,
+        # add_tools inlines the result schema's $refs once; fastmcp's default walks every
+        # tool's schemas again on every tools/list (over stateless HTTP, twice per call).
+        dereference_schemas=False,
     )
     # Read here too (the backends read it again in the lifespan) so that an instances file
     # that cannot serve stops the start with what to fix, and the tools can name them.
@@ -137,7 +140,13 @@ def create_server(settings: Settings, backends: BackendsFactory = Backends) -> F
         from kube_ai_proxy.mcp.tasks import KubeTasks
 
         mcp.add_extension(KubeTasks(settings, running))
-    add_tools(mcp, settings, instances_for(settings), running)
+    schemas = add_tools(mcp, settings, instances_for(settings), running)
+    # Over streamable HTTP, the MCP SDK checks each tools/call's Mcp-Param headers against
+    # the tool's input schema, which it finds by running a whole tools/list through the
+    # middleware unless it is given this lookup: that listing was most of a call's cost.
+    # Private API: FastMCP's `_mcp_server` (fastmcp 4.1; tests/test_canaries.py checks it);
+    # `get_tool_input_schema` is the MCP SDK's public hook.
+    mcp._mcp_server.get_tool_input_schema = schemas.get
     add_resources(mcp, settings)
     add_completion(mcp, settings)
     if http is not None:

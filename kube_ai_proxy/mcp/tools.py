@@ -1,6 +1,7 @@
 """The MCP tools: describe_<tool> and execute_<tool> for kubectl, helm, istioctl and argocd."""
 
 import secrets
+from collections.abc import Callable
 from contextlib import nullcontext
 from typing import Annotated, Any
 
@@ -8,7 +9,7 @@ import mcp_types as mt
 from fastmcp import Context, FastMCP
 from fastmcp.server.dependencies import get_access_token
 from fastmcp.server.elicitation import AcceptedElicitation
-from fastmcp.tools import ToolResult
+from fastmcp.tools import FunctionTool, ToolResult
 from fastmcp.utilities.json_schema import dereference_refs
 from fastmcp.utilities.tasks import TaskConfig
 from mcp_types import ToolAnnotations
@@ -222,7 +223,8 @@ def _add_tools(
     instances: ArgoCDInstances,
     running: RunningTasks,
     output_schema: dict[str, Any],
-) -> None:
+) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """Adds execute_TOOL and describe_TOOL; returns their functions."""
     read_only = settings.access == "read-only"
 
     async def execute(
@@ -313,16 +315,24 @@ def _add_tools(
             open_world_hint=False,
         ),
     )
+    return execute, describe_tool
 
 
 def add_tools(
     mcp: FastMCP[Any], settings: Settings, instances: ArgoCDInstances, running: RunningTasks
-) -> None:
-    """The tools; `running` keeps the calls that run as background tasks (mcp/tasks.py)."""
+) -> dict[str, dict[str, Any]]:
+    """The tools; `running` keeps the calls that run as background tasks (mcp/tasks.py).
+    Returns each tool's input schema by name (the same for every caller)."""
     # Inlined once here: fastmcp inlines the $refs of a schema that has them on every
     # tools/list (DereferenceRefsMiddleware), which was most of a listing's cost, and
     # clients list the tools often (the MCP client does before calling a tool it has not
     # seen in its session; a stateless HTTP client, on every call).
     output_schema = dereference_refs(CommandResult.model_json_schema())
+    schemas: dict[str, dict[str, Any]] = {}
     for tool in TOOLS:
-        _add_tools(mcp, settings, tool, instances, running, output_schema)
+        execute, describe = _add_tools(mcp, settings, tool, instances, running, output_schema)
+        # Derived from the functions as fastmcp derives the listed ones (the mcp.tool
+        # decorator returns the function, not the tool it made).
+        schemas[f"execute_{tool}"] = FunctionTool.from_function(execute).parameters
+        schemas[f"describe_{tool}"] = FunctionTool.from_function(describe).parameters
+    return schemas
