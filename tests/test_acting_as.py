@@ -1,7 +1,7 @@
 """API requests made as the caller: the headers that reach the API server.
 
 The "API server" is a loopback HTTP server that records each request's headers and answers
-`{}`; the client is the one the server builds from a kubeconfig (kubernetes-asyncio), so
+`{}`; the client is the one the server builds from a kubeconfig (kube_connection.py), so
 the headers are the ones aiohttp really sends.
 """
 

@@ -10,6 +10,8 @@ import re
 import sys
 from importlib.metadata import version
 
+from fastmcp.server.context import Context  # the annotation of a tool defined below
+
 
 def _changed(distribution: str, what: str, user: str) -> str:
     return (
@@ -104,3 +106,31 @@ async def test_fastmcp_mcp_server_takes_the_tool_input_schema_lookup() -> None:
         listed = {tool.name: tool.input_schema for tool in await client.list_tools()}
     assert listed and {name: lookup(name) for name in listed} == listed, message
     assert lookup("no_such_tool") is None
+
+
+async def test_fastmcp_state_store_is_the_servers_to_replace() -> None:
+    from fastmcp import Client, FastMCP
+
+    from kube_ai_proxy.mcp.state import KubeMCP, ProcessState
+
+    message = _changed(
+        "fastmcp",
+        "FastMCP._state_store (read by Context's state methods and the visibility rules)",
+        "kube_ai_proxy/mcp/state.py:KubeMCP",
+    )
+    assert isinstance(inspect.getattr_static(FastMCP, "_state_store", None), property), message
+    server = KubeMCP("canary")
+    assert isinstance(server._state_store, ProcessState), message
+
+    @server.tool
+    async def remember(ctx: Context) -> str:
+        await ctx.set_state("seen", {"n": 1})
+        value = await ctx.get_state("seen")
+        await ctx.delete_state("seen")
+        return f"{value} {await ctx.get_state('seen')}"
+
+    # Listing reads the session's visibility rules from the store; a tool keeps state in it.
+    async with Client(server) as client:
+        assert [tool.name for tool in await client.list_tools()] == ["remember"], message
+        answer = await client.call_tool("remember", {})
+    assert answer.data == "{'n': 1} None", message

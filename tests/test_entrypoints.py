@@ -88,6 +88,29 @@ def test_initialize_on_stdin_is_answered() -> None:
     assert "tools" in result["capabilities"]
 
 
+def test_tools_are_listed_without_loading_what_only_some_calls_need(tmp_path: Path) -> None:
+    """What a new server's first tools/list waits for (its start-up, paid by every Claude
+    Desktop conversation) holds none of the libraries that only some calls use, nor any
+    that fastmcp would load for features this server does not use."""
+    listing = '{"jsonrpc":"2.0","id":2,"method":"tools/list"}'
+    initialized = '{"jsonrpc":"2.0","method":"notifications/initialized"}'
+    env = {
+        **os.environ,
+        "KUBECONFIG": str(tmp_path / "none"),
+        "PYTHONPROFILEIMPORTTIME": "1",  # every import, on stderr
+    }
+    proc = run_main(env=env, stdin="\n".join([README_INITIALIZE, initialized, listing, ""]))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert any(json.loads(line).get("id") == 2 for line in proc.stdout.splitlines())
+    imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()}
+    # httpx: Argo CD's first request; kubernetes_asyncio: none (the client is our own);
+    # key_value and beartype: fastmcp's default session state (mcp/state.py); jsonref and
+    # requests: fastmcp's schema inliner (mcp/tools.py inline_refs).
+    for name in ("httpx", "kubernetes_asyncio", "key_value", "beartype", "jsonref", "requests"):
+        assert name not in imported, f"{name} is imported before the tools are listed"
+    assert "fastmcp" in imported  # the imports were seen
+
+
 async def test_stdio_client_lists_tools_and_runs_a_command(fake_bin: Path) -> None:
     transport = StdioTransport(
         command=sys.executable,

@@ -361,3 +361,16 @@ async def test_rate_limit_refuses_the_excess(fake_bin: Path, make_client: Any) -
     assert "ok" in burst
     assert any("rate limit exceeded" in outcome.lower() for outcome in burst), burst
     assert after == "ok"
+
+
+def test_the_result_schema_is_inlined_as_fastmcp_would() -> None:
+    from fastmcp.utilities.json_schema import dereference_refs
+
+    from kube_ai_proxy.mcp.tools import inline_refs
+
+    schema = CommandResult.model_json_schema()
+    assert "$defs" in schema  # else there is nothing to check
+    assert inline_refs(schema) == dereference_refs(schema)
+    recursive = {"$defs": {"Node": {"properties": {"next": {"$ref": "#/$defs/Node"}}}}}
+    with pytest.raises(ValueError, match="cannot inline"):
+        inline_refs({**recursive, "$ref": "#/$defs/Node"})

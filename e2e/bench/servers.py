@@ -12,6 +12,7 @@ writing 5 to /proc/PID/clear_refs; child processes (kubectl on the CLI path) are
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import platform
@@ -147,14 +148,18 @@ async def connect_http(http: HttpServer, timeout: float = 300) -> AsyncIterator[
         yield Connected("ours", "kube-ai-proxy", "http", http.process.pid, client, http)
 
 
-async def cold_start(launch: Launch, call: tuple[str, dict[str, Any]]) -> tuple[float, float]:
+async def cold_start(
+    launch: Launch, call: tuple[str, dict[str, Any]], pause: float = 0.0
+) -> tuple[float, float]:
     """Seconds from spawning the server to its answer to the first tools/list, and then the
-    seconds its first tool call (`call`) takes: what a lazy import defers shows there."""
+    seconds its first tool call (`call`) takes, made at once or `pause` seconds later (as a
+    person types after the tools are listed): what a lazy import defers shows there."""
     started = time.perf_counter()
     client: Client[ClientTransport] = Client(launch.transport(), timeout=60)
     async with client:
         tools = await client.list_tools()
         listed = time.perf_counter() - started
+        await asyncio.sleep(pause)
         began = time.perf_counter()
         result = await client.call_tool_mcp(*call)
         first = time.perf_counter() - began

@@ -79,7 +79,7 @@ def create_viewer(cluster: Cluster, path: Path) -> Path:
         ],
         "current-context": user,
     }
-    # Kubeconfig is YAML, and JSON is YAML: kubectl and kubernetes-asyncio both read it.
+    # Kubeconfig is YAML, and JSON is YAML: kubectl and the server both read it.
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as handle:

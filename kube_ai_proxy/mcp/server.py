@@ -26,6 +26,7 @@ from kube_ai_proxy.mcp.completion import add_completion
 from kube_ai_proxy.mcp.lifespan import SERVED, served, serving
 from kube_ai_proxy.mcp.resources import add_resources
 from kube_ai_proxy.mcp.running import RunningTasks
+from kube_ai_proxy.mcp.state import KubeMCP
 from kube_ai_proxy.mcp.tools import add_tools
 from kube_ai_proxy.tracing import tracing
 
@@ -120,7 +121,7 @@ def create_server(settings: Settings, backends: BackendsFactory = Backends) -> F
 
     middleware: list[Middleware] = [warm_up]
     middleware += _rate_limits(settings)
-    mcp: FastMCP[Any] = FastMCP(
+    mcp: FastMCP[Any] = KubeMCP(
         name="kube-ai-proxy",
         instructions=INSTRUCTIONS,
         version=__version__,

@@ -10,7 +10,6 @@ from fastmcp import Context, FastMCP
 from fastmcp.server.dependencies import get_access_token
 from fastmcp.server.elicitation import AcceptedElicitation
 from fastmcp.tools import FunctionTool, ToolResult
-from fastmcp.utilities.json_schema import dereference_refs
 from fastmcp.utilities.tasks import TaskConfig
 from mcp_types import ToolAnnotations
 from pydantic import Field
@@ -318,6 +317,34 @@ def _add_tools(
     return execute, describe_tool
 
 
+def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` with each `$ref` to one of its `$defs` replaced by that definition (keeping
+    the referring node's own keys, such as its description) and `$defs` dropped: what
+    fastmcp's dereference_refs makes of it, without importing jsonref (and with it requests:
+    4 MB and tens of milliseconds of every start). The result model has no recursive types;
+    one would be refused here rather than inlined forever."""
+    definitions = schema.get("$defs", {})
+
+    def inline(node: Any, seen: tuple[str, ...]) -> Any:
+        if isinstance(node, list):
+            return [inline(item, seen) for item in node]
+        if not isinstance(node, dict):
+            return node
+        own = {
+            key: inline(value, seen) for key, value in node.items() if key not in ("$ref", "$defs")
+        }
+        ref = node.get("$ref")
+        if not isinstance(ref, str):
+            return own
+        name = ref.removeprefix("#/$defs/")
+        if name == ref or name not in definitions or name in seen:
+            raise ValueError(f"cannot inline {ref!r} in the tools' result schema")
+        return {**inline(definitions[name], (*seen, name)), **own}
+
+    inlined: dict[str, Any] = inline(schema, ())
+    return inlined
+
+
 def add_tools(
     mcp: FastMCP[Any], settings: Settings, instances: ArgoCDInstances, running: RunningTasks
 ) -> dict[str, dict[str, Any]]:
@@ -327,7 +354,7 @@ def add_tools(
     # tools/list (DereferenceRefsMiddleware), which was most of a listing's cost, and
     # clients list the tools often (the MCP client does before calling a tool it has not
     # seen in its session; a stateless HTTP client, on every call).
-    output_schema = dereference_refs(CommandResult.model_json_schema())
+    output_schema = inline_refs(CommandResult.model_json_schema())
     schemas: dict[str, dict[str, Any]] = {}
     for tool in TOOLS:
         execute, describe = _add_tools(mcp, settings, tool, instances, running, output_schema)
