@@ -128,6 +128,9 @@ class Connection:
             return None
         context = self._ssl.get(certificate)
         if context is None:
+            if len(self._ssl) >= 4:
+                # An exec plugin's certificates replace each other: keep no old ones.
+                self._ssl = {key: value for key, value in self._ssl.items() if key is None}
             context = self._ssl[certificate] = self._new_ssl(certificate)
         return context
 

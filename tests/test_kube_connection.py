@@ -323,3 +323,16 @@ def test_an_exec_plugin_of_an_unknown_api_version_is_refused(tmp_path: Path) -> 
     user = _plugin(tmp_path, "exit 0\n", apiVersion="client.authentication.k8s.io/v1alpha1")
     with pytest.raises(KubeconfigError, match="v1alpha1"):
         _one(tmp_path, {"server": "https://h"}, user)
+
+
+def test_tls_settings_are_kept_for_the_few_latest_client_certificates(tmp_path: Path) -> None:
+    """An exec plugin may hand out a new client certificate at each run: the TLS settings
+    made for the old ones are not kept for as long as the server runs."""
+    connection = _one(tmp_path, {"server": "https://h"}, {})
+    pairs = [_certificate(f"client-{n}") for n in range(6)]
+    made = [connection.ssl_context(pair) for pair in pairs]
+    assert all(context is not None for context in made)
+    assert connection.ssl_context(pairs[-1]) is made[-1]  # the latest is kept
+    assert len(connection._ssl) <= 4
+    assert connection.ssl_context(None) is connection.ssl_context(None)
+    assert _one(tmp_path, {"server": "http://h"}, {}).ssl_context(None) is None
