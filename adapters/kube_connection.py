@@ -46,9 +46,9 @@ class TokenFile:
     account token): read again after a minute, as client-go does."""
 
     path: Path
-    REREAD = 60.0
-    _token: str = ""
-    _read_at: float = field(default=-REREAD)
+    REREAD = 60.0  # seconds
+    _token: str = field(default="", init=False)
+    _read_at: float = field(default=-REREAD, init=False)
 
     def token(self) -> str:
         if time.monotonic() - self._read_at >= self.REREAD:
