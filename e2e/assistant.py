@@ -35,6 +35,19 @@ class Assistant:
         items: list[dict[str, Any]] = result["data"]["items"]
         return items
 
+    async def wait_output(self, command: str, text: str, timeout: float = 30) -> str:
+        """`command`'s output once it holds `text`, asked again each second: what the
+        cluster records in its own time (events, which controllers send in batches after
+        what they report is done)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            output: str = (await self.kubectl(command))["output"]
+            if text in output:
+                return output
+            if time.monotonic() > deadline:
+                raise AssertionError(f"`{command}` never printed {text!r}; last: {output!r}")
+            await asyncio.sleep(1)
+
     async def wait_pods(self, selector: str, count: int, timeout: float = 90) -> list[Any]:
         """Until exactly `count` pods match and all of them are Running."""
         deadline = time.monotonic() + timeout
