@@ -350,10 +350,8 @@ def add_tools(
 ) -> dict[str, dict[str, Any]]:
     """The tools; `running` keeps the calls that run as background tasks (mcp/tasks.py).
     Returns each tool's input schema by name (the same for every caller)."""
-    # Inlined once here: fastmcp inlines the $refs of a schema that has them on every
-    # tools/list (DereferenceRefsMiddleware), which was most of a listing's cost, and
-    # clients list the tools often (the MCP client does before calling a tool it has not
-    # seen in its session; a stateless HTTP client, on every call).
+    # Inlined once here, as some clients cannot follow a $ref: fastmcp's own inlining, which
+    # create_server turns off, walked every tool's schemas again on every tools/list.
     output_schema = inline_refs(CommandResult.model_json_schema())
     schemas: dict[str, dict[str, Any]] = {}
     for tool in TOOLS:
