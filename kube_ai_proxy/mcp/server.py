@@ -130,7 +130,7 @@ def create_server(settings: Settings, backends: BackendsFactory = Backends) -> F
         mask_error_details=True,
         middleware=middleware,
         # add_tools inlines the result schema's $refs once; fastmcp's default walks every
-        # tool's schemas again on every tools/list (over stateless HTTP, twice per call).
+        # tool's schemas again on every tools/list (a test checks no $ref is listed).
         dereference_schemas=False,
     )
     # Read here too (the backends read it again in the lifespan) so that an instances file
