@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -92,17 +93,41 @@ def test_tools_are_listed_without_loading_what_only_some_calls_need(tmp_path: Pa
     """What a new server's first tools/list waits for (its start-up, paid by every Claude
     Desktop conversation) holds none of the libraries that only some calls use, nor any
     that fastmcp would load for features this server does not use."""
-    listing = '{"jsonrpc":"2.0","id":2,"method":"tools/list"}'
-    initialized = '{"jsonrpc":"2.0","method":"notifications/initialized"}'
     env = {
         **os.environ,
         "KUBECONFIG": str(tmp_path / "none"),
         "PYTHONPROFILEIMPORTTIME": "1",  # every import, on stderr
     }
-    proc = run_main(env=env, stdin="\n".join([README_INITIALIZE, initialized, listing, ""]))
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert any(json.loads(line).get("id") == 2 for line in proc.stdout.splitlines())
-    imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()}
+    stderr = tmp_path / "stderr"
+    with stderr.open("w") as errors:
+        server = subprocess.Popen(
+            SERVER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, env=env, cwd=REPO
+        )
+    # A server that never answers is killed, and the test fails below rather than hangs.
+    watchdog = threading.Timer(60, server.kill)
+    watchdog.start()
+    try:
+        assert server.stdin is not None and server.stdout is not None
+        messages = [
+            README_INITIALIZE,
+            '{"jsonrpc":"2.0","method":"notifications/initialized"}',
+            '{"jsonrpc":"2.0","id":2,"method":"tools/list"}',
+        ]
+        server.stdin.write("".join(m + "\n" for m in messages).encode())
+        server.stdin.flush()
+        # stdin stays open until the listing is answered: at its end the server stops.
+        listed = None
+        for line in iter(server.stdout.readline, b""):
+            if json.loads(line).get("id") == 2:
+                listed = json.loads(line)
+                break
+        server.stdin.close()
+        server.wait(30)
+    finally:
+        watchdog.cancel()
+        server.kill()
+    assert listed is not None and listed["result"]["tools"], stderr.read_text()[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in stderr.read_text().splitlines()}
     # httpx: Argo CD's first request; kubernetes_asyncio: none (the client is our own);
     # key_value and beartype: fastmcp's default session state (mcp/state.py); jsonref and
     # requests: fastmcp's schema inliner (mcp/tools.py inline_refs).
