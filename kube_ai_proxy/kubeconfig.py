@@ -7,12 +7,13 @@ what kubectl would fall back to: the kubeconfig's current context and that conte
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from adapters.kube_connection import kubeconfig_files
 
 _SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 
@@ -21,11 +22,6 @@ _SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount
 class KubeDefaults:
     context: str | None
     namespace: str
-
-
-def _files(kubeconfig: str | None) -> list[Path]:
-    value = kubeconfig or os.environ.get("KUBECONFIG") or str(Path.home() / ".kube" / "config")
-    return [Path(p).expanduser() for p in value.split(os.pathsep) if p]
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -40,7 +36,7 @@ class KubeconfigReader:
     """Reads the defaults once per change of the files (by modification time)."""
 
     def __init__(self, kubeconfig: str | None) -> None:
-        self._files = _files(kubeconfig)
+        self._files = kubeconfig_files(kubeconfig)
         self._stamp: tuple[float, ...] | None = None
         self._docs: list[dict[str, Any]] = []
 

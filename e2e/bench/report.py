@@ -437,7 +437,7 @@ def targets(view: View) -> list[tuple[str, str, str]]:
             status(listed <= 0.3 if listed is not None else None),
         )
     )
-    paused = percentile(cold.get("first_call_paused", {}).get("ours-stdio") or [], 50)
+    paused = _paused(view)
     found.append(
         (
             "1. start-up: the first native `get pods` within 60 ms after tools/list",

@@ -141,13 +141,13 @@ def create_server(settings: Settings, backends: BackendsFactory = Backends) -> F
         from kube_ai_proxy.mcp.tasks import KubeTasks
 
         mcp.add_extension(KubeTasks(settings, running))
-    schemas = add_tools(mcp, settings, instances_for(settings), running)
+    input_schema = add_tools(mcp, settings, instances_for(settings), running)
     # Over streamable HTTP, the MCP SDK checks each tools/call's Mcp-Param headers against
     # the tool's input schema, which it finds by running a whole tools/list through the
     # middleware unless it is given this lookup: that listing was most of a call's cost.
     # Private API: FastMCP's `_mcp_server` (fastmcp 4.1; tests/test_canaries.py checks it);
     # `get_tool_input_schema` is the MCP SDK's public hook.
-    mcp._mcp_server.get_tool_input_schema = schemas.get
+    mcp._mcp_server.get_tool_input_schema = input_schema
     add_resources(mcp, settings)
     add_completion(mcp, settings)
     if http is not None:

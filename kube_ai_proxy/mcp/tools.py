@@ -347,17 +347,27 @@ def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
 
 def add_tools(
     mcp: FastMCP[Any], settings: Settings, instances: ArgoCDInstances, running: RunningTasks
-) -> dict[str, dict[str, Any]]:
+) -> Callable[[str], dict[str, Any] | None]:
     """The tools; `running` keeps the calls that run as background tasks (mcp/tasks.py).
-    Returns each tool's input schema by name (the same for every caller)."""
+    Returns a lookup of each tool's input schema by name (the same for every caller)."""
     # Inlined once here, as some clients cannot follow a $ref: fastmcp's own inlining, which
     # create_server turns off, walked every tool's schemas again on every tools/list.
     output_schema = inline_refs(CommandResult.model_json_schema())
-    schemas: dict[str, dict[str, Any]] = {}
+    functions: dict[str, Callable[..., Any]] = {}
     for tool in TOOLS:
         execute, describe = _add_tools(mcp, settings, tool, instances, running, output_schema)
+        functions |= {f"execute_{tool}": execute, f"describe_{tool}": describe}
+    schemas: dict[str, dict[str, Any]] = {}
+
+    def input_schema(name: str) -> dict[str, Any] | None:
         # Derived from the functions as fastmcp derives the listed ones (the mcp.tool
-        # decorator returns the function, not the tool it made).
-        schemas[f"execute_{tool}"] = FunctionTool.from_function(execute).parameters
-        schemas[f"describe_{tool}"] = FunctionTool.from_function(describe).parameters
-    return schemas
+        # decorator returns the function, not the tool it made), on first use: only the
+        # streamable HTTP transport asks, and a stdio start does not pay for it.
+        if not schemas:
+            schemas.update(
+                (key, FunctionTool.from_function(function).parameters)
+                for key, function in functions.items()
+            )
+        return schemas.get(name)
+
+    return input_schema
