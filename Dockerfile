@@ -72,9 +72,12 @@ RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin appuser \
 # appuser, by number: Kubernetes can only check runAsNonRoot against a numeric user.
 USER 10001:10001
 WORKDIR /home/appuser
+# No resident server (kube_ai_proxy/resident): a container lives for one conversation, so a
+# resident would never serve a second start.
 ENV K8S_MCP_TRANSPORT=stdio \
     K8S_MCP_HOST=0.0.0.0 \
     K8S_MCP_PORT=8000 \
+    K8S_MCP_RESIDENT=off \
     PYTHONUNBUFFERED=1
 EXPOSE 8000
 # Over HTTP, healthy means the server answers at all (401 without a token is an answer);

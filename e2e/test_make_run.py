@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from e2e.harness import CacheLayout, Cluster
+from kube_ai_proxy.resident import place
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -45,7 +46,19 @@ def _newcomer_env(home: Path, cache: CacheLayout) -> dict[str, str]:
         and key != "KUBECONFIG"
     }
     env["HOME"] = str(home)
+    # Where a desktop session keeps the user's sockets: `make run` leaves its resident server
+    # (kube_ai_proxy/resident) there, and the `newcomer` fixture stops it.
+    runtime = home / "run"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    env["XDG_RUNTIME_DIR"] = str(runtime)
     return env
+
+
+@pytest.fixture
+def newcomer(tmp_path: Path, cache_layout: CacheLayout) -> Iterator[dict[str, str]]:
+    env = _newcomer_env(tmp_path, cache_layout)
+    yield env
+    place.stop_all(place.directory(env))
 
 
 def _message(ident: int, method: str, params: dict[str, Any]) -> bytes:
@@ -64,14 +77,14 @@ async def _answer(stdout: asyncio.StreamReader, ident: int, seen: list[Any]) -> 
 
 
 async def test_make_run_without_a_kubeconfig_serves_the_local_cluster(
-    cluster: Cluster, cache_layout: CacheLayout, pod: tuple[str, str], tmp_path: Path
+    cluster: Cluster, pod: tuple[str, str], newcomer: dict[str, str]
 ) -> None:
     namespace, name = pod
     proc = await asyncio.create_subprocess_exec(
         "make",
         "run",
         cwd=REPO,
-        env=_newcomer_env(tmp_path, cache_layout),
+        env=newcomer,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -130,15 +143,13 @@ def _readme_first_call() -> tuple[str, list[str]]:
     return " ".join(command_lines), lines[len(command_lines) :]
 
 
-def test_the_readme_first_call_answers_as_shown(
-    cluster: Cluster, cache_layout: CacheLayout, tmp_path: Path
-) -> None:
+def test_the_readme_first_call_answers_as_shown(cluster: Cluster, newcomer: dict[str, str]) -> None:
     command, shown = _readme_first_call()
     assert command.startswith(".venv/bin/fastmcp call --command 'make run'"), command
     with subprocess.Popen(
         ["bash", "-o", "pipefail", "-c", command],
         cwd=REPO,
-        env=_newcomer_env(tmp_path, cache_layout),
+        env=newcomer,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

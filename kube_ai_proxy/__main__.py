@@ -1,3 +1,3 @@
-from kube_ai_proxy.main import main
+from kube_ai_proxy.resident.launcher import main
 
 main()

@@ -27,6 +27,10 @@ examples:
   K8S_MCP_ACCESS=read-only kube-ai-proxy              only reads
   K8S_MCP_AUTH_TOKEN=... kube-ai-proxy --transport streamable-http --port 8000
                                                       HTTP on 127.0.0.1:8000/mcp, bearer token
+  K8S_MCP_RESIDENT=off kube-ai-proxy                  stdio in this process: by default a stdio
+                                                      start is served by a fork of the user's
+                                                      resident server, which has the MCP stack
+                                                      imported (K8S_MCP_RESIDENT_DIR, _IDLE)
 docs: README.md and docs/configuration.md"""
 
 

@@ -221,6 +221,22 @@ def test_running_a_program_knows_neither_judging_nor_answers_nor_the_call() -> N
     assert _breaking(imports, _cli_run_may_import) == {}
 
 
+def _resident_may_import(name: str) -> bool:
+    # kube_ai_proxy.main is what a start is handed to, imported when it serves.
+    return (
+        _top(name) in sys.stdlib_module_names
+        or name in ("kube_ai_proxy", "kube_ai_proxy.main", "kube_ai_proxy.main.main")
+        or _within(name, "kube_ai_proxy.resident")
+    )
+
+
+def test_a_start_imports_only_the_standard_library_before_it_is_handed_over() -> None:
+    """resident/ runs at every stdio start: what it imports, every start pays."""
+    imports = _imports_in("kube_ai_proxy.resident")
+    assert "kube_ai_proxy.resident.launcher" in imports
+    assert _breaking(imports, _resident_may_import) == {}
+
+
 def test_the_import_rules_name_what_breaks_them() -> None:
     parse = {"kube_ai_proxy.parse.plan": ["re", "kube_ai_proxy.errors", "kube_ai_proxy.config"]}
     assert _breaking({**parse, "kube_ai_proxy.parse.x": ["yaml"]}, _parse_may_import) == {

@@ -13,6 +13,7 @@ LABELS = {
     "floor": "floor (httpx GET)",
     "kubectl": "kubectl",
     "ours-stdio": "kube-ai-proxy, stdio",
+    "ours-resident": "kube-ai-proxy, stdio, served by its resident (the `kube-ai-proxy` command)",
     "ours-http": "kube-ai-proxy, HTTP",
     "kms": "kubernetes-mcp-server",
     "msk": "mcp-server-kubernetes",
@@ -259,6 +260,20 @@ def cold_table(view: View) -> str:
                 str(len(values)),
             ]
         )
+    first = cold.get("resident", {})
+    if "first_start" in first:
+        rows.append(
+            [
+                "the `kube-ai-proxy` command with no resident yet (it serves in its own "
+                f"process and starts one, ready {first['ready_after']:.1f} s later)",
+                f"{first['first_start']:.2f} s",
+                "",
+                "",
+                _ms(first["first_start_call"]),
+                "",
+                "1",
+            ]
+        )
     floor_rss = cold.get("floor_rss", {})
     for key, label in FLOORS.items():
         values = cold.get("floors", {}).get(key)
@@ -419,15 +434,32 @@ def targets(view: View) -> list[tuple[str, str, str]]:
 
     # 1. Start-up.
     cold = view.results["cold_start"]
-    listed = percentile(cold["tools_list"].get("ours-stdio") or [], 50)
-    first = percentile(cold["first_call"].get("ours-stdio") or [], 50)
+    # What MCP clients start is the `kube-ai-proxy` command (served by its resident); runs
+    # from before it existed measured the one-process server only.
+    started = "ours-resident" if cold["tools_list"].get("ours-resident") else "ours-stdio"
+    listed = percentile(cold["tools_list"].get(started) or [], 50)
+    first = percentile(cold["first_call"].get(started) or [], 50)
+    alone = percentile(cold["tools_list"].get("ours-stdio") or [], 50)
+    alone_first = percentile(cold["first_call"].get("ours-stdio") or [], 50)
     floors = {k: percentile(v, 50) for k, v in cold.get("floors", {}).items()}
     framework = floors.get("fastmcp")
+    once = cold.get("resident", {})
     found.append(
         (
             "1. start-up: tools/list within 0.3 s of process start (median of "
-            f"{len(cold['tools_list'].get('ours-stdio') or [])} starts)",
+            f"{len(cold['tools_list'].get(started) or [])} starts)",
             (f"{listed:.2f} s" if listed is not None else "-")
+            + (f" ({LABELS[started]})" if started != "ours-stdio" else "")
+            + (
+                f"; a one-process server {alone:.2f} s"
+                if started != "ours-stdio" and alone is not None
+                else ""
+            )
+            + (
+                f"; the first start of all, with no resident yet, {once['first_start']:.2f} s"
+                if "first_start" in once
+                else ""
+            )
             + (
                 f"; importing fastmcp's FastMCP alone takes {framework:.2f} s "
                 f"(python itself {floors.get('python') or 0:.2f} s)"
@@ -437,7 +469,7 @@ def targets(view: View) -> list[tuple[str, str, str]]:
             status(listed <= 0.3 if listed is not None else None),
         )
     )
-    paused = _paused(view)
+    paused = _paused(view, started)
     found.append(
         (
             "1. start-up: the first native `get pods` within 60 ms after tools/list",
@@ -445,6 +477,11 @@ def targets(view: View) -> list[tuple[str, str, str]]:
             + (
                 f"; {_ms(paused)} ms when made {cold.get('pause', 1.0):g} s after it"
                 if paused is not None
+                else ""
+            )
+            + (
+                f"; a one-process server {_ms(alone_first)} ms"
+                if started != "ours-stdio" and alone_first is not None
                 else ""
             ),
             status(first <= 0.060 if first is not None else None),
@@ -470,10 +507,18 @@ def targets(view: View) -> list[tuple[str, str, str]]:
     found.append(
         (
             "2. memory: a new server's peak RSS at most 100 MB (sequential calls, any size)",
-            (f"{max(fresh):.0f} MB" if fresh else "-")
+            (f"{max(fresh):.0f} MB (one process)" if fresh else "-")
             + (
                 f"; importing fastmcp's FastMCP alone: {framework_rss:.0f} MB"
                 if framework_rss
+                else ""
+            )
+            + (
+                f"; a server forked by the resident ({view.sizes[0]:,} pods): peak RSS "
+                f"{once['server_peak_rss']:.0f} MB, of which {once['server_private']:.0f} MB "
+                f"its own, the rest shared with the resident ({once['resident_rss']:.0f} MB, "
+                "held once for all of a user's servers)"
+                if once.get("server_private") and once.get("resident_rss")
                 else ""
             ),
             status(max(fresh) <= 100 if fresh else None),
@@ -729,6 +774,14 @@ suites) skews the figures; it shows in the load average above.
 Profiled with pyinstrument and cProfile (`python -m e2e.bench.profile "kubectl get pods -n
 bench"`, and the HTTP server under the soak's load), and with `python -X importtime`:
 
+- **Starts through a resident server**: a one-process server cannot answer tools/list before
+  fastmcp is imported (the floor row of the cold-start table). The `kube-ai-proxy` command,
+  which MCP clients start, now hands its stdin, stdout, stderr, arguments, environment and
+  working directory to the user's resident server, which has the stack imported and forks a
+  server for each start (kube_ai_proxy/resident; docs/architecture.md says why and what
+  holds it together). The first start of all serves in its own process and starts the
+  resident; the cold-start table measures both, and the one-process server
+  (`python -m kube_ai_proxy.main`) as before.
 - **tools/call over streamable HTTP**: before each call, the MCP SDK checks its Mcp-Param
   headers against the tool's input schema, which it found by running a whole tools/list
   through the server's middleware; and fastmcp inlined the `$ref`s of every tool's schemas
@@ -824,7 +877,12 @@ bench"`, and the HTTP server under the soak's load), and with `python -X importt
   new process each time (at the first size, before its measurements); the first `get pods`
   call on that new process is timed too, since what is imported lazily is paid there. The
   floors are `python -c pass` and `python -c 'from fastmcp import FastMCP'` in the same
-  virtualenv, spawn to exit, as many times.
+  virtualenv, spawn to exit, as many times. The `kube-ai-proxy` command is measured with a
+  resident of its own for the run: its first start (no resident yet) once, then the same
+  number of starts as the others, each a new process served by a new fork; the resident is
+  stopped at the end. A forked server's memory is measured by its peak RSS (which counts
+  the pages it shares with the resident) and by what only it holds (`Private_*` in
+  /proc/PID/smaps_rollup).
 - **The soak** runs a new streamable-HTTP server for each worker count (one, then one per
   core), {plan["soak_clients"]} clients (each its own session, tools listed first) calling
   `get pods` back to back for {plan["soak_seconds"]:g} s; peak RSS is per worker.
@@ -855,8 +913,8 @@ def _missed_text(view: View) -> str:
             "connector loads the system's CA bundle as it is imported); made a second later, "
             f"the same first call takes {_ms(_paused(view))} ms (the cold-start table). "
             "Importing aiohttp with the process instead moves that time into tools/list. "
-            "What would meet it: a server process that is already running (a resident server "
-            "that each stdio start connects to), or an MCP framework that loads per use."
+            "The `kube-ai-proxy` command serves starts from a resident server that has all "
+            "of this imported; its first start of all still pays it (the cold-start table)."
         ),
         "2": (
             f"Memory: a new Python process that imports fastmcp holds "
@@ -883,10 +941,10 @@ def _missed_text(view: View) -> str:
     return "\n".join(lines)
 
 
-def _paused(view: View) -> float | None:
+def _paused(view: View, subject: str = "ours-stdio") -> float | None:
     """Our first call's median when made a pause after tools/list."""
     paused = view.results["cold_start"].get("first_call_paused", {})
-    return percentile(paused.get("ours-stdio") or [], 50)
+    return percentile(paused.get(subject) or [], 50)
 
 
 def _cpu_split_text(view: View) -> str:

@@ -11,6 +11,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
@@ -35,13 +36,17 @@ from e2e.bench.servers import (
     list_tool_names,
     msk,
     npm_version,
+    ours_resident,
     ours_stdio,
     peak_rss_mb,
+    private_mb,
     reset_peak_rss,
+    resident_server,
 )
 from e2e.harness import Cluster
 from e2e.harness.progress import say
 from e2e.mcp_server import REPO_ROOT, http_server, server_environment
+from kube_ai_proxy.resident import place
 
 PEERS = ("kms", "msk")
 OURS = ("ours-stdio", "ours-http")
@@ -105,7 +110,13 @@ async def run(cluster: Cluster, plan: Plan, work_dir: Path) -> dict[str, Any]:
     }
     results["meta"]["started"] = datetime.now(UTC).isoformat(timespec="seconds")
     results["meta"]["load_before"] = os.getloadavg()
-    launches: dict[str, Launch] = {"ours-stdio": ours_stdio(env, logs)}
+    # The `kube-ai-proxy` command's resident server: new for this run (its first start is
+    # measured too), stopped at the end.
+    resident = Path(tempfile.mkdtemp(prefix="kap-bench-", dir="/tmp"))
+    launches: dict[str, Launch] = {
+        "ours-stdio": ours_stdio(env, logs),
+        "ours-resident": ours_resident(env, logs, resident),
+    }
     if plan.peers:
         launches["kms"] = kms(env, logs)
         launches["msk"] = msk(env, logs)
@@ -148,6 +159,7 @@ async def run(cluster: Cluster, plan: Plan, work_dir: Path) -> dict[str, Any]:
                 results["meta"]["load_after"] = os.getloadavg()
                 results["meta"]["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
             finally:
+                place.stop_all(str(resident))
                 # Also after a failure or ^C: 10,000 pods left on someone's cluster slow it.
                 say("emptying namespace bench")
                 await pods.delete_pods(api)
@@ -163,7 +175,8 @@ async def _cold_starts(launches: Mapping[str, Launch], plan: Plan) -> dict[str, 
     answer to its first `get pods` call."""
     say("cold start: process start to the first tools/list answer, then the first call")
     get = SCENARIOS[0]
-    calls = {"ours-stdio": ("execute_kubectl", {"command": get.command})} | {
+    ours = ("execute_kubectl", {"command": get.command})
+    calls = {"ours-stdio": ours, "ours-resident": ours} | {
         key: (peer.tool, dict(peer.arguments)) for key, peer in get.peers.items()
     }
     found: dict[str, Any] = {key: [] for key in launches}
@@ -171,6 +184,9 @@ async def _cold_starts(launches: Mapping[str, Launch], plan: Plan) -> dict[str, 
     # The same first call a second later, on new processes: what it costs once what the
     # server loads in the background after listing its tools is loaded.
     paused: dict[str, Any] = {key: [] for key in launches}
+    resident: dict[str, Any] = {}
+    if "ours-resident" in launches:
+        resident = await _first_resident_start(launches["ours-resident"], calls["ours-stdio"])
     for _ in range(plan.cold_starts):
         for key, launch in launches.items():
             listed, called = await cold_start(launch, calls[key])
@@ -209,7 +225,52 @@ async def _cold_starts(launches: Mapping[str, Launch], plan: Plan) -> dict[str, 
         "pause": PAUSE,
         "floors": floors,
         "floor_rss": rss_floor,
+        "resident": resident
+        | (
+            await _resident_server_memory(launches["ours-resident"])
+            if "ours-resident" in launches
+            else {}
+        ),
     }
+
+
+async def _first_resident_start(launch: Launch, call: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+    """The `kube-ai-proxy` command's first start, with no resident yet: it serves in its own
+    process and starts the resident, which is then waited for (seconds to ready)."""
+    folder = launch.env[place.DIRECTORY]
+    listed, called = await cold_start(launch, call)
+    started = time.perf_counter()
+    while not place.ready(folder):
+        if time.perf_counter() - started > 120:
+            raise RuntimeError(f"no resident server started in {folder}: see its log there")
+        await asyncio.sleep(0.05)
+    say(f"  first start (no resident yet): tools/list {listed:.2f} s, first call {called:.3f} s")
+    return {
+        "first_start": listed,
+        "first_start_call": called,
+        "ready_after": time.perf_counter() - started,
+    }
+
+
+async def _resident_server_memory(launch: Launch, calls: int = 3) -> dict[str, Any]:
+    """A server forked by the resident, answering each command a few times: its peak RSS
+    (which counts the pages it shares with the resident), the memory only it holds, and the
+    resident's RSS (held once, whatever the number of servers)."""
+    folder = Path(launch.env[place.DIRECTORY])
+    async with connect_stdio(launch) as connected:
+        pid = resident_server(folder)
+        for scenario in SCENARIOS:
+            call = _ours_call(connected.client, scenario)
+            for _ in range(calls):
+                await call()
+        peak, private = peak_rss_mb(pid), private_mb(pid)
+    (resident,) = place.running(str(folder))
+    rss = peak_rss_mb(resident)
+    say(
+        f"  a resident's server: peak RSS {peak or 0:.0f} MB, its own {private or 0:.0f} MB; "
+        f"the resident {rss or 0:.0f} MB"
+    )
+    return {"server_peak_rss": peak, "server_private": private, "resident_rss": rss}
 
 
 async def _python_start(code: str) -> tuple[float, float]:

@@ -28,6 +28,7 @@ from fastmcp import Client
 from fastmcp.client.transports import ClientTransport, StdioTransport
 
 from e2e.mcp_server import REPO_ROOT, SERVER_ARGS, HttpServer
+from kube_ai_proxy.resident import place
 
 BENCH_DIR = Path(__file__).resolve().parent
 NODE_MODULES = BENCH_DIR / "node_modules"
@@ -94,6 +95,38 @@ def ours_stdio(env: Mapping[str, str], logs: Path) -> Launch:
         logs / "kube-ai-proxy-stdio.log",
         REPO_ROOT,
     )
+
+
+def ours_resident(env: Mapping[str, str], logs: Path, folder: Path) -> Launch:
+    """The `kube-ai-proxy` command an MCP client starts: served by a fork of the resident
+    server in `folder` (kube_ai_proxy/resident) once one runs there."""
+    return Launch(
+        "ours",
+        "kube-ai-proxy",
+        str(Path(sys.executable).with_name("kube-ai-proxy")),
+        (),
+        {**env, place.DIRECTORY: str(folder)},
+        logs / "kube-ai-proxy-resident.log",
+        REPO_ROOT,
+    )
+
+
+def resident_server(folder: Path) -> int:
+    """The pid of the one server the resident in `folder` runs now."""
+    (resident,) = place.running(str(folder))
+    (child,) = Path(f"/proc/{resident}/task/{resident}/children").read_text().split()
+    return int(child)
+
+
+def private_mb(pid: int) -> float | None:
+    """The memory only this process holds (Private_Clean + Private_Dirty), in MB: a forked
+    server's RSS also counts the pages it still shares with its resident."""
+    try:
+        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+    except OSError:
+        return None
+    kib = sum(int(line.split()[1]) for line in lines if line.startswith("Private_"))
+    return kib * 1024 / 1e6
 
 
 def kms(env: Mapping[str, str], logs: Path) -> Launch:
