@@ -13,7 +13,7 @@ LABELS = {
     "floor": "floor (httpx GET)",
     "kubectl": "kubectl",
     "ours-stdio": "kube-ai-proxy, stdio",
-    "ours-resident": "kube-ai-proxy, stdio, served by its resident (the `kube-ai-proxy` command)",
+    "ours-resident": "the `kube-ai-proxy` command, stdio, forked by its resident",
     "ours-http": "kube-ai-proxy, HTTP",
     "kms": "kubernetes-mcp-server",
     "msk": "mcp-server-kubernetes",
@@ -265,7 +265,8 @@ def cold_table(view: View) -> str:
         rows.append(
             [
                 "the `kube-ai-proxy` command with no resident yet (it serves in its own "
-                f"process and starts one, ready {first['ready_after']:.1f} s later)",
+                f"process and starts one, ready {first['ready_after']:.1f} s after this start "
+                "ended)",
                 f"{first['first_start']:.2f} s",
                 "",
                 "",

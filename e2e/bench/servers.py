@@ -225,10 +225,11 @@ def _new_child(before: set[int], command: str) -> int:
     name = Path(command).name
     for pid in sorted(_children() - before):
         try:
-            argv0 = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0", 1)[0].decode()
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if Path(argv0).name == name:
+        # A console script runs as `python SCRIPT`: its name is the second word.
+        if name in (Path(word.decode()).name for word in argv[:2]):
             return pid
     raise RuntimeError(f"cannot find the process of {command} among this process's children")
 
