@@ -289,3 +289,30 @@ def test_what_the_server_reads_when_it_runs_does_not_choose_another_resident() -
     # What modules may read as they are imported does.
     for imported in ({"FASTMCP_LOG_LEVEL": "DEBUG"}, {"PATH": "/opt/bin"}, {"SSL_CERT_FILE": "x"}):
         assert place.fingerprint({**base, **imported}) != key, imported
+
+
+def test_a_resident_that_cannot_start_is_not_started_again_for_the_same_key(
+    folder: Path, tmp_path: Path
+) -> None:
+    """A module the resident imports fails (here: an aiohttp shadowed on PYTHONPATH). Starts
+    still serve, in their own process, and say why; none starts another resident."""
+    shadow = tmp_path / "shadow"
+    shadow.mkdir()
+    (shadow / "aiohttp.py").write_text("raise ImportError('aiohttp is broken here')\n")
+    env = _env(folder, PYTHONPATH=str(shadow))
+    key = place.fingerprint(env)
+    _end(_start(env))
+    _wait_for(lambda: Path(place.failed_path(str(folder), key)).exists(), "the failure")
+    _wait_for(lambda: not place.running(str(folder)), "the failed resident to exit")
+    log = Path(place.log_path(str(folder), key))
+    assert "aiohttp is broken here" in log.read_text()
+    before = log.stat().st_mtime_ns
+    proc = _start(env)
+    assert "execute_kubectl" in _list_tools(proc)
+    assert _end(proc) == 0
+    assert proc.stderr is not None
+    said = proc.stderr.read().decode()
+    assert f"the resident server could not start (see {log}" in said
+    time.sleep(1)
+    assert not place.running(str(folder))
+    assert log.stat().st_mtime_ns == before

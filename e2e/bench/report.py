@@ -924,6 +924,7 @@ def _missed_text(view: View) -> str:
             "A long-lived server also keeps what its allocator was given for the largest "
             "concurrent answers. What would meet it: the same framework floor (above), and "
             "workers that are restarted after a number of calls."
+            + _resident_memory_text(cold.get("resident", {}))
         ),
         "5": (
             "Throughput: the soak's clients and the control plane share the machine's "
@@ -940,6 +941,18 @@ def _missed_text(view: View) -> str:
     if len(lines) == 2:
         lines.append("- (see the targets table)")
     return "\n".join(lines)
+
+
+def _resident_memory_text(measured: dict[str, Any]) -> str:
+    """What the resident changes about memory: less per server, more for the first."""
+    own, resident = measured.get("server_private"), measured.get("resident_rss")
+    if not own or not resident:
+        return ""
+    return (
+        f" A server forked by the resident holds {own:.0f} MB of its own and shares the rest "
+        f"with the resident ({resident:.0f} MB, once per user): a user's first conversation "
+        f"costs {own + resident:.0f} MB with it, each further one {own:.0f} MB."
+    )
 
 
 def _paused(view: View, subject: str = "ours-stdio") -> float | None:

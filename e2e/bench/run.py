@@ -9,6 +9,7 @@ import contextlib
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -160,6 +161,7 @@ async def run(cluster: Cluster, plan: Plan, work_dir: Path) -> dict[str, Any]:
                 results["meta"]["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
             finally:
                 place.stop_all(str(resident))
+                shutil.rmtree(resident, ignore_errors=True)
                 # Also after a failure or ^C: 10,000 pods left on someone's cluster slow it.
                 say("emptying namespace bench")
                 await pods.delete_pods(api)

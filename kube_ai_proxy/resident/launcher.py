@@ -104,6 +104,12 @@ def _through_resident(words: list[str], env: Mapping[str, str]) -> tuple[str, in
 def _start_resident(folder: str, key: str, env: Mapping[str, str]) -> None:
     """Start this user's resident for the next start, without waiting for it: it spends a
     second importing while this process serves."""
+    if os.path.exists(place.failed_path(folder, key)):
+        _say(
+            f"the resident server could not start (see {place.log_path(folder, key)}; "
+            f"remove {place.failed_path(folder, key)} to try again); serving here"
+        )
+        return
     import subprocess
 
     with open(place.log_path(folder, key), "ab") as log:

@@ -34,7 +34,9 @@ _MAX_SOCKET_PATH = 107
 
 
 def enabled(env: Mapping[str, str]) -> bool:
-    return env.get(SWITCH, "on").strip().lower() not in _OFF
+    # Linux only: the peer check reads SO_PEERCRED, which macOS does not have (its
+    # LOCAL_PEERCRED is untested here); there every start serves in its own process.
+    return sys.platform == "linux" and env.get(SWITCH, "on").strip().lower() not in _OFF
 
 
 def idle_seconds(env: Mapping[str, str]) -> float:
@@ -111,6 +113,12 @@ def lock_path(folder: str, key: str) -> str:
 
 def log_path(folder: str, key: str) -> str:
     return os.path.join(folder, f"{key}.log")
+
+
+def failed_path(folder: str, key: str) -> str:
+    """Written by a resident that could not start: the same code and environment would fail
+    again, so no start starts another until the key changes (or the file is removed)."""
+    return os.path.join(folder, f"{key}.failed")
 
 
 def running(folder: str) -> dict[int, str]:

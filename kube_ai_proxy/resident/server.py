@@ -200,8 +200,13 @@ def main(argv: list[str]) -> int:
     # The log (this process's stderr) holds this resident's life only.
     os.ftruncate(2, 0)
     started = time.monotonic()
-    for name in PRELOAD:
-        importlib.import_module(name)
+    try:
+        for name in PRELOAD:
+            importlib.import_module(name)
+    except BaseException as exc:
+        with open(place.failed_path(folder, key), "w") as failed:
+            failed.write(f"importing {name}: {exc!r}\n")
+        raise
     # What is imported stays shared with the children only while nothing writes to its pages:
     # out of the collector's reach, a child's collections do not (a fifth less memory of
     # its own, measured with five calls).
