@@ -316,3 +316,22 @@ def test_a_resident_that_cannot_start_is_not_started_again_for_the_same_key(
     time.sleep(1)
     assert not place.running(str(folder))
     assert log.stat().st_mtime_ns == before
+
+
+def test_a_stuck_resident_does_not_hang_a_start(folder: Path) -> None:
+    resident = _resident(folder)
+    os.kill(resident, signal.SIGSTOP)
+    try:
+        proc = _start(_env(folder))
+        assert "execute_kubectl" in _list_tools(proc)
+        assert not _children(resident)
+    finally:
+        os.kill(resident, signal.SIGCONT)
+    assert _end(proc) == 0
+    assert proc.stderr is not None
+    assert b"did not answer in 10 s; serving here" in proc.stderr.read()
+    # The resident, running again, finds the start gone and forks nothing for it: a server
+    # would read the stdin the start now reads itself.
+    log = Path(place.log_path(str(folder), place.fingerprint(_env(folder))))
+    _wait_for(lambda: f"pid {proc.pid} gave up" in log.read_text(), "the resident to see it")
+    assert not _children(resident)

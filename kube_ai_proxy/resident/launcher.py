@@ -34,6 +34,9 @@ RELAYED = (
     signal.SIGUSR2,
 )
 
+# Seconds a resident has to fork a server for a start.
+ANSWER_WITHIN = 10.0
+
 
 def main() -> None:
     words = sys.argv[1:]
@@ -86,7 +89,16 @@ def _through_resident(words: list[str], env: Mapping[str, str]) -> tuple[str, in
             _say(f"not using the resident server at {path}: {exc.strerror}")
             return None
         answers = sock.makefile("rb")
-        forked = answers.readline().split()
+        # A resident answers at once; one that is stopped or stuck must not hang the client.
+        sock.settimeout(ANSWER_WITHIN)
+        try:
+            forked = answers.readline().split()
+        except TimeoutError:
+            _say(
+                f"the resident server at {path} did not answer in {ANSWER_WITHIN:g} s; serving here"
+            )
+            return None
+        sock.settimeout(None)
         if len(forked) != 2 or forked[0] != b"pid":
             # Nothing was forked: stdin is untouched and this process can still serve.
             _say(f"the resident server at {path} did not start a server; serving here")

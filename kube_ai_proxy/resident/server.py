@@ -109,6 +109,14 @@ class Resident:
             _log(f"dropped a start: {exc}")
             conn.close()
             return None
+        if _hung_up(conn):
+            # It waited too long for this process (stopped, or busy) and serves itself: a
+            # server forked now would read the same stdin.
+            _log(f"pid {starter} gave up before its server was forked")
+            for fd in streams:
+                os.close(fd)
+            conn.close()
+            return None
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
@@ -253,6 +261,18 @@ def _serve_start(request: Request, streams: list[int]) -> int:
 
     serve(request.argv)
     return 0
+
+
+def _hung_up(conn: socket.socket) -> bool:
+    """The start closed its end: it sends nothing after its request, so a readable
+    connection can only be at its end."""
+    conn.setblocking(False)
+    try:
+        return conn.recv(1, socket.MSG_PEEK) == b""
+    except BlockingIOError:
+        return False
+    finally:
+        conn.settimeout(5)
 
 
 def _terminate(pid: int) -> None:
