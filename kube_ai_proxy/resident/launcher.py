@@ -64,10 +64,13 @@ def _through_resident(words: list[str], env: Mapping[str, str]) -> tuple[str, in
     to serve in this process."""
     folder = place.directory(env)
     problem = place.private_directory(folder)
+    if problem is not None:
+        _say(f"not using a resident server: {problem}")
+        return None
     key = place.fingerprint(env)
-    path = place.socket_path(folder, key) if problem is None else None
+    path = place.socket_path(folder, key)
     if path is None:
-        _say(f"not using a resident server: {problem or f'the path of {folder} is too long'}")
+        _say(f"not using a resident server: the path of {folder} is too long")
         return None
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     with sock:
