@@ -164,18 +164,23 @@ async def test_table_data_has_the_rows(
     client: Client[StdioTransport], cluster: Cluster, workload: str
 ) -> None:
     result, _ = await _both(client, cluster, f"kubectl get pods -n {workload}")
-    rows = result["data"]["rows"]
+    (table,) = result["data"]["tables"]
+    assert (table["kind"], table["apiVersion"], table["namespace"]) == ("Pod", "v1", workload)
+    # The columns the text shows, as the API server's Table names them.
+    assert table["columns"] == ["Name", "Ready", "Status", "Restarts", "Age"]
+    rows = [dict(zip(table["columns"], row, strict=True)) for row in table["rows"]]
     assert len(rows) == 3
-    assert {row["cells"]["Status"] for row in rows} == {"Running"}
-    assert all(row["namespace"] == workload and row["name"].startswith("web-") for row in rows)
-    # Asked without the rows' objects (no column needs them): no labels to give.
-    assert all("labels" not in row for row in rows)
+    assert {row["Status"] for row in rows} == {"Running"}
+    assert all(row["Name"].startswith("web-") for row in rows)
     labelled, _ = await _both(client, cluster, f"kubectl get pods -n {workload} --show-labels")
-    assert all(row["labels"]["app"] == "web" for row in labelled["data"]["rows"])
+    (table,) = labelled["data"]["tables"]
+    assert table["columns"][-1] == "Labels"
+    assert all(row[-1]["app"] == "web" for row in table["rows"])
     everywhere, _ = await _both(client, cluster, "kubectl get pods -A")
-    ours = [row for row in everywhere["data"]["rows"] if row["namespace"] == workload]
-    assert sorted(row["name"] for row in ours) == sorted(row["name"] for row in rows)
-    assert all(row["labels"]["app"] == "web" for row in ours)
+    (table,) = everywhere["data"]["tables"]
+    assert "namespace" not in table and table["columns"][:2] == ["Namespace", "Name"]
+    ours = [row[1] for row in table["rows"] if row[0] == workload]
+    assert sorted(ours) == sorted(row["Name"] for row in rows)
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,16 @@
-"""`get` tables cut to the output budget: the text is cut at whole lines, and the rows the data
-holds are exactly those the kept text shows, whatever the budget: with headers or without, one
-table or several (a header each, and a blank line between them when they have headers), wide,
-across namespaces, and with a header that takes more than one line."""
+"""`get` tables cut to the output budget: the text is cut at whole lines, the rows the data
+holds are exactly those the kept text shows, and the data, as the result sends it, stays within
+the budget too (the text then shows no more rows than the data holds), whatever the budget:
+with headers or without, one table or several (a header each, and a blank line between them
+when they have headers), wide, across namespaces, and with a header that takes more than one
+line. And the data's shape: a table per kind, with the columns the text shows and rows of
+cells."""
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable
 from typing import Any, cast
 
 import pytest
@@ -33,7 +38,16 @@ def _table(columns: list[dict[str, Any]], rows: list[list[str]]) -> dict[str, An
     return {
         "columnDefinitions": columns,
         "rows": [
-            {"cells": cells, "object": {"metadata": {"name": cells[0], "namespace": "web"}}}
+            {
+                "cells": cells,
+                "object": {
+                    "metadata": {
+                        "name": cells[0],
+                        "namespace": "web",
+                        "labels": {"team": "a", "team\nlead": "b"},
+                    }
+                },
+            }
             for cells in rows
         ],
     }
@@ -52,14 +66,24 @@ def _sections(types: str) -> list[_Section]:
     return [_Section(tables[t][0], tables[t][1]) for t in types.split(",")]
 
 
-def _answer(words: list[str], budget: int) -> NativeAnswer:
+def _answers(words: list[str]) -> Callable[[int], NativeAnswer]:
+    """The answer to `words` at a budget (the command parsed once: its spec takes long to load)."""
     command = parse_command(CliSpecs()["kubectl"], words)
-    ctx = NativeContext(
-        kube=kube_of(None), namespace="web", budget=budget, allow_secrets=False, timeout=5
-    )
     output = command.value("output") or ""
-    request = _Request(command, ctx, cast(Any, None), output, command.bool_flag("all-namespaces"))
-    return _render_tables(request, _sections(words[1]))
+
+    def answer(budget: int) -> NativeAnswer:
+        ctx = NativeContext(
+            kube=kube_of(None), namespace="web", budget=budget, allow_secrets=False, timeout=5
+        )
+        all_namespaces = command.bool_flag("all-namespaces")
+        request = _Request(command, ctx, cast(Any, None), output, all_namespaces)
+        return _render_tables(request, _sections(words[1]))
+
+    return answer
+
+
+def _answer(words: list[str], budget: int) -> NativeAnswer:
+    return _answers(words)(budget)
 
 
 def _names_shown(text: str) -> list[str]:
@@ -85,27 +109,79 @@ COMMANDS = [
 ]
 
 
+def _names(data: dict[str, Any]) -> list[str]:
+    """The objects the data holds a row of, in order."""
+    return [
+        row[table["columns"].index("Name")] for table in data["tables"] for row in table["rows"]
+    ]
+
+
+def _size(data: dict[str, Any]) -> int:
+    """The data's characters as a result sends it."""
+    return len(json.dumps(data, separators=(",", ":"), ensure_ascii=False))
+
+
+def _first_rows(data: dict[str, Any], count: int) -> dict[str, Any]:
+    tables = []
+    for table in data["tables"]:
+        if count > 0:
+            tables.append({**table, "rows": table["rows"][:count]})
+        count -= len(table["rows"])
+    return {"tables": tables}
+
+
 @pytest.mark.parametrize("words", COMMANDS, ids=" ".join)
 def test_the_data_holds_the_rows_the_kept_text_shows(words: list[str]) -> None:
-    whole = _answer(words, 1_000_000)
+    answer_at = _answers(words)
+    whole = answer_at(1_000_000)
     assert not whole.truncated
     assert whole.data is not None
-    assert [r["name"] for r in whole.data["rows"]] == _names_shown(whole.output)
-    for budget in range(1, len(whole.output)):
-        answer = _answer(words, budget)
-        assert answer.truncated
-        assert answer.output == cut_lines(whole.output, budget).text
+    assert _names(whole.data) == _names_shown(whole.output)
+    cut_by_data = 0
+    for budget in range(1, len(whole.output) + _size(whole.data)):
+        answer = answer_at(budget)
         assert answer.data is not None
-        kept = [r["name"] for r in answer.data["rows"]]
-        assert kept == _names_shown(answer.output), f"budget {budget}"
+        kept, shown = _names(answer.data), _names_shown(answer.output)
+        # A row whose data alone passes the budget is shown without it.
+        assert kept == shown or (not kept and len(shown) == 1), f"budget {budget}"
+        assert answer.data == _first_rows(whole.data, len(kept))
+        assert not kept or _size(answer.data) <= budget, f"budget {budget}"
+        by_text = cut_lines(whole.output, budget)
+        assert answer.truncated == (answer.output != whole.output)
+        if answer.output != by_text.text:
+            # Cut where the data passes the budget: one more row's would not have fit.
+            cut_by_data += 1
+            assert by_text.text.startswith(answer.output) and answer.output.endswith("\n")
+            assert _size(_first_rows(whole.data, len(kept) + 1)) > budget, f"budget {budget}"
+    assert cut_by_data > 0  # the data's cut was reached, not only the text's
 
 
-def test_a_second_table_starts_after_a_blank_line() -> None:
-    """The budget that keeps the first table and the second's header keeps no service."""
-    whole = _answer(["get", "pods,services"], 1_000_000).output
-    first_service = whole.index("svc-000")
-    budget = whole.rindex("\n", 0, first_service) + 1
-    answer = _answer(["get", "pods,services"], budget)
-    assert answer.output.endswith("pod-005   Running\n\nNAME              TYPE        PORT(S)\n")
-    assert answer.data is not None
-    assert [r["name"] for r in answer.data["rows"]] == [f"pod-{i:03d}" for i in range(6)]
+def test_the_data_has_the_columns_the_text_shows() -> None:
+    data = _answer(["get", "pods,services"], 1_000_000).data
+    assert data is not None
+    pods, services = data["tables"]
+    assert {k: v for k, v in pods.items() if k != "rows"} == {
+        "kind": "Pod",
+        "apiVersion": "v1",
+        "namespace": "web",
+        "columns": ["Name", "Status"],
+    }
+    assert pods["rows"][0] == ["pod-000", "Running"]
+    assert services["kind"] == "Service" and services["columns"] == ["Name", "Type", "Port(s)"]
+    assert services["rows"][3] == ["svc-003", "ClusterIP", "83/TCP"]
+    wide = _answer(["get", "pods", "-o", "wide"], 1_000_000).data
+    assert wide is not None
+    assert wide["tables"][0]["columns"] == ["Name", "Status", "IP"]
+    assert wide["tables"][0]["rows"][0] == ["pod-000", "Running", "10.0.0.0"]
+
+
+def test_the_data_has_the_namespace_and_label_columns_the_text_shows() -> None:
+    everywhere = _answer(
+        ["get", "pods", "-A", "-L", "team", "--show-labels", "-o", "wide"], 1_000_000
+    )
+    assert everywhere.data is not None
+    (pods,) = everywhere.data["tables"]
+    assert "namespace" not in pods
+    assert pods["columns"] == ["Namespace", "Name", "Status", "IP", "team", "Labels"]
+    labels = {"team": "a", "team\nlead": "b"}
+    assert pods["rows"][1] == ["web", "pod-001", "Running", "10.0.0.1", "a", labels]

@@ -12,6 +12,7 @@ import pytest
 from kube_ai_proxy.output.budget import (
     REDACTION_BUFFER,
     Cut,
+    cut_after_lines,
     cut_lines,
     cut_text,
     native_budget,
@@ -69,6 +70,14 @@ def test_rows_ended_counts_the_rows_whose_last_line_is_kept() -> None:
     kept = [cut_lines(text, size).rows_ended(ends) for size in (3, 5, 7, 9, 12, 15, 17)]
     assert kept == [0, 1, 2, 2, 2, 2, 3]  # at 15, `c` shows but one of its two lines
     assert cut_lines(text, 100).rows_ended(ends) == 4
+
+
+def test_cut_after_lines_keeps_that_many_whole_lines() -> None:
+    text = "H\na\nb\n"
+    assert cut_after_lines(text, 0) == Cut("", truncated=True)
+    assert cut_after_lines(text, 2) == Cut("H\na\n", truncated=True)
+    assert cut_after_lines(text, 3) == Cut(text, truncated=False)
+    assert cut_after_lines(text, 2).lines == 2
 
 
 def test_a_first_line_longer_than_the_budget_is_cut_within_it() -> None:

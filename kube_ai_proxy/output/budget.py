@@ -93,6 +93,15 @@ def cut_lines(text: str, budget: int) -> Cut:
     return Cut(cut[: cut.rfind("\n") + 1] or cut, True)
 
 
+def cut_after_lines(text: str, lines: int) -> Cut:
+    """`text` cut after its first `lines` lines, each with its newline: where the data that
+    goes with a text's lines passes the budget before the text does."""
+    end = 0
+    for _ in range(lines):
+        end = text.index("\n", end) + 1
+    return Cut(text[:end], end < len(text))
+
+
 def rows_that_fit(
     header: Sequence[str],
     lines: Sequence[str],

@@ -29,6 +29,7 @@ from kube_ai_proxy.native.kubectl.printers import (
 )
 from kube_ai_proxy.output.budget import (
     LIST_HAS_MORE,
+    cut_after_lines,
     cut_lines,
     first_lines_fit,
     print_growing,
@@ -413,11 +414,59 @@ def _single_named(command: CliCommand) -> bool:
 
 @dataclass
 class _Rows:
-    """The rows of the tables as data, and the line of the text each ends on: the data of a
-    cut answer holds the rows its text keeps whole."""
+    """The tables as data (DESIGN, "The result": `data`), and where each row ends in the text.
+    The data of an answer holds the rows its text keeps whole, and of those no more than fit
+    the budget as JSON: the budget bounds what a call holds and sends, not only what a model
+    reads."""
 
-    data: list[dict[str, Any]] = field(default_factory=list)
-    ends: list[int] = field(default_factory=list)
+    tables: list[dict[str, Any]] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)  # the line of the text each row ends on
+    # Characters of the JSON of each table without its rows, and of each row.
+    heads: list[int] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)
+    before: int = 0  # the lines of the text above the first row
+
+    def add(self, table: dict[str, Any], ends: list[int], before: int) -> None:
+        """A table with rows, the lines they end on, and the lines of the text above them."""
+        if not self.tables:
+            self.before = before
+        self.tables.append(table)
+        self.heads.append(_json_size({**table, "rows": []}))
+        self.sizes += [_json_size(row) for row in table["rows"]]
+        self.ends += ends
+
+    def fitting(self, budget: int) -> int:
+        """How many rows, in order, fit `budget` characters of JSON with their tables."""
+        size = len('{"tables":[]}')
+        count = 0
+        for index, (table, head) in enumerate(zip(self.tables, self.heads, strict=True)):
+            size += head + (index > 0)  # a comma before every table but the first
+            rows = self.sizes[count : count + len(table["rows"])]
+            for place, row_size in enumerate(rows):
+                size += row_size + (place > 0)
+                if size > budget:
+                    return count
+                count += 1
+        return count
+
+    def data(self, count: int) -> dict[str, Any]:
+        """The data of the first `count` rows: their tables, each with its rows among them."""
+        tables = []
+        for table in self.tables:
+            if count <= 0:
+                break
+            tables.append({**table, "rows": table["rows"][:count]})
+            count -= len(table["rows"])
+        return {"tables": tables}
+
+    def end_of(self, count: int) -> int:
+        """The lines of the text that show the first `count` rows."""
+        return self.ends[count - 1] if count else self.before
+
+
+def _json_size(value: Any) -> int:
+    """Characters of `value` as JSON, written as a result is sent (compact, not ASCII-only)."""
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
 
 
 def _render_tables(request: _Request, sections: list[_Section]) -> NativeAnswer:
@@ -440,7 +489,7 @@ def _render_tables(request: _Request, sections: list[_Section]) -> NativeAnswer:
     for section in filled:
         if size > budget:
             break  # the tables after the cut are not printed at all
-        rows, row_data = _table_rows(request, section, with_kind, label_columns)
+        rows, table_data = _table_rows(request, section, with_kind, label_columns)
         if blocks and headers:
             lines += 1  # the blank line that parts tables with headers
             size += 1
@@ -448,33 +497,40 @@ def _render_tables(request: _Request, sections: list[_Section]) -> NativeAnswer:
         # reaches (what is printed past it would be cut), and only their data made.
         block, written = tabwrite_prefix(rows, budget - size)
         header_rows = 1 if headers else 0
-        for index, row in enumerate(rows[:written]):
+        before = lines + sum(row_lines(row) for row in rows[: min(header_rows, written)])
+        lines = before
+        ends = []
+        for row in rows[header_rows:written]:
             lines += row_lines(row)
-            if index >= header_rows:
-                printed.ends.append(lines)
+            ends.append(lines)
         blocks.append(block)
         size += len(block)
-        printed.data += row_data(max(written - header_rows, 0))
+        if ends:
+            printed.add(table_data(len(ends)), ends, before)
     text = ("\n" if headers else "").join(blocks)
-    note = _empty_note(request, sections, printed.data)
-    return _budgeted(text, {"rows": printed.data}, budget, note, printed)
+    note = _empty_note(request, sections, printed.ends)
+    return _budgeted(text, None, budget, note, printed)
 
 
 def _table_rows(
     request: _Request, section: _Section, with_kind: bool, label_columns: list[str]
-) -> tuple[list[list[str]], Callable[[int], list[dict[str, Any]]]]:
-    """The table's lines as cells (headers first), and the data of its first N rows."""
+) -> tuple[list[list[str]], Callable[[int], dict[str, Any]]]:
+    """The table's lines as cells (headers first), and its data with the first N rows: the
+    columns the text shows, named as the API names them (a Namespace column first under -A,
+    label columns by key, `Labels` a mapping), each row a list of its cells as the API's Table
+    has them. As wide as the text, the data fits the budget about as far as the text does."""
     assert section.table is not None
     command = request.command
     wide = request.output == "wide"
     definitions = section.table["columnDefinitions"]
     shown = [i for i, c in enumerate(definitions) if wide or c.get("priority", 0) == 0]
     namespaced_all = request.all_namespaces and section.resource.namespaced
+    show_labels = command.bool_flag("show-labels")
     header = [go_upper(definitions[i]["name"]) for i in shown]
     if namespaced_all:
         header.insert(0, "NAMESPACE")
     header += [go_upper(key.rsplit("/", 1)[-1]) for key in label_columns]
-    if command.bool_flag("show-labels"):
+    if show_labels:
         header.append("LABELS")
     rows: list[list[str]] = [] if command.bool_flag("no-headers") else [header]
     prefix = kind_prefix(section.resource.kind, section.resource.group) + "/"
@@ -487,12 +543,11 @@ def _table_rows(
         ),
         None,
     )
-    names = [definition["name"] for definition in definitions]
-    # Rows asked for without their objects (a list in one namespace, no labels shown).
-    namespace = request.namespace_for(section.resource)
+    # Rows asked for without their objects (a list in one namespace, no labels shown) have
+    # no metadata: no column needs it.
     table_rows = section.table["rows"]
     for row in table_rows:
-        meta = (row.get("object") or {}).get("metadata") or {}
+        meta = _row_metadata(row)
         cells = [cell_text(row["cells"][i]) for i in shown]
         name_index = shown.index(name_column) if name_column in shown else None
         if with_kind and name_index is not None:
@@ -501,28 +556,41 @@ def _table_rows(
             cells.insert(0, meta.get("namespace", ""))
         labels = meta.get("labels") or {}
         cells += [labels.get(key, "") for key in label_columns]
-        if command.bool_flag("show-labels"):
+        if show_labels:
             cells.append(format_labels(labels))
         rows.append(cells)
 
-    def data(count: int) -> list[dict[str, Any]]:
+    resource = section.resource
+    head: dict[str, Any] = {"kind": resource.kind, "apiVersion": resource.group_version}
+    namespace = request.namespace_for(resource)
+    if namespace is not None:
+        head["namespace"] = namespace
+    head["columns"] = (
+        (["Namespace"] if namespaced_all else [])
+        + [definitions[i]["name"] for i in shown]
+        + label_columns
+        + (["Labels"] if show_labels else [])
+    )
+
+    def data(count: int) -> dict[str, Any]:
         found = []
         for row in table_rows[:count]:
-            meta = (row.get("object") or {}).get("metadata") or {}
-            one = {
-                "kind": section.resource.kind,
-                "namespace": meta.get("namespace", namespace),
-                "name": meta.get(
-                    "name", row["cells"][name_column] if name_column is not None else None
-                ),
-                "cells": dict(zip(names, row["cells"], strict=False)),
-            }
-            if row.get("object"):
-                one["labels"] = meta.get("labels") or {}
-            found.append(one)
-        return found
+            meta = _row_metadata(row)
+            labels = meta.get("labels") or {}
+            cells = [meta.get("namespace", "")] if namespaced_all else []
+            cells += [row["cells"][i] for i in shown]
+            cells += [labels.get(key, "") for key in label_columns]
+            if show_labels:
+                cells.append(labels)
+            found.append(cells)
+        return {**head, "rows": found}
 
     return rows, data
+
+
+def _row_metadata(row: dict[str, Any]) -> dict[str, Any]:
+    metadata: dict[str, Any] = (row.get("object") or {}).get("metadata") or {}
+    return metadata
 
 
 def _empty_note(request: _Request, sections: list[_Section], found: Sequence[Any]) -> str:
@@ -548,8 +616,17 @@ def _budgeted(
     objects: bool = False,
 ) -> NativeAnswer:
     """The answer within the budget; `objects`: the text is JSON or YAML, which is paged by
-    name rather than by line."""
+    name rather than by line; `rows`: the text is tables, whose data (in place of `data`) holds
+    the rows the text keeps, and the text no more rows than their data fits the budget."""
     cut = cut_lines(text, budget)
+    if rows is not None:
+        kept = cut.rows_ended(rows.ends) if cut.truncated else len(rows.ends)
+        fit = rows.fitting(budget)
+        if fit < kept:
+            # The text shows at least one row, so that a row whose data alone passes the
+            # budget is seen; its data is left out.
+            cut, kept = cut_after_lines(text, rows.end_of(max(fit, 1))), fit
+        data = rows.data(kept)
     if not cut.truncated:
         return NativeAnswer(text, data if isinstance(data, dict) else None, stderr=note)
     shown = cut.lines
@@ -564,7 +641,7 @@ def _budgeted(
         f"Narrow the list with -l, --field-selector or a name; or page it: {paging}",
         separator=". ",
     )
-    kept = None
-    if rows is not None:
-        kept = {"rows": rows.data[: cut.rows_ended(rows.ends)]}
-    return NativeAnswer(cut.text, kept, stderr=note, truncated=True, next=hint)
+    # A cut list's objects are left out: only tables say which of their rows the text kept.
+    return NativeAnswer(
+        cut.text, data if rows is not None else None, stderr=note, truncated=True, next=hint
+    )
