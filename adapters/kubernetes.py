@@ -16,7 +16,7 @@ import os
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -294,12 +294,16 @@ class KubeAPI:
         timeout: float | None = None,
         warnings: list[str] | None = None,
         max_bytes: int | None = None,
+        trim: Callable[[Any], Any] | None = None,
     ) -> Any:
         """One request; the decoded JSON body, or BackendError with the API's own message.
         With `warnings`, the texts of the API server's 299 warnings (deprecations, which
         kubectl prints as `Warning: TEXT`) are appended to it. With `max_bytes`, a body
         larger than that is not read to its end: TooLarge. Failed attempts are tried again
-        as Retries says; `timeout` bounds the whole request, retries included."""
+        as Retries says; `timeout` bounds the whole request, retries included. `trim` is applied
+        to the decoded body before any other task runs: what it drops (a list's managedFields)
+        is freed before another request's body is decoded, so concurrent lists do not hold
+        their whole pages at once."""
         headers = [("Accept", accept), *self._headers]
         data = None
         if body is not None:
@@ -321,6 +325,7 @@ class KubeAPI:
                         warnings,
                         retries.attempt,
                         max_bytes,
+                        trim,
                     )
                 except Failed as failed:
                     if failed.status == 401 and not refreshed and credential is not None:
@@ -355,6 +360,7 @@ class KubeAPI:
         warnings: list[str] | None,
         attempt: int,
         max_bytes: int | None,
+        trim: Callable[[Any], Any] | None,
     ) -> Any:
         import aiohttp  # loaded with the session already; see TYPE_CHECKING above
 
@@ -376,6 +382,8 @@ class KubeAPI:
                     answer = await response.json(content_type=None)
                 else:
                     answer = json.loads(await self._read_at_most(response, max_bytes, path))
+                if trim is not None:
+                    answer = trim(answer)
         except aiohttp.ClientError as exc:
             raise self._lost(exc) from None
         self.telemetry.answered(time.monotonic() - started)
@@ -383,13 +391,13 @@ class KubeAPI:
 
     async def _read_at_most(
         self, response: aiohttp.ClientResponse, max_bytes: int, path: str
-    ) -> bytes:
+    ) -> bytearray:
         kept = bytearray()
         async for chunk in response.content.iter_chunked(256 * 1024):
             kept += chunk
             if len(kept) > max_bytes:
                 raise TooLarge(f"{self.where} answered {path} with more than {max_bytes} bytes")
-        return bytes(kept)
+        return kept  # decoded as it is: a copy to bytes would hold the page twice
 
     def _timeouts(self, stream: bool) -> aiohttp.ClientTimeout:
         """aiohttp's limits for one request: connecting (TCP and TLS) and each wait for data

@@ -8,8 +8,9 @@ the window in which kubectl ran; some such moment must give kubectl's text exact
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -51,6 +52,7 @@ class ReplayAPI(KubeAPI):
         timeout: float | None = None,
         warnings: list[str] | None = None,
         max_bytes: int | None = None,
+        trim: Callable[[Any], Any] | None = None,
     ) -> Any:
         if path in ("/api", "/apis"):
             return DISCOVERY[path.strip("/")]
@@ -63,7 +65,8 @@ class ReplayAPI(KubeAPI):
                     warnings.extend(exchange["warnings"])
                 if "error" in exchange:
                     raise BackendError(exchange["error"]["code"], exchange["error"]["message"])
-                return exchange["body"]
+                answer = exchange["body"]
+                return answer if trim is None else trim(copy.deepcopy(answer))
         raise AssertionError(
             f"{method} {path} {asked} was not recorded: re-record with "
             "`.venv/bin/python -m tests.data.describe_record`"
