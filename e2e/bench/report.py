@@ -922,9 +922,10 @@ def _missed_text(view: View) -> str:
             f"{floor_rss.get('fastmcp') or 0:.0f} MB before it serves; the server, aiohttp and "
             "the answers add the rest (the heap table shows what one call adds at its peak). "
             "A long-lived server also keeps what its allocator was given for the largest "
-            "concurrent answers. What would meet it: the same framework floor (above), and "
-            "workers that are restarted after a number of calls."
-            + _resident_memory_text(cold.get("resident", {}))
+            "concurrent answers."
+            + _http_memory_text(view)
+            + " What would meet it: the same framework floor (above), and workers that are "
+            "restarted after a number of calls." + _resident_memory_text(cold.get("resident", {}))
         ),
         "5": (
             "Throughput: the soak's clients and the control plane share the machine's "
@@ -941,6 +942,21 @@ def _missed_text(view: View) -> str:
     if len(lines) == 2:
         lines.append("- (see the targets table)")
     return "\n".join(lines)
+
+
+def _http_memory_text(view: View) -> str:
+    """Why an HTTP server holds more than a stdio one from its first calls on."""
+    small = view.sizes[0]
+    stdio, http = view.rss(small, "ours-stdio"), view.rss(small, "ours-http")
+    if stdio is None or http is None or http <= stdio:
+        return ""
+    return (
+        f" An HTTP server holds {http - stdio:.0f} MB more than a stdio one from its first "
+        f"calls on ({small:,} pods), most of it the engine of background tasks "
+        "(fastmcp-tasks, with docket, redis and py-key-value), which a stdio server does not "
+        "load; K8S_MCP_TASKS=off leaves it out of an HTTP server too, where no client needs "
+        "tasks."
+    )
 
 
 def _resident_memory_text(measured: dict[str, Any]) -> str:
