@@ -147,13 +147,27 @@ def test_the_data_holds_the_rows_the_kept_text_shows(words: list[str]) -> None:
         assert answer.data == _first_rows(whole.data, len(kept))
         assert not kept or _size(answer.data) <= budget, f"budget {budget}"
         by_text = cut_lines(whole.output, budget)
-        assert answer.truncated == (answer.output != whole.output)
+        assert answer.truncated == (answer.output != whole.output or kept != shown)
         if answer.output != by_text.text:
             # Cut where the data passes the budget: one more row's would not have fit.
             cut_by_data += 1
             assert by_text.text.startswith(answer.output) and answer.output.endswith("\n")
             assert _size(_first_rows(whole.data, len(kept) + 1)) > budget, f"budget {budget}"
     assert cut_by_data > 0  # the data's cut was reached, not only the text's
+
+
+def test_a_row_whose_data_alone_passes_the_budget_is_shown_without_it() -> None:
+    command = parse_command(CliSpecs()["kubectl"], ["get", "pods"])
+    # The text (106 characters) fits; the data of its row with its table (193) does not.
+    ctx = NativeContext(
+        kube=kube_of(None), namespace="web", budget=150, allow_secrets=False, timeout=5
+    )
+    one = _table([_column("Name", "name"), _column("Note")], [["pod-000", "x" * 80]])
+    request = _Request(command, ctx, cast(Any, None), "", False)
+    answer = _render_tables(request, [_Section(POD, one)])
+    assert answer.output == "NAME      NOTE\npod-000   " + "x" * 80 + "\n"
+    assert answer.data == {"tables": []}
+    assert answer.truncated and answer.next
 
 
 def test_the_data_has_the_columns_the_text_shows() -> None:

@@ -29,6 +29,7 @@ from kube_ai_proxy.native.kubectl.printers import (
 )
 from kube_ai_proxy.output.budget import (
     LIST_HAS_MORE,
+    Cut,
     cut_after_lines,
     cut_lines,
     first_lines_fit,
@@ -638,8 +639,10 @@ def _budgeted(
         fit = rows.fitting(budget)
         if fit < kept:
             # The text shows at least one row, so that a row whose data alone passes the
-            # budget is seen; its data is left out.
-            cut, kept = cut_after_lines(text, rows.end_of(max(fit, 1))), fit
+            # budget is seen; its data is left out, and the answer is cut even if its text
+            # is whole.
+            shown_text = cut_after_lines(text, rows.end_of(max(fit, 1))).text
+            cut, kept = Cut(shown_text, truncated=True), fit
         data = rows.data(kept)
     if not cut.truncated:
         return NativeAnswer(text, data if isinstance(data, dict) else None, stderr=note)
