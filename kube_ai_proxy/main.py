@@ -31,6 +31,7 @@ examples:
                                                       start is served by a fork of the user's
                                                       resident server, which has the MCP stack
                                                       imported (K8S_MCP_RESIDENT_DIR, _IDLE)
+  kube-ai-proxy resident [stop]                       the resident servers, or stop them
 docs: README.md and docs/configuration.md"""
 
 
@@ -72,6 +73,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         from kube_ai_proxy.clientconfig import main as config_main
 
         config_main(words[1:])
+        return
+    if words[:1] == ["resident"]:
+        from kube_ai_proxy.resident.manage import main as resident_main
+
+        resident_main(words[1:])
         return
     settings = settings_from(words)
     if settings.workers > 1:

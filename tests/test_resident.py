@@ -231,6 +231,54 @@ def test_a_stopped_resident_stops_the_servers_it_runs(folder: Path) -> None:
     _wait_for(lambda: _gone(resident), "the resident to stop")
 
 
+def _resident_command(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(COMMAND), "resident", *args],
+        env=_env(folder),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_resident_status_lists_each_resident_and_stop_stops_them(folder: Path) -> None:
+    none = _resident_command(folder)
+    assert none.returncode == 0
+    assert none.stdout.startswith(f"resident servers in {folder}: none\n")
+    resident = _resident(folder)
+    proc = _start(_env(folder))
+    _list_tools(proc)
+    (server,) = _children(resident)
+    status = _resident_command(folder)
+    key = place.fingerprint(_env(folder))
+    assert status.stdout == (
+        f"resident servers in {folder}: 1\n"
+        f"  pid {resident}: 1 server(s) running (pid {server}); "
+        f"log {place.log_path(str(folder), key)}\n"
+    )
+    stopped = _resident_command(folder, "stop")
+    assert (stopped.returncode, stopped.stdout) == (
+        0,
+        "stopped 1 resident server(s) and the 1 server(s) they ran\n",
+    )
+    assert proc.wait(timeout=30) == -signal.SIGTERM
+    assert _gone(resident)
+    # The command neither went through a resident nor started one.
+    assert not place.running(str(folder))
+    again = _resident_command(folder, "stop")
+    assert (again.returncode, again.stdout) == (0, f"no resident server runs in {folder}\n")
+    assert not place.running(str(folder))
+
+
+def test_resident_status_names_a_resident_that_could_not_start(folder: Path) -> None:
+    Path(place.failed_path(str(folder), "abc")).write_text("")
+    status = _resident_command(folder).stdout
+    assert f"see {place.log_path(str(folder), 'abc')}" in status
+    assert f"until {place.failed_path(str(folder), 'abc')} is removed" in status
+
+
 def test_a_directory_open_to_others_is_not_used(folder: Path) -> None:
     folder.chmod(0o755)
     proc = _start(_env(folder))

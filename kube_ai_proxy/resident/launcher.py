@@ -51,7 +51,7 @@ def main() -> None:
 
 
 def _wants_resident(words: list[str], env: Mapping[str, str]) -> bool:
-    if not place.enabled(env) or os.isatty(0) or words[:1] == ["config"]:
+    if not place.enabled(env) or os.isatty(0) or words[:1] in (["config"], ["resident"]):
         return False
     if env.get("K8S_MCP_TRANSPORT", "stdio").strip() not in ("", "stdio"):
         return False
