@@ -79,6 +79,14 @@ class View:
         value = self.results["sizes"][str(size)].get("rss_fresh")
         return float(value) if value is not None else None
 
+    def forked(self, size: int) -> dict[str, Any]:
+        """A new server forked by the resident at `size`: its peak RSS, its own memory and
+        the resident's RSS (older raw figures: measured once, with the cold starts)."""
+        found = self.results["sizes"][str(size)].get("forked")
+        if found is None and size == self.sizes[0]:
+            found = self.results["cold_start"].get("resident")
+        return dict(found or {})
+
     @property
     def soaks(self) -> list[dict[str, Any]]:
         """The HTTP soaks, one per worker count (older raw figures: one soak)."""
@@ -224,6 +232,21 @@ def rss_table(view: View) -> str:
             [
                 "kube-ai-proxy, stdio, a new server",
                 *(f"{v:.0f} MB" if v is not None else "-" for v in fresh),
+                *("" for _ in view.sizes),
+                *([""] if soak else []),
+            ]
+        )
+    forked = [view.forked(size) for size in view.sizes]
+    if any(f.get("server_peak_rss") for f in forked):
+        rows.append(
+            [
+                "the `kube-ai-proxy` command, a new server forked by its resident (its own)",
+                *(
+                    f"{f['server_peak_rss']:.0f} MB ({f['server_private']:.0f} MB)"
+                    if f.get("server_peak_rss") and f.get("server_private")
+                    else "-"
+                    for f in forked
+                ),
                 *("" for _ in view.sizes),
                 *([""] if soak else []),
             ]
@@ -505,24 +528,32 @@ def targets(view: View) -> list[tuple[str, str, str]]:
     )
     fresh = [v for v in (view.rss_fresh(size) for size in view.sizes) if v is not None]
     framework_rss = cold.get("floor_rss", {}).get("fastmcp")
+    # Judged, as start-up is, on what MCP clients start: the `kube-ai-proxy` command, whose
+    # servers its resident forks (runs from before it existed: the one-process server).
+    forked = {size: view.forked(size) for size in view.sizes}
+    forked_peaks = {s: f["server_peak_rss"] for s, f in forked.items() if f.get("server_peak_rss")}
+    # Judged on it only where measured at every size ("any size").
+    judged = list(forked_peaks.values()) if len(forked_peaks) == len(view.sizes) else fresh
+    largest = forked[max(forked_peaks)] if forked_peaks else {}
     found.append(
         (
             "2. memory: a new server's peak RSS at most 100 MB (sequential calls, any size)",
-            (f"{max(fresh):.0f} MB (one process)" if fresh else "-")
+            (
+                f"{max(forked_peaks.values()):.0f} MB (a server forked by the `kube-ai-proxy` "
+                f"command's resident, at {', '.join(f'{s:,}' for s in forked_peaks)} pods; "
+                f"{largest.get('server_private') or 0:.0f} MB of it its own, the rest shared "
+                f"with the resident, {largest.get('resident_rss') or 0:.0f} MB held once for "
+                "all of a user's servers); "
+                if forked_peaks
+                else ""
+            )
+            + (f"{max(fresh):.0f} MB one process" if fresh else "-")
             + (
                 f"; importing fastmcp's FastMCP alone: {framework_rss:.0f} MB"
                 if framework_rss
                 else ""
-            )
-            + (
-                f"; a server forked by the resident ({view.sizes[0]:,} pods): peak RSS "
-                f"{once['server_peak_rss']:.0f} MB, of which {once['server_private']:.0f} MB "
-                f"its own, the rest shared with the resident ({once['resident_rss']:.0f} MB, "
-                "held once for all of a user's servers)"
-                if once.get("server_private") and once.get("resident_rss")
-                else ""
             ),
-            status(max(fresh) <= 100 if fresh else None),
+            status(max(judged) <= 100 if judged else None),
         )
     )
     # 3. Every call at least as fast as the fastest peer.
@@ -881,9 +912,10 @@ bench"`, and the HTTP server under the soak's load), and with `python -X importt
   virtualenv, spawn to exit, as many times. The `kube-ai-proxy` command is measured with a
   resident of its own for the run: its first start (no resident yet) once, then the same
   number of starts as the others, each a new process served by a new fork; the resident is
-  stopped at the end. A forked server's memory is measured by its peak RSS (which counts
-  the pages it shares with the resident) and by what only it holds (`Private_*` in
-  /proc/PID/smaps_rollup).
+  stopped at the end. At each size, a new server forked by it answers every command three
+  times, one call at a time, as the one-process new server does; its memory is measured by
+  its peak RSS (which counts the pages it shares with the resident) and by what only it
+  holds (`Private_*` in /proc/PID/smaps_rollup).
 - **The soak** runs a new streamable-HTTP server for each worker count (one, then one per
   core), {plan["soak_clients"]} clients (each its own session, tools listed first) calling
   `get pods` back to back for {plan["soak_seconds"]:g} s; peak RSS is per worker.
@@ -925,7 +957,8 @@ def _missed_text(view: View) -> str:
             "concurrent answers."
             + _http_memory_text(view)
             + " What would meet it: the same framework floor (above), and workers that are "
-            "restarted after a number of calls." + _resident_memory_text(cold.get("resident", {}))
+            "restarted after a number of calls."
+            + _resident_memory_text(view.forked(max(view.sizes)) or view.forked(view.sizes[0]))
         ),
         "5": (
             "Throughput: the soak's clients and the control plane share the machine's "

@@ -147,9 +147,10 @@ async def run(cluster: Cluster, plan: Plan, work_dir: Path) -> dict[str, Any]:
                     if size == plan.sizes[0]:
                         results["cold_start"] = await _cold_starts(launches, plan)
                     fresh = await _fresh_server_rss(launches["ours-stdio"], size)
+                    forked = await _resident_server_memory(launches["ours-resident"], size)
                     results["sizes"][str(size)] = await _measure_size(
                         size, plan, api, cluster, servers, results["peer_tools"]
-                    ) | {"rss_fresh": fresh}
+                    ) | {"rss_fresh": fresh, "forked": forked}
                     if size == plan.sizes[0] and plan.soak_seconds > 0:
                         results["soaks"] = [
                             await _soak(env, logs, plan, size, workers)
@@ -227,12 +228,7 @@ async def _cold_starts(launches: Mapping[str, Launch], plan: Plan) -> dict[str, 
         "pause": PAUSE,
         "floors": floors,
         "floor_rss": rss_floor,
-        "resident": resident
-        | (
-            await _resident_server_memory(launches["ours-resident"])
-            if "ours-resident" in launches
-            else {}
-        ),
+        "resident": resident,
     }
 
 
@@ -254,8 +250,8 @@ async def _first_resident_start(launch: Launch, call: tuple[str, dict[str, Any]]
     }
 
 
-async def _resident_server_memory(launch: Launch, calls: int = 3) -> dict[str, Any]:
-    """A server forked by the resident, answering each command a few times: its peak RSS
+async def _resident_server_memory(launch: Launch, size: int, calls: int = 3) -> dict[str, Any]:
+    """A new server forked by the resident, answering each command a few times: its peak RSS
     (which counts the pages it shares with the resident), the memory only it holds, and the
     resident's RSS (held once, whatever the number of servers)."""
     folder = Path(launch.env[place.DIRECTORY])
@@ -269,7 +265,8 @@ async def _resident_server_memory(launch: Launch, calls: int = 3) -> dict[str, A
     (resident,) = place.running(str(folder))
     rss = peak_rss_mb(resident)
     say(
-        f"  a resident's server: peak RSS {peak or 0:.0f} MB, its own {private or 0:.0f} MB; "
+        f"  [{size} pods] a new server forked by the resident: peak RSS {peak or 0:.0f} MB, "
+        f"its own {private or 0:.0f} MB; "
         f"the resident {rss or 0:.0f} MB"
     )
     return {"server_peak_rss": peak, "server_private": private, "resident_rss": rss}

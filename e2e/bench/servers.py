@@ -105,7 +105,9 @@ def ours_resident(env: Mapping[str, str], logs: Path, folder: Path) -> Launch:
         "kube-ai-proxy",
         str(Path(sys.executable).with_name("kube-ai-proxy")),
         (),
-        {**env, place.DIRECTORY: str(folder)},
+        # The run measures its servers again at each size, minutes apart: the resident
+        # stays until the run stops it.
+        {**env, place.DIRECTORY: str(folder), place.IDLE: "7200"},
         logs / "kube-ai-proxy-resident.log",
         REPO_ROOT,
     )
