@@ -116,8 +116,8 @@ def ours_resident(env: Mapping[str, str], logs: Path, folder: Path) -> Launch:
 def resident_server(folder: Path) -> int:
     """The pid of the one server the resident in `folder` runs now."""
     (resident,) = place.running(str(folder))
-    (child,) = Path(f"/proc/{resident}/task/{resident}/children").read_text().split()
-    return int(child)
+    (child,) = place.servers(resident)
+    return child
 
 
 def private_mb(pid: int) -> float | None:

@@ -38,7 +38,7 @@ def _status(folder: str) -> str:
     lines = [f"resident servers in {folder}: {len(residents) or 'none'}"]
     for pid, socket_path in sorted(residents.items()):
         key = os.path.basename(socket_path).removesuffix(".sock")
-        servers = _children(pid)
+        servers = place.servers(pid)
         lines.append(
             f"  pid {pid}: {len(servers)} server(s) running"
             + (f" (pid {', '.join(map(str, servers))})" if servers else "")
@@ -63,7 +63,7 @@ def _stop(folder: str) -> int:
     if not residents:
         print(f"no resident server runs in {folder}")
         return 0
-    servers = sum(len(_children(pid)) for pid in residents)
+    servers = sum(len(place.servers(pid)) for pid in residents)
     try:
         place.stop_all(folder)
     except TimeoutError as exc:
@@ -72,15 +72,6 @@ def _stop(folder: str) -> int:
         return 1
     print(f"stopped {len(residents)} resident server(s) and the {servers} server(s) they ran")
     return 0
-
-
-def _children(pid: int) -> list[int]:
-    """The servers a resident runs: its children (Linux, as the resident itself)."""
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as listed:
-            return [int(child) for child in listed.read().split()]
-    except FileNotFoundError:
-        return []
 
 
 def _failed(folder: str) -> list[str]:

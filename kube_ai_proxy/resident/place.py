@@ -141,6 +141,15 @@ def running(folder: str) -> dict[int, str]:
     return found
 
 
+def servers(pid: int) -> list[int]:
+    """The servers a resident runs: its children (Linux, as the resident itself)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as listed:
+            return [int(child) for child in listed.read().split()]
+    except FileNotFoundError:
+        return []
+
+
 def ready(folder: str) -> bool:
     """A resident runs in `folder` and listens."""
     found = running(folder)
