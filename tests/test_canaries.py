@@ -134,3 +134,22 @@ async def test_fastmcp_state_store_is_the_servers_to_replace() -> None:
         assert [tool.name for tool in await client.list_tools()] == ["remember"], message
         answer = await client.call_tool("remember", {})
     assert answer.data == "{'n': 1} None", message
+
+
+def test_fastmcp_server_extension_binds_without_registering() -> None:
+    """The task engine is bound to the server (its handlers and lifespan reach it through
+    `.server`) without being registered: the server's own tasks extension routes to it."""
+    from fastmcp import FastMCP
+
+    from kube_ai_proxy.config import Settings
+    from kube_ai_proxy.mcp.task_engine import task_engine
+
+    message = _changed(
+        "fastmcp",
+        "ServerExtension._bind",
+        "kube_ai_proxy/mcp/task_engine.py:task_engine",
+    )
+    server: FastMCP[None] = FastMCP("canary")
+    engine = task_engine(Settings(tasks="on"), server)
+    assert engine.server is server, message
+    assert engine.identifier not in server._extensions, message

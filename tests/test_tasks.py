@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -285,7 +288,7 @@ async def test_a_task_without_its_approval_asks_through_input_required(
     async def lost(ctx: Any, bound: str) -> None:
         return None
 
-    monkeypatch.setattr("kube_ai_proxy.mcp.tasks.grant", lost)
+    monkeypatch.setattr("kube_ai_proxy.mcp.approvals.grant", lost)
     user = User(True)
     async with Client(server(tmp_path, confirm="destructive"), elicitation_handler=user) as client:
         await client.call_tool("execute_helm", {"command": "helm uninstall shop --wait"})
@@ -334,3 +337,53 @@ def test_redis_with_authenticated_callers_needs_the_encryption_key(
     create_server(settings.model_copy(update={"tasks": "off"}))
     monkeypatch.setattr(tasks_settings, "encryption_key", SecretStr("k" * 32))
     create_server(settings)  # builds: Redis is first reached when the server starts
+
+
+async def test_the_engine_starts_with_the_first_task_and_stops_with_the_server(
+    tmp_path: Path, marker: Path, slow: None
+) -> None:
+    """A backend in memory holds no task before this process makes one, so its engine (about
+    20 MB of imports) is started by the first, not at start."""
+    mcp = server(tmp_path)
+    async with Client(mcp) as client:
+        await client.call_tool("execute_kubectl", {"command": "kubectl get pods"})
+        assert mcp._docket is None
+        first, second = await asyncio.gather(
+            *(
+                call_tool_task(client, "execute_kubectl", {"command": f"kubectl wait pod/{name}"})
+                for name in ("a", "b")
+            )
+        )
+        assert mcp._docket is not None
+        for task in (first, second):
+            assert (await task.result()).structured_content["status"] == "success"
+    assert mcp._docket is None
+    assert runs(marker) == 3
+
+
+def test_a_server_whose_clients_use_no_task_never_loads_the_engine(tmp_path: Path) -> None:
+    """Checked in a process of its own: this one has loaded fastmcp-tasks for its clients."""
+    script = """
+import asyncio, sys
+from fastmcp import Client
+from kube_ai_proxy.config import Settings
+from kube_ai_proxy.mcp.server import create_server
+
+class PlainClient(Client):
+    _auto_internal_extensions = False
+
+async def main():
+    settings = Settings(transport="streamable-http", tasks="on", rbac_preflight=False)
+    async with PlainClient(create_server(settings)) as client:
+        await client.list_tools()
+        await client.call_tool("describe_kubectl", {})
+    print(sorted(name for name in ("docket", "fastmcp_tasks", "redis") if name in sys.modules))
+
+asyncio.run(main())
+"""
+    env = {**os.environ, "K8S_MCP_AUDIT_LOG": str(tmp_path / "audit.jsonl")}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[]"

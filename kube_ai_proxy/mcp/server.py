@@ -133,14 +133,14 @@ def create_server(settings: Settings, backends: BackendsFactory = Backends) -> F
         # tool's schemas again on every tools/list (a test checks no $ref is listed).
         dereference_schemas=False,
     )
-    # Read here too (the backends read it again in the lifespan) so that an instances file
-    # that cannot serve stops the start with what to fix, and the tools can name them.
     running = RunningTasks()
     if settings.tasks_on:
-        # Imported only then: the task engine takes about a second to load.
+        # Imported only then: a stdio server has no use for it.
         from kube_ai_proxy.mcp.tasks import KubeTasks
 
         mcp.add_extension(KubeTasks(settings, running))
+    # Read here too (the backends read it again in the lifespan) so that an instances file
+    # that cannot serve stops the start with what to fix, and the tools can name them.
     input_schema = add_tools(mcp, settings, instances_for(settings), running)
     # Over streamable HTTP, the MCP SDK checks each tools/call's Mcp-Param headers against
     # the tool's input schema, which it finds by running a whole tools/list through the

@@ -17,20 +17,23 @@ loopback) the task id, 256 random bits given only to its creator, is what reache
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+import asyncio
+import importlib
+from collections.abc import AsyncGenerator, Sequence
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from fastmcp.server.extensions import MethodBinding, ServerExtension
 from fastmcp.utilities.tasks import TASKS_EXTENSION_ID
-from fastmcp_tasks import TasksExtension
-from fastmcp_tasks.settings import tasks_settings
+from mcp.shared.exceptions import MCPError
+from mcp_types import RequestParams
+from mcp_types.jsonrpc import INVALID_PARAMS
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from kube_ai_proxy.call import Request
-from kube_ai_proxy.errors import CommandError, StartupError
+from kube_ai_proxy.errors import CommandError
 from kube_ai_proxy.judge.confirmation import Answer, InputRequired, binding
-from kube_ai_proxy.mcp.approvals import grant
 from kube_ai_proxy.mcp.lifespan import served
 from kube_ai_proxy.mcp.running import RunningTasks
 from kube_ai_proxy.mcp.tools import confirmer, input_required, request_of, to_tool_result
@@ -42,6 +45,8 @@ if TYPE_CHECKING:
     import mcp_types
     from fastmcp.server.context import Context
     from fastmcp.server.extensions import ToolCallContinuation, ToolCallOutcome
+    from fastmcp_tasks import TasksExtension
+    from mcp.server.context import ServerRequestContext
 
     from kube_ai_proxy.config import Settings
 
@@ -81,45 +86,115 @@ def _request(settings: Settings, arguments: dict[str, Any]) -> Request | None:
     return request_of(settings, command, timeout, stdin, context)
 
 
-def _exposes_tokens(settings: Settings) -> bool:
-    """Whether task records would carry callers' tokens, unencrypted, out of this process."""
-    authenticated = settings.auth_token is not None or settings.oauth_issuer is not None
-    shared = not settings.tasks_backend.startswith("memory://")
-    return authenticated and shared and tasks_settings.encryption_key is None
+class _TaskParams(RequestParams):
+    """A tasks/* request's params as they came: the engine's own models check them once it
+    is loaded (importing those models would load it)."""
+
+    model_config = ConfigDict(extra="allow")
 
 
-class KubeTasks(TasksExtension):
-    """The tasks extension with this server's rules for what becomes a task, and its bounds:
-    K8S_MCP_MAX_TASKS running at once, and none redelivered while it may still run."""
+class KubeTasks(ServerExtension):
+    """The tasks extension as this server serves it: its rules for what becomes a task, and its
+    bounds (K8S_MCP_MAX_TASKS running at once, none redelivered while it may still run), in
+    front of fastmcp-tasks' engine (mcp/task_engine.py).
+
+    A shared backend's engine starts with the server: a task another replica made may wait for
+    this one's worker. A backend in this process's memory holds only this process's tasks, so
+    its engine starts when the first task is made or asked about; a server whose clients never
+    use tasks never loads it."""
+
+    identifier = TASKS_EXTENSION_ID
 
     def __init__(self, settings: Settings, running: RunningTasks) -> None:
-        if _exposes_tokens(settings):
-            raise StartupError(
-                f"K8S_MCP_TASKS_BACKEND is {settings.tasks_backend} and callers authenticate: "
-                "each task's record there holds its caller's token. Set "
-                "FASTMCP_TASKS_ENCRYPTION_KEY (at least 32 random characters, the same on "
-                "every replica) to encrypt it, or K8S_MCP_TASKS=off."
-            )
-        super().__init__(
-            url=settings.tasks_backend,
-            name="kube-ai-proxy",
-            concurrency=settings.max_tasks,
-            # fastmcp-tasks hands a task to another worker when it has run this long: a helm
-            # install run twice is not a retry. A call never outlives K8S_MCP_MAX_TIMEOUT.
-            redelivery_timeout=timedelta(seconds=settings.max_timeout + 60),
-        )
         self._server_settings = settings
         self._calls = running
+        self._shared = not settings.tasks_backend.startswith("memory://")
+        if self._shared:
+            # Checked now, so that a server that would leak tokens does not start.
+            from kube_ai_proxy.mcp.task_engine import refuse_exposed_tokens
+
+            refuse_exposed_tokens(settings)
+        self._wanted: asyncio.Event | None = None
+        self._ready: asyncio.Future[TasksExtension] | None = None
+
+    def methods(self) -> Sequence[MethodBinding]:
+        return [
+            MethodBinding(
+                method=method,
+                params_type=_TaskParams,
+                handler=self._forwarded(method),
+                protocol_versions=frozenset(MODERN_PROTOCOL_VERSIONS),
+            )
+            for method in ("tasks/get", "tasks/update", "tasks/cancel")
+        ]
+
+    def _forwarded(self, method: str) -> Any:
+        """A handler of `method` that starts the engine and hands the request to it."""
+
+        async def handler(ctx: ServerRequestContext[Any, Any], params: BaseModel) -> Any:
+            engine = await self._engine()
+            target = next(bound for bound in engine.methods() if bound.method == method)
+            try:
+                checked = target.params_type.model_validate(
+                    params.model_dump(by_alias=True, exclude_unset=True)
+                )
+            except ValidationError as error:
+                raise MCPError(INVALID_PARAMS, f"invalid params of {method}: {error}") from None
+            return await target.handler(ctx, checked)
+
+        return handler
 
     @asynccontextmanager
     async def lifespan(self) -> AsyncGenerator[None, None]:
-        """fastmcp-tasks' engine, and at the server's stop its running calls given
-        K8S_MCP_SHUTDOWN_GRACE, then cancelled: its worker would wait for them without end."""
-        async with super().lifespan():
+        """The engine (started now for a shared backend, else when wanted), and at the server's
+        stop its running calls given K8S_MCP_SHUTDOWN_GRACE, then cancelled: its worker would
+        wait for them without end."""
+        self._wanted = asyncio.Event()
+        self._ready = asyncio.get_running_loop().create_future()
+        stop = asyncio.Event()
+        # Its own asyncio task, made here: the engine's worker keeps the context it starts in,
+        # which must be the server's, not that of the request that first wanted it.
+        runner = asyncio.create_task(self._run(stop))
+        try:
+            if self._shared:
+                await self._engine()  # a backend that cannot start stops the start
             try:
                 yield
             finally:
                 await self._calls.stop(self._server_settings.shutdown_grace)
+        finally:
+            stop.set()
+            if not self._wanted.is_set():
+                runner.cancel()
+            await asyncio.wait([runner])
+            if not runner.cancelled() and (error := runner.exception()) is not None:
+                raise error
+
+    async def _run(self, stop: asyncio.Event) -> None:
+        """Once wanted: load the engine, start it, and run it until `stop`."""
+        assert self._wanted is not None and self._ready is not None
+        await self._wanted.wait()
+        try:
+            # A second of imports, off the event loop: other requests go on meanwhile.
+            module = await asyncio.to_thread(
+                importlib.import_module, "kube_ai_proxy.mcp.task_engine"
+            )
+            engine: TasksExtension = module.task_engine(self._server_settings, self.server)
+            async with engine.lifespan():
+                self._ready.set_result(engine)
+                await stop.wait()
+        except Exception as error:
+            if self._ready.done():
+                raise
+            self._ready.set_exception(error)
+
+    async def _engine(self) -> TasksExtension:
+        """The started engine, started now if it was not."""
+        if self._wanted is None or self._ready is None:
+            raise RuntimeError("the tasks extension is used outside the server's lifespan")
+        self._wanted.set()
+        # Shielded: a caller that gives up must not cancel the start for the others.
+        return await asyncio.shield(self._ready)
 
     async def intercept_tool_call(
         self,
@@ -170,12 +245,16 @@ class KubeTasks(TasksExtension):
             return input_required(question.question, bound)
         if refusal is not None:
             return to_tool_result(refusal)
+        engine = await self._engine()
         if approved:
+            from kube_ai_proxy.mcp.approvals import grant  # it needs the engine loaded
+
             await grant(context, bound)
-        return await super().intercept_tool_call(params, context, call_next)
+        return await engine.intercept_tool_call(params, context, call_next)
 
     async def _running(self) -> int:
-        """Tasks running or queued, on every server that shares the backend."""
+        """Tasks running or queued, on every server that shares the backend (none before the
+        engine starts: only a backend in memory starts late, and it then holds none)."""
         docket = self.server._docket
         if docket is None:
             return 0
