@@ -13,11 +13,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import mcp_types
 import pytest
 from fastmcp import Client
 from fastmcp.exceptions import ToolError
 from fastmcp_tasks import call_tool_task
 from fastmcp_tasks.settings import tasks_settings
+from mcp.shared.exceptions import MCPError
 from pydantic import SecretStr
 
 from adapters.kubernetes import KubeClients
@@ -387,3 +389,24 @@ asyncio.run(main())
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "[]"
+
+
+class _AnyRequest(mcp_types.Request):  # type: ignore[type-arg]
+    method: str
+    params: dict[str, Any] | None = None
+
+
+async def test_a_task_asked_about_before_any_was_made(tmp_path: Path) -> None:
+    """tasks/get before the engine started: it starts, and answers as for any unknown id;
+    params the engine's models refuse are invalid params, naming the field."""
+    mcp = server(tmp_path)
+    async with Client(mcp) as client:
+        with pytest.raises(MCPError, match="Task no-such-task not found"):
+            await client.session.send_request(
+                _AnyRequest(method="tasks/get", params={"taskId": "no-such-task"}),
+                mcp_types.Result,
+            )
+        with pytest.raises(MCPError, match="invalid params of tasks/get: taskId: Field required"):
+            await client.session.send_request(
+                _AnyRequest(method="tasks/get", params={"task": "x"}), mcp_types.Result
+            )

@@ -44,7 +44,11 @@ from kube_ai_proxy.reachability import waits_on_cluster
 if TYPE_CHECKING:
     import mcp_types
     from fastmcp.server.context import Context
-    from fastmcp.server.extensions import ToolCallContinuation, ToolCallOutcome
+    from fastmcp.server.extensions import (
+        ExtensionRequestHandler,
+        ToolCallContinuation,
+        ToolCallOutcome,
+    )
     from fastmcp_tasks import TasksExtension
     from mcp.server.context import ServerRequestContext
 
@@ -128,10 +132,12 @@ class KubeTasks(ServerExtension):
             for method in ("tasks/get", "tasks/update", "tasks/cancel")
         ]
 
-    def _forwarded(self, method: str) -> Any:
+    def _forwarded(self, method: str) -> ExtensionRequestHandler:
         """A handler of `method` that starts the engine and hands the request to it."""
 
-        async def handler(ctx: ServerRequestContext[Any, Any], params: BaseModel) -> Any:
+        async def handler(
+            ctx: ServerRequestContext[Any, Any], params: BaseModel
+        ) -> BaseModel | dict[str, Any] | None:
             engine = await self._engine()
             target = next(bound for bound in engine.methods() if bound.method == method)
             try:
@@ -139,7 +145,10 @@ class KubeTasks(ServerExtension):
                     params.model_dump(by_alias=True, exclude_unset=True)
                 )
             except ValidationError as error:
-                raise MCPError(INVALID_PARAMS, f"invalid params of {method}: {error}") from None
+                wrong = "; ".join(
+                    f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()
+                )
+                raise MCPError(INVALID_PARAMS, f"invalid params of {method}: {wrong}") from None
             return await target.handler(ctx, checked)
 
         return handler
