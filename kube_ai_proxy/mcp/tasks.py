@@ -110,7 +110,7 @@ class KubeTasks(ServerExtension):
     identifier = TASKS_EXTENSION_ID
 
     def __init__(self, settings: Settings, running: RunningTasks) -> None:
-        self._server_settings = settings
+        self._settings = settings
         self._calls = running
         self._shared = not settings.tasks_backend.startswith("memory://")
         if self._shared:
@@ -170,7 +170,7 @@ class KubeTasks(ServerExtension):
             try:
                 yield
             finally:
-                await self._calls.stop(self._server_settings.shutdown_grace)
+                await self._calls.stop(self._settings.shutdown_grace)
         finally:
             stop.set()
             if not self._wanted.is_set():
@@ -188,7 +188,7 @@ class KubeTasks(ServerExtension):
             module = await asyncio.to_thread(
                 importlib.import_module, "kube_ai_proxy.mcp.task_engine"
             )
-            engine: TasksExtension = module.task_engine(self._server_settings, self.server)
+            engine: TasksExtension = module.task_engine(self._settings, self.server)
             async with engine.lifespan():
                 self._ready.set_result(engine)
                 await stop.wait()
@@ -214,7 +214,7 @@ class KubeTasks(ServerExtension):
         tool = _tool_of(params.name)
         if tool is None or not _opted_in(context):
             return await call_next()
-        request = _request(self._server_settings, params.arguments or {})
+        request = _request(self._settings, params.arguments or {})
         if request is None:
             return await call_next()
         calls = served(context).calls
@@ -224,7 +224,7 @@ class KubeTasks(ServerExtension):
             return await call_next()  # refused as written: answered as such, at once
         if not waits(plan.command, request.timeout):
             return await call_next()
-        settings = self._server_settings
+        settings = self._settings
         if await self._running() >= settings.max_tasks:
             return to_tool_result(
                 calls.refused(
