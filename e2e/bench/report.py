@@ -985,10 +985,10 @@ def _http_memory_text(view: View) -> str:
         return ""
     return (
         f" An HTTP server holds {http - stdio:.0f} MB more than a stdio one from its first "
-        f"calls on ({small:,} pods), most of it the engine of background tasks "
-        "(fastmcp-tasks, with docket, redis and py-key-value), which a stdio server does not "
-        "load; K8S_MCP_TASKS=off leaves it out of an HTTP server too, where no client needs "
-        "tasks."
+        f"calls on ({small:,} pods): the HTTP stack it serves with (uvicorn, starlette, the "
+        "MCP SDK's streamable HTTP), which a stdio server does not load. The engine of "
+        "background tasks (fastmcp-tasks, with docket, redis and py-key-value, about 24 MB) "
+        "is loaded by a client's first task only."
     )
 
 

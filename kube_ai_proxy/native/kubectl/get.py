@@ -260,6 +260,11 @@ async def _fetch(request: _Request, section: _Section, names: list[str]) -> list
     # pages start at 50 and grow fourfold up to the chunk size, rather than fetching and
     # decoding 500 objects (megabytes) to print 15. Page sizes do not change the output.
     page = chunk if given or request.output not in ("json", "yaml") else min(50, chunk)
+    largest = chunk
+    if accept == TABLE and request.row_objects and not given:
+        # A row with its object's metadata decodes to about 10 KB (managedFields and all,
+        # until `_lean_rows` drops them): pages of 100 rows keep that to a megabyte at a time.
+        page = largest = min(_OBJECT_ROWS, chunk)
     token = ""
     objects = [] if accept == JSON or request.row_objects else [("includeObject", "None")]
     while True:
@@ -281,7 +286,7 @@ async def _fetch(request: _Request, section: _Section, names: list[str]) -> list
             # Large objects: the same page again, with fewer of them.
             page = max(page // 8, 1)
             continue
-        page = min(page * 4, chunk)
+        page = min(page * 4, largest)
         _add(section, body, list_kind=resource.kind, budget=request.ctx.budget)
         token = (body.get("metadata") or {}).get("continue") or ""
         if not token:
@@ -291,6 +296,9 @@ async def _fetch(request: _Request, section: _Section, names: list[str]) -> list
             section.more = True
             return missing
 
+
+# The rows of a Table page whose rows carry their objects' metadata (-A, labels).
+_OBJECT_ROWS = 100
 
 # The most a page of a list may take, read: a page of large objects (ConfigMaps of a megabyte)
 # is asked for again with fewer of them, so memory stays bounded whatever the list holds.
