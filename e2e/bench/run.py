@@ -43,6 +43,7 @@ from e2e.bench.servers import (
     private_mb,
     reset_peak_rss,
     resident_server,
+    the_resident,
 )
 from e2e.harness import Cluster
 from e2e.harness.progress import say
@@ -262,8 +263,7 @@ async def _resident_server_memory(launch: Launch, size: int, calls: int = 3) -> 
             for _ in range(calls):
                 await call()
         peak, private = peak_rss_mb(pid), private_mb(pid)
-    (resident,) = place.running(str(folder))
-    rss = peak_rss_mb(resident)
+    rss = peak_rss_mb(the_resident(folder))
     say(
         f"  [{size} pods] a new server forked by the resident: peak RSS {peak or 0:.0f} MB, "
         f"its own {private or 0:.0f} MB; "

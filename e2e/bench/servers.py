@@ -113,10 +113,23 @@ def ours_resident(env: Mapping[str, str], logs: Path, folder: Path) -> Launch:
     )
 
 
+def the_resident(folder: Path) -> int:
+    """The pid of the run's one resident in `folder`."""
+    residents = place.running(str(folder))
+    if len(residents) != 1:
+        raise RuntimeError(
+            f"{len(residents)} residents run in {folder}, where the run started one: a "
+            "resident serves one version of the package, so one whose files changed during "
+            "the run gets another. Run the benchmark again, changing no file of "
+            "kube_ai_proxy/ or adapters/ while it runs."
+        )
+    (resident,) = residents
+    return resident
+
+
 def resident_server(folder: Path) -> int:
     """The pid of the one server the resident in `folder` runs now."""
-    (resident,) = place.running(str(folder))
-    (child,) = place.servers(resident)
+    (child,) = place.servers(the_resident(folder))
     return child
 
 
