@@ -319,7 +319,7 @@ class Settings(BaseSettings):
                 "metrics_port cannot be shared by several workers; serve /metrics on --port "
                 "(K8S_MCP_METRICS_PUBLIC) or run replicas of one worker each"
             )
-        if self.tasks == "on" and self.tasks_backend.startswith("memory://"):
+        if self.tasks == "on" and not self.tasks_shared:
             raise ValueError(
                 "tasks with several workers need a shared tasks_backend (redis://HOST:PORT/DB): "
                 "a task's tasks/get may reach another worker"
@@ -335,11 +335,16 @@ class Settings(BaseSettings):
         return Path(self.journal) if self.journal else default_path()
 
     @property
+    def tasks_shared(self) -> bool:
+        """Whether task state is kept outside this process (Redis), shared with replicas."""
+        return not self.tasks_backend.startswith("memory://")
+
+    @property
     def tasks_on(self) -> bool:
         """Whether calls that wait are offered as background tasks (K8S_MCP_TASKS)."""
         if self.tasks == "auto" and self.workers > 1:
             # A task lives in the worker that made it; another worker answers its tasks/get.
-            return not self.tasks_backend.startswith("memory://")
+            return self.tasks_shared
         return self.tasks == "on" or (self.tasks == "auto" and self.transport != "stdio")
 
     @model_validator(mode="after")

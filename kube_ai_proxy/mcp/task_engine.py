@@ -21,16 +21,11 @@ if TYPE_CHECKING:
     from kube_ai_proxy.config import Settings
 
 
-def _exposes_tokens(settings: Settings) -> bool:
-    """Whether task records would carry callers' tokens, unencrypted, out of this process."""
-    authenticated = settings.auth_token is not None or settings.oauth_issuer is not None
-    shared = not settings.tasks_backend.startswith("memory://")
-    return authenticated and shared and tasks_settings.encryption_key is None
-
-
 def refuse_exposed_tokens(settings: Settings) -> None:
-    """Refuse a shared backend that would hold callers' tokens in the clear."""
-    if _exposes_tokens(settings):
+    """Refuse a shared backend whose task records would carry callers' tokens, unencrypted,
+    out of this process."""
+    authenticated = settings.auth_token is not None or settings.oauth_issuer is not None
+    if authenticated and settings.tasks_shared and tasks_settings.encryption_key is None:
         raise StartupError(
             f"K8S_MCP_TASKS_BACKEND is {settings.tasks_backend} and callers authenticate: "
             "each task's record there holds its caller's token. Set "

@@ -112,8 +112,7 @@ class KubeTasks(ServerExtension):
     def __init__(self, settings: Settings, running: RunningTasks) -> None:
         self._settings = settings
         self._calls = running
-        self._shared = not settings.tasks_backend.startswith("memory://")
-        if self._shared:
+        if settings.tasks_shared:
             # Checked now, so that a server that would leak tokens does not start.
             from kube_ai_proxy.mcp.task_engine import refuse_exposed_tokens
 
@@ -165,7 +164,7 @@ class KubeTasks(ServerExtension):
         # which must be the server's, not that of the request that first wanted it.
         runner = asyncio.create_task(self._run(stop))
         try:
-            if self._shared:
+            if self._settings.tasks_shared:
                 await self._engine()  # a backend that cannot start stops the start
             try:
                 yield

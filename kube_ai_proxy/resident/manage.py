@@ -44,7 +44,7 @@ def _status(folder: str) -> str:
             + (f" (pid {', '.join(map(str, servers))})" if servers else "")
             + f"; log {place.log_path(folder, key)}"
         )
-    failed = _failed(folder)
+    failed = place.failed(folder)
     for key in failed:
         lines.append(
             f"  could not start for one environment: see {place.log_path(folder, key)}; "
@@ -72,12 +72,3 @@ def _stop(folder: str) -> int:
         return 1
     print(f"stopped {len(residents)} resident server(s) and the {servers} server(s) they ran")
     return 0
-
-
-def _failed(folder: str) -> list[str]:
-    """The keys whose resident could not start (their KEY.failed marker)."""
-    try:
-        names = sorted(os.listdir(folder))
-    except FileNotFoundError:
-        return []
-    return [name.removesuffix(".failed") for name in names if name.endswith(".failed")]

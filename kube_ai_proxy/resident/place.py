@@ -141,6 +141,15 @@ def running(folder: str) -> dict[int, str]:
     return found
 
 
+def failed(folder: str) -> list[str]:
+    """The keys whose resident could not start (their failed_path marker)."""
+    try:
+        names = sorted(os.listdir(folder))
+    except FileNotFoundError:
+        return []
+    return [name.removesuffix(".failed") for name in names if name.endswith(".failed")]
+
+
 def servers(pid: int) -> list[int]:
     """The servers a resident runs: its children (Linux, as the resident itself)."""
     try:

@@ -259,12 +259,11 @@ async def _fetch(request: _Request, section: _Section, names: list[str]) -> list
     # Objects print at a few KB each, so the budget holds a few dozen of them: -o json|yaml
     # pages start at 50 and grow fourfold up to the chunk size, rather than fetching and
     # decoding 500 objects (megabytes) to print 15. Page sizes do not change the output.
-    page = chunk if given or request.output not in ("json", "yaml") else min(50, chunk)
-    largest = chunk
-    if accept == TABLE and request.row_objects and not given:
-        # A row with its object's metadata decodes to about 10 KB (managedFields and all,
-        # until `_lean_rows` drops them): pages of 100 rows keep that to a megabyte at a time.
-        page = largest = min(_OBJECT_ROWS, chunk)
+    # A Table row with its object's metadata decodes to about 10 KB (managedFields and all,
+    # until `_lean_rows` drops them): pages of 100 such rows keep that to a megabyte at a time.
+    object_rows = accept == TABLE and request.row_objects and not given
+    largest = min(_OBJECT_ROWS, chunk) if object_rows else chunk
+    page = largest if given or request.output not in ("json", "yaml") else min(50, chunk)
     token = ""
     objects = [] if accept == JSON or request.row_objects else [("includeObject", "None")]
     while True:
